@@ -1,0 +1,1 @@
+"""pb_vote: participatory budgeting for partnership tables."""
