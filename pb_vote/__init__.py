@@ -1,1 +1,44 @@
-"""pb_vote: participatory budgeting for partnership tables."""
+"""pb_vote: participatory budgeting for a city's regional partnership tables."""
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, then PB_VOTE_* variables,
+    then ``test_config``. Nothing here connects to the database."""
+    from pb_vote import config, web
+    from pb_vote.extensions import babel, csrf, db, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PB_VOTE")
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["ENV_NAME"] == "development":
+        for key, value in config.DEVELOPMENT_OVERRIDES.items():
+            if app.config.get(key) == config.DEFAULTS.get(key):
+                app.config[key] = value
+    config.check_secrets(app.config, debug=app.debug)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.database_uri(
+        app.config["DATABASE_URL"], app.instance_path
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app, locale_selector=web.select_locale, default_translation_directories="translations"
+    )
+    login_manager.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""HTTP: one blueprint per audience. The only code that knows about requests."""

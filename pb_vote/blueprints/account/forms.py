@@ -1,0 +1,43 @@
+"""Account forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from pb_vote.web import LANGUAGE_NAMES
+
+
+class ProfileForm(FlaskForm):
+    """Name, language and home postal code."""
+
+    display_name = StringField(
+        _l("Name"),
+        description=_l("Shown with your proposals. You may use a first name or a nickname."),
+        validators=[Length(max=100, message=_l("Use at most %(max)d characters.", max=100))],
+    )
+    language = RadioField(
+        _l("Language"),
+        choices=list(LANGUAGE_NAMES.items()),
+        validators=[DataRequired(message=_l("Choose a language."))],
+    )
+    postal_code = StringField(
+        _l("Home postal code"),
+        description=_l("Five digits, for example 15100. It decides which table's rounds "
+                       "you can vote in."),
+        validators=[
+            Optional(),
+            Regexp(r"^\s*\d{5}\s*$", message=_l("A postal code is five digits, like 15100.")),
+        ],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class DeleteAccountForm(FlaskForm):
+    """Confirm deleting the account."""
+
+    confirm = BooleanField(
+        _l("I understand that my account is deleted for good."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Delete my account"))

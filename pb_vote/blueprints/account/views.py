@@ -1,0 +1,47 @@
+"""Account views."""
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, logout_user
+
+from pb_vote.blueprints.account.forms import DeleteAccountForm, ProfileForm
+from pb_vote.blueprints.common import no_store
+from pb_vote.extensions import db
+from pb_vote.services import accounts
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def edit():
+    """See and change one's own name, language and postal code."""
+    no_store()
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        accounts.update_profile(
+            current_user,
+            display_name=form.display_name.data or "",
+            language=form.language.data,
+            postal_code=form.postal_code.data or "",
+        )
+        db.session.commit()
+        flash(gettext("Your details are saved."), "success")
+        return redirect(url_for("account.edit"), code=303)
+    return render_template("account/edit.html", form=form, delete_form=DeleteAccountForm())
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete():
+    """Delete one's own account, after a confirmation."""
+    no_store()
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        accounts.delete_account(current_user._get_current_object())
+        logout_user()
+        session.clear()
+        db.session.commit()
+        flash(gettext("Your account is deleted."), "success")
+        return redirect(url_for("public.home"), code=303)
+    return render_template("account/delete.html", form=form)

@@ -1,0 +1,82 @@
+"""Administration views (city admins only)."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from pb_vote.blueprints.admin.forms import MembershipForm, RevokeForm
+from pb_vote.blueprints.common import load_or_404, no_store, require
+from pb_vote.extensions import db
+from pb_vote.mail import send_mail
+from pb_vote.models import AuditEvent, MembershipRole, Table, TableMembership, TokenPurpose
+from pb_vote.services import accounts, audit, catalog
+from pb_vote.services import sign_in as login_links
+from pb_vote.services.permissions import Action
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index():
+    """Tables, the people in staff roles, and a form to give a role."""
+    no_store()
+    require(Action.ADMINISTER)
+    tables = catalog.list_tables()
+    form = MembershipForm()
+    form.table_id.choices = [(t.id, t.name) for t in tables]
+    if form.validate_on_submit():
+        table = load_or_404(Table, form.table_id.data)
+        user, created = accounts.get_or_create_resident(form.email.data)
+        accounts.grant_membership(current_user, user, table, MembershipRole(form.role.data))
+        if not user.password_hash:
+            token = login_links.issue_link_token(
+                current_app.config["SECRET_KEY"], user.email, TokenPurpose.SET_PASSWORD
+            )
+            link = url_for("auth.open_password_link", token=token, _external=True)
+            send_mail(
+                user.email,
+                gettext("You have a role at %(table)s", table=table.name),
+                render_template("mail/role_granted.txt", table=table, link=link),
+            )
+        db.session.commit()
+        flash(gettext("%(email)s is now %(role)s at %(table)s.", email=user.email,
+                      role=dict(form.role.choices)[form.role.data], table=table.name), "success")
+        return redirect(url_for("admin.index"), code=303)
+    memberships = db.session.execute(
+        select(TableMembership)
+        .options(selectinload(TableMembership.user), selectinload(TableMembership.table))
+        .order_by(TableMembership.table_id, TableMembership.role, TableMembership.id)
+    ).scalars()
+    return render_template(
+        "admin/index.html", tables=tables, form=form, memberships=list(memberships),
+        revoke_form=RevokeForm(),
+    )
+
+
+@bp.post("/memberships/<int:membership_id>/revoke")
+@login_required
+def revoke(membership_id: int):
+    """Remove one role."""
+    membership = load_or_404(TableMembership, membership_id)
+    require(Action.ADMINISTER)
+    if RevokeForm().validate_on_submit():
+        accounts.revoke_membership(current_user, membership)
+        db.session.commit()
+        flash(gettext("The role is removed."), "success")
+    return redirect(url_for("admin.index"), code=303)
+
+
+@bp.get("/audit")
+@login_required
+def audit_trail():
+    """The latest staff actions, and whether the hash chain is intact."""
+    no_store()
+    require(Action.ADMINISTER)
+    events = db.session.execute(
+        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_SIZE)
+    ).scalars()
+    return render_template("admin/audit.html", events=list(events), check=audit.verify_chain())

@@ -1,0 +1,301 @@
+"""Sign-in views. Links in mail lead to a confirmation button on a clean URL: the token is
+swapped into the session at once (out of the address bar, history and Referer), and used
+only when the person presses the button, so a mail scanner that opens links cannot use it."""
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from pb_vote.blueprints.auth.forms import (
+    ConfirmLinkForm,
+    EmailLinkForm,
+    ForgotPasswordForm,
+    SetPasswordForm,
+    SignOutForm,
+    StaffSignInForm,
+)
+from pb_vote.blueprints.common import no_store, safe_next_url
+from pb_vote.extensions import db
+from pb_vote.mail import send_mail
+from pb_vote.models import SignInMethod, TokenPurpose, User
+from pb_vote.services import accounts
+from pb_vote.services import sign_in as login_links
+
+bp = Blueprint("auth", __name__)
+
+PENDING = {TokenPurpose.SIGN_IN: "pending_sign_in", TokenPurpose.SET_PASSWORD: "pending_password"}
+
+
+def _max_age(purpose: TokenPurpose) -> int:
+    key = (
+        "SIGN_IN_LINK_MAX_AGE_SECONDS"
+        if purpose is TokenPurpose.SIGN_IN
+        else "PASSWORD_LINK_MAX_AGE_SECONDS"
+    )
+    return current_app.config[key]
+
+
+def _rate_limited(email: str, purpose: TokenPurpose) -> bool:
+    limit = current_app.config["SIGN_IN_LINKS_PER_EMAIL_PER_HOUR"]
+    if login_links.recent_link_count(email, purpose, timedelta(hours=1)) >= limit:
+        current_app.logger.warning("link rate limit reached for a %s request", purpose.value)
+        return True
+    return False
+
+
+def _mail_link(email: str, purpose: TokenPurpose, next_url: str | None = None) -> None:
+    token = login_links.issue_link_token(current_app.config["SECRET_KEY"], email, purpose)
+    endpoint = "auth.open_link" if purpose is TokenPurpose.SIGN_IN else "auth.open_password_link"
+    params = {"next": next_url} if next_url else {}
+    link = url_for(endpoint, token=token, _external=True, **params)
+    minutes = _max_age(purpose) // 60
+    if purpose is TokenPurpose.SIGN_IN:
+        subject = gettext("Your sign-in link")
+        template = "mail/sign_in_link.txt"
+    else:
+        subject = gettext("Set your password")
+        template = "mail/set_password_link.txt"
+    send_mail(email, subject, render_template(template, link=link, minutes=minutes))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Residents: ask for a one-time sign-in link by email."""
+    form = EmailLinkForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        email = accounts.normalize_email(form.email.data)
+        next_url = safe_next_url(form.next.data, "") or None
+        if not _rate_limited(email, TokenPurpose.SIGN_IN):
+            user = accounts.find_user_by_email(email)
+            if user is not None and user.is_staff:
+                send_mail(
+                    email,
+                    gettext("How to sign in"),
+                    render_template(
+                        "mail/staff_use_password.txt",
+                        staff_link=url_for("auth.staff_sign_in", _external=True),
+                        forgot_link=url_for("auth.forgot_password", _external=True),
+                    ),
+                )
+            else:
+                _mail_link(email, TokenPurpose.SIGN_IN, next_url)
+            db.session.commit()
+        session["link_sent_to"] = email
+        return redirect(url_for("auth.link_sent"), code=303)
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.get("/sign-in/sent")
+def link_sent():
+    """Tell the person to check their mail."""
+    return render_template(
+        "auth/link_sent.html",
+        email=session.get("link_sent_to"),
+        minutes=_max_age(TokenPurpose.SIGN_IN) // 60,
+        dev_mailbox=current_app.config.get("DEV_MAILBOX"),
+    )
+
+
+def _link_problem(error: login_links.LinkError, purpose: TokenPurpose):
+    if isinstance(error, login_links.LinkExpired):
+        message = gettext("This link has expired. Links work for %(minutes)d minutes.",
+                          minutes=_max_age(purpose) // 60)
+    elif isinstance(error, login_links.LinkUsed):
+        message = gettext("This link has already been used. Each link works only once.")
+    else:
+        message = gettext("This link is not valid. Copy the whole address from the mail.")
+    if purpose is TokenPurpose.SIGN_IN:
+        form = EmailLinkForm(email=error.email or "")
+    else:
+        form = ForgotPasswordForm(email=error.email or "")
+    return render_template(
+        "auth/link_problem.html", message=message, form=form, purpose=purpose.value
+    ), 400
+
+
+def _stash_link(purpose: TokenPurpose, token: str, confirm_endpoint: str):
+    try:
+        login_links.read_link_token(current_app.config["SECRET_KEY"], token, purpose,
+                                _max_age(purpose))
+    except login_links.LinkError as error:
+        return _link_problem(error, purpose)
+    session[PENDING[purpose]] = token
+    session["pending_next"] = safe_next_url(request.args.get("next"), "")
+    return redirect(url_for(confirm_endpoint), code=303)
+
+
+def _pending_claims(purpose: TokenPurpose):
+    token = session.get(PENDING[purpose])
+    if not token:
+        return None, None
+    try:
+        claims = login_links.read_link_token(
+            current_app.config["SECRET_KEY"], token, purpose, _max_age(purpose)
+        )
+    except login_links.LinkError as error:
+        session.pop(PENDING[purpose], None)
+        return None, error
+    return claims, None
+
+
+@bp.get("/sign-in/link/<token>")
+def open_link(token: str):
+    """The address in the sign-in mail: keep the token in the session, go to a clean URL."""
+    return _stash_link(TokenPurpose.SIGN_IN, token, "auth.confirm_link")
+
+
+@bp.route("/sign-in/confirm", methods=["GET", "POST"])
+def confirm_link():
+    """One button that uses the link and signs the person in."""
+    no_store()
+    claims, error = _pending_claims(TokenPurpose.SIGN_IN)
+    if error is not None:
+        return _link_problem(error, TokenPurpose.SIGN_IN)
+    if claims is None:
+        return redirect(url_for("auth.sign_in"))
+    form = ConfirmLinkForm()
+    if form.validate_on_submit():
+        secret = current_app.config["SECRET_KEY"]
+        try:
+            claims = login_links.use_link_token(
+                secret, session[PENDING[TokenPurpose.SIGN_IN]], TokenPurpose.SIGN_IN,
+                _max_age(TokenPurpose.SIGN_IN),
+            )
+        except login_links.LinkError as error:
+            db.session.rollback()
+            return _link_problem(error, TokenPurpose.SIGN_IN)
+        user, created = accounts.get_or_create_resident(claims.email, str(get_locale()))
+        if user.is_staff:
+            db.session.commit()
+            flash(gettext("Staff accounts sign in with a password."), "info")
+            return redirect(url_for("auth.staff_sign_in"))
+        next_url = session.get("pending_next") or ""
+        _start_session(user, SignInMethod.LINK)
+        db.session.commit()
+        if created or not user.postal_code:
+            flash(
+                gettext("Welcome! Add your name and postal code, so we can show the rounds "
+                        "you can vote in."),
+                "success",
+            )
+            return redirect(url_for("account.edit"), code=303)
+        flash(gettext("You are signed in."), "success")
+        return redirect(safe_next_url(next_url, url_for("public.home")), code=303)
+    return render_template("auth/confirm_link.html", form=form, email=claims.email)
+
+
+def _start_session(user: User, method: SignInMethod) -> None:
+    session.clear()  # nothing from before sign-in carries over (session fixation)
+    login_links.open_login_session(user, method, current_app.config["LOGIN_SESSION_DAYS"])
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/staff/sign-in", methods=["GET", "POST"])
+def staff_sign_in():
+    """Staff: sign in with email and password."""
+    form = StaffSignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = accounts.authenticate_staff(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(gettext("The email address or password is wrong."))
+        else:
+            next_url = safe_next_url(form.next.data, url_for("coordinate.dashboard"))
+            _start_session(user, SignInMethod.PASSWORD)
+            db.session.commit()
+            flash(gettext("You are signed in."), "success")
+            return redirect(next_url, code=303)
+    return render_template("auth/staff_sign_in.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Staff: ask for a link to set a new password."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = accounts.normalize_email(form.email.data)
+        user = accounts.find_user_by_email(email)
+        if user is not None and user.is_staff and not _rate_limited(
+            email, TokenPurpose.SET_PASSWORD
+        ):
+            _mail_link(email, TokenPurpose.SET_PASSWORD)
+            db.session.commit()
+        session["link_sent_to"] = email
+        return redirect(url_for("auth.password_link_sent"), code=303)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.get("/password/sent")
+def password_link_sent():
+    """Tell staff to check their mail."""
+    return render_template(
+        "auth/link_sent.html",
+        email=session.get("link_sent_to"),
+        minutes=_max_age(TokenPurpose.SET_PASSWORD) // 60,
+        dev_mailbox=current_app.config.get("DEV_MAILBOX"),
+    )
+
+
+@bp.get("/password/link/<token>")
+def open_password_link(token: str):
+    """The address in the password mail."""
+    return _stash_link(TokenPurpose.SET_PASSWORD, token, "auth.set_password")
+
+
+@bp.route("/password/new", methods=["GET", "POST"])
+def set_password():
+    """Choose a new password; every other session of the account ends."""
+    no_store()
+    claims, error = _pending_claims(TokenPurpose.SET_PASSWORD)
+    if error is not None:
+        return _link_problem(error, TokenPurpose.SET_PASSWORD)
+    if claims is None:
+        return redirect(url_for("auth.forgot_password"))
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            claims = login_links.use_link_token(
+                current_app.config["SECRET_KEY"], session[PENDING[TokenPurpose.SET_PASSWORD]],
+                TokenPurpose.SET_PASSWORD, _max_age(TokenPurpose.SET_PASSWORD),
+            )
+        except login_links.LinkError as error:
+            db.session.rollback()
+            return _link_problem(error, TokenPurpose.SET_PASSWORD)
+        user = accounts.find_user_by_email(claims.email)
+        if user is None:
+            db.session.rollback()
+            return _link_problem(login_links.LinkInvalid(), TokenPurpose.SET_PASSWORD)
+        accounts.set_password(user, form.password.data)
+        login_links.end_all_login_sessions(user)
+        _start_session(user, SignInMethod.PASSWORD)
+        db.session.commit()
+        flash(gettext("Your password is saved and you are signed in."), "success")
+        return redirect(url_for("coordinate.dashboard"), code=303)
+    return render_template("auth/set_password.html", form=form, email=claims.email)
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    """End this session for good: the stored session row is deleted."""
+    form = SignOutForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("public.home"))
+    if current_user.login_session_token:
+        login_links.end_login_session(current_user.login_session_token)
+    logout_user()
+    session.clear()
+    db.session.commit()
+    flash(gettext("You are signed out."), "success")
+    return redirect(url_for("public.home"), code=303)

@@ -1,0 +1,44 @@
+"""Helpers every view uses: load-or-404 and check-or-403 in one documented place."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, g
+from flask_login import current_user
+
+from pb_vote.extensions import db
+from pb_vote.services.permissions import Action, is_allowed
+
+
+def load_or_404(model, object_id):
+    """The row of ``model`` with this primary key, or a 404 response."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def require(action: Action, target=None) -> None:
+    """Abort with 401 (sign-in redirect) or 403 unless the current user may do ``action``."""
+    if not current_user.is_authenticated:
+        from pb_vote.extensions import login_manager
+
+        abort(login_manager.unauthorized())
+    if not is_allowed(current_user, action, target):
+        abort(403)
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def no_store() -> None:
+    """Mark this response as not to be cached (pages with personal data)."""
+    g.no_store = True

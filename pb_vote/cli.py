@@ -1,0 +1,76 @@
+"""Flask commands: ``flask --app pb_vote seed-demo``, ``create-admin``, ``verify-audit``."""
+
+import click
+from flask import Flask, current_app
+
+from pb_vote.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when there is no table yet.")
+@click.option("--force", is_flag=True, help="Allow seeding outside the development config.")
+def seed_demo_command(if_empty: bool, force: bool) -> None:
+    """Load the demo data and print the demo sign-in details."""
+    from pb_vote import demo
+
+    if current_app.config["ENV_NAME"] != "development" and not force:
+        raise click.ClickException(
+            "seed-demo creates accounts with a published password; run it with "
+            "PB_VOTE_ENV_NAME=development, or add --force if you really mean it."
+        )
+    if not demo.database_is_empty():
+        if not if_empty:
+            raise click.ClickException("the database already has data; nothing was changed")
+        click.echo("The database already has data; the demo was not loaded again.")
+    else:
+        demo.seed_demo()
+        db.session.commit()
+        click.echo("Demo data loaded: four partnership tables with rounds in different phases.")
+    click.echo("\nDemo sign-in (staff: /staff/sign-in, residents: /sign-in):")
+    for account in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:<30} {account.email:<26} {account.how}")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.password_option(
+    envvar="PB_VOTE_ADMIN_PASSWORD", help="At least 12 characters; asked for when not given."
+)
+def create_admin_command(email: str, password: str) -> None:
+    """Create a city administrator (or make an existing account one) with a password."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from pb_vote.services import accounts
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"not an email address: {error}") from None
+    user, created = accounts.get_or_create_resident(email, "fi")
+    try:
+        accounts.set_password(user, password)
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    accounts.make_city_admin(user)
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} city admin {user.email}.")
+
+
+@click.command("verify-audit")
+def verify_audit_command() -> None:
+    """Check the audit trail's hash chain; exit 1 when it is broken."""
+    from pb_vote.services.audit import verify_chain
+
+    check = verify_chain()
+    if check.intact:
+        click.echo(f"Audit trail intact: {check.events_checked} events.")
+    else:
+        click.echo(f"Audit trail BROKEN at event {check.first_broken_id}.", err=True)
+        raise SystemExit(1)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (seed_demo_command, create_admin_command, verify_audit_command):
+        app.cli.add_command(command)

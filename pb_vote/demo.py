@@ -1,0 +1,147 @@
+"""The demo: four partnership tables of a Lahti-like city, rounds in different phases,
+proposals by residents, members and the city, and one account per role."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from pb_vote.clock import utcnow
+from pb_vote.extensions import db
+from pb_vote.models import (
+    MembershipRole,
+    Proposal,
+    ProposalOrigin,
+    ProposalStatus,
+    Round,
+    RoundPhase,
+    Table,
+)
+from pb_vote.services import accounts
+
+DEMO_PASSWORD = "pb-vote-demo-2026"  # noqa: S105 - printed for the demo, development only
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A sign-in the demo prints."""
+
+    role: str
+    email: str
+    how: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("city admin", "admin@example.org", f"password {DEMO_PASSWORD}"),
+    DemoAccount("coordinator (Keskusta)", "coordinator@example.org", f"password {DEMO_PASSWORD}"),
+    DemoAccount("member (Keskusta)", "member@example.org", f"password {DEMO_PASSWORD}"),
+    DemoAccount("resident (postal code 15100)", "resident@example.org",
+                "emailed link: the mail appears on /dev/mail"),
+)
+
+TABLES = (
+    ("keskusta", "Keskusta – Centre", "The city centre and the harbour.",
+     ["15100", "15110", "15140", "15150"]),
+    ("pohjoinen", "Pohjoinen – North", "Kärpänen, Ahtiala and the northern villages.",
+     ["15200", "15210", "15230", "15240"]),
+    ("etela", "Etelä – South", "Renkomäki, Laune and Jalkaranta.",
+     ["15300", "15320", "15340", "15610"]),
+    ("ita", "Itä – East", "Mukkula, Kivimaa and Villähde.",
+     ["15500", "15540", "15550", "15560"]),
+)
+
+PROPOSALS = (
+    ("Benches along the harbour path", "Ten benches with backrests for walkers.", 1_200_000,
+     "Parks", ProposalOrigin.RESIDENT),
+    ("Lights for the ski track", "LED lights on the 2 km loop for winter evenings.", 4_500_000,
+     "Sports", ProposalOrigin.RESIDENT),
+    ("Speak-out evenings for young people", "Four evenings with music and a youth worker.",
+     600_000, "Culture", ProposalOrigin.MEMBER),
+    ("Safer school crossing", "A raised crossing and a warning sign near the school.",
+     3_000_000, "Traffic", ProposalOrigin.CITY),
+    ("Community garden boxes", "Twenty raised garden boxes for anyone to grow in.", 800_000,
+     "Parks", ProposalOrigin.RESIDENT),
+)
+
+
+def database_is_empty() -> bool:
+    """True when no partnership table exists yet."""
+    return db.session.execute(select(func.count()).select_from(Table)).scalar_one() == 0
+
+
+def _round(table: Table, title: str, phase: RoundPhase, start_offset_days: int) -> Round:
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    start = now + timedelta(days=start_offset_days)
+    round_ = Round(
+        table=table,
+        title=title,
+        description="Ideas for the neighbourhood, chosen by its residents.",
+        budget_cents=10_000_000,
+        phase=phase,
+        proposals_open_at=start,
+        proposals_close_at=start + timedelta(days=30),
+        voting_open_at=start + timedelta(days=44),
+        voting_close_at=start + timedelta(days=58),
+    )
+    db.session.add(round_)
+    return round_
+
+
+def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
+    for title, description, cost, category, origin in PROPOSALS:
+        db.session.add(
+            Proposal(
+                round=round_,
+                author=authors[origin],
+                origin=origin,
+                title=title,
+                description=description,
+                estimated_cost_cents=cost,
+                category=category,
+                location=round_.table.name.split(" – ")[0],
+                status=status,
+            )
+        )
+
+
+def seed_demo() -> None:
+    """Create the demo data (flushes; the caller commits)."""
+    tables = {}
+    for slug, name, description, codes in TABLES:
+        table = Table(slug=slug, name=name, description=description)
+        table.postal_codes = codes
+        db.session.add(table)
+        tables[slug] = table
+    db.session.flush()
+
+    admin, _ = accounts.get_or_create_resident("admin@example.org", "en")
+    admin.display_name = "Aino Admin"
+    accounts.set_password(admin, DEMO_PASSWORD)
+    accounts.make_city_admin(admin)
+    coordinator, _ = accounts.get_or_create_resident("coordinator@example.org", "fi")
+    coordinator.display_name = "Kaisa Koordinaattori"
+    accounts.set_password(coordinator, DEMO_PASSWORD)
+    accounts.grant_membership(admin, coordinator, tables["keskusta"], MembershipRole.COORDINATOR)
+    member, _ = accounts.get_or_create_resident("member@example.org", "sv")
+    member.display_name = "Mikael Medlem"
+    accounts.set_password(member, DEMO_PASSWORD)
+    accounts.grant_membership(admin, member, tables["keskusta"], MembershipRole.MEMBER)
+    resident, _ = accounts.get_or_create_resident("resident@example.org", "fi")
+    resident.display_name = "Riikka Resident"
+    resident.postal_code = "15100"
+    authors = {
+        ProposalOrigin.RESIDENT: resident,
+        ProposalOrigin.MEMBER: member,
+        ProposalOrigin.CITY: admin,
+    }
+
+    voting = _round(tables["keskusta"], "Keskusta 2027", RoundPhase.VOTING, -46)
+    _proposals(voting, authors, ProposalStatus.ACCEPTED)
+    collecting = _round(tables["pohjoinen"], "Pohjoinen 2027", RoundPhase.PROPOSALS, -5)
+    _proposals(collecting, authors, ProposalStatus.SUBMITTED)
+    review = _round(tables["etela"], "Etelä 2027", RoundPhase.REVIEW, -35)
+    _proposals(review, authors, ProposalStatus.SUBMITTED)
+    closed = _round(tables["ita"], "Itä 2026", RoundPhase.CLOSED, -70)
+    _proposals(closed, authors, ProposalStatus.ACCEPTED)
+    _round(tables["ita"], "Itä 2027", RoundPhase.DRAFT, 20)
+    db.session.flush()

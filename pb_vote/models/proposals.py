@@ -1,0 +1,66 @@
+"""Proposals: the ideas residents, table members and the city put forward in a round."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pb_vote.extensions import db
+from pb_vote.models.base import UTCDateTime, created_at_default, string_enum
+
+
+class ProposalOrigin(enum.StrEnum):
+    """Who initiated a proposal: shown publicly, so no table becomes a rubber stamp."""
+
+    RESIDENT = "resident"
+    MEMBER = "member"
+    CITY = "city"
+
+
+class ProposalStatus(enum.StrEnum):
+    """Where a proposal stands in moderation."""
+
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+    HIDDEN = "hidden"
+
+
+class Proposal(db.Model):
+    """An idea put forward in a round."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint("estimated_cost_cents > 0", name="estimated_cost_positive"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    # Kept when the author deletes their account; the proposal stays, unattributed.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    origin: Mapped[ProposalOrigin] = mapped_column(string_enum(ProposalOrigin, "proposal_origin"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    estimated_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
+    category: Mapped[str | None] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[ProposalStatus] = mapped_column(
+        string_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.SUBMITTED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=created_at_default, onupdate=created_at_default
+    )
+
+    round: Mapped["Round"] = relationship(back_populates="proposals")  # noqa: F821
+    author: Mapped["User | None"] = relationship()  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<Proposal {self.id}>"

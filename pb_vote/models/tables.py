@@ -1,0 +1,61 @@
+"""Partnership tables: the regional groups that each hold a yearly budget."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pb_vote.extensions import db
+from pb_vote.models.base import UTCDateTime, created_at_default
+
+
+class Table(db.Model):
+    """A regional partnership table with its area (postal codes)."""
+
+    __tablename__ = "partnership_tables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+
+    area: Mapped[list["TablePostalCode"]] = relationship(
+        back_populates="table",
+        cascade="all, delete-orphan",
+        order_by="TablePostalCode.postal_code",
+    )
+    memberships: Mapped[list["TableMembership"]] = relationship(  # noqa: F821
+        back_populates="table", cascade="all, delete-orphan"
+    )
+    rounds: Mapped[list["Round"]] = relationship(  # noqa: F821
+        back_populates="table", order_by="Round.id.desc()"
+    )
+
+    @property
+    def postal_codes(self) -> list[str]:
+        """The postal codes of the table's area, sorted."""
+        return [row.postal_code for row in self.area]
+
+    @postal_codes.setter
+    def postal_codes(self, codes: list[str]) -> None:
+        wanted = sorted(set(codes))
+        kept = [row for row in self.area if row.postal_code in wanted]
+        present = {row.postal_code for row in kept}
+        self.area = kept + [TablePostalCode(postal_code=c) for c in wanted if c not in present]
+
+    def __repr__(self) -> str:
+        return f"<Table {self.slug}>"
+
+
+class TablePostalCode(db.Model):
+    """One postal code belonging to a table's area."""
+
+    __tablename__ = "table_postal_codes"
+
+    table_id: Mapped[int] = mapped_column(
+        ForeignKey("partnership_tables.id", ondelete="CASCADE"), primary_key=True
+    )
+    postal_code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+    table: Mapped[Table] = relationship(back_populates="area")

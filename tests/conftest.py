@@ -1,0 +1,169 @@
+"""Shared fixtures. Every test that takes ``app`` runs on SQLite, and again on PostgreSQL
+when PB_VOTE_TEST_DATABASE_URL is set (``.ci/run`` sets it); otherwise those runs skip.
+
+The schema is built by the migrations (never by ``create_all``), once per session and
+database: SQLite tests get a copy of the migrated file, PostgreSQL tests truncate after use.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from pb_vote import create_app
+from pb_vote.extensions import db
+from pb_vote.mail import outbox
+from tests import factories
+
+POSTGRES_URL_VARIABLE = "PB_VOTE_TEST_DATABASE_URL"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def base_test_config(database_url: str) -> dict:
+    """The configuration every test app starts from."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "pb.test",
+        "SESSION_COOKIE_SECURE": False,
+    }
+
+
+def _migrate(database_url: str) -> None:
+    app = create_app(base_test_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory):
+    """A SQLite file migrated to the latest revision, to copy for each test."""
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_url():
+    """The PostgreSQL test database, migrated once per session (or a skip)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"PostgreSQL run skipped: set {POSTGRES_URL_VARIABLE} (.ci/run does)")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    _migrate(url)
+    return url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        names = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        quoted = ", ".join(f'"{name}"' for name in names)
+        if quoted:
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A migrated, empty database of each kind for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "pb_vote.sqlite"
+        shutil.copy(request.getfixturevalue("migrated_sqlite_file"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("migrated_postgres_url")
+        yield url
+        _truncate_postgres(url)
+
+
+@pytest.fixture
+def app(database_url):
+    """The application on a fresh database; no context is pushed."""
+    application = create_app(base_test_config(database_url))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    """An application context, for tests of services and models."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def mailbox(app):
+    """The mail the app sent during the test."""
+    return outbox(app)
+
+
+class AuthActions:
+    """Sign in and out through the real pages."""
+
+    def __init__(self, app, client):
+        self._app = app
+        self._client = client
+
+    def staff(self, email: str, password: str = factories.STAFF_PASSWORD):
+        """Sign in with a password; returns the response."""
+        return self._client.post(
+            "/staff/sign-in", data={"email": email, "password": password}
+        )
+
+    def request_link(self, email: str):
+        """Ask for a sign-in link; returns the link from the mail, or None."""
+        before = len(outbox(self._app))
+        self._client.post("/sign-in", data={"email": email})
+        new = outbox(self._app)[before:]
+        return link_in(new[-1].body) if new else None
+
+    def resident(self, email: str):
+        """Sign in by emailed link, the whole way; returns the final response."""
+        link = self.request_link(email)
+        assert link, "no sign-in link was mailed"
+        self._client.get(link)
+        return self._client.post("/sign-in/confirm")
+
+    def sign_out(self):
+        return self._client.post("/sign-out")
+
+
+def link_in(body: str) -> str:
+    """The first URL in a mail body, as a path for the test client."""
+    match = re.search(r"https?://[^/\s]+(/\S*)", body)
+    assert match, f"no link in mail: {body!r}"
+    return match.group(1)
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)

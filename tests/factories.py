@@ -1,0 +1,124 @@
+"""Build a whole scenario in one call. Each helper flushes, so ids exist; tests commit."""
+
+from datetime import timedelta
+
+from pb_vote.clock import utcnow
+from pb_vote.extensions import db
+from pb_vote.models import (
+    MembershipRole,
+    Proposal,
+    ProposalOrigin,
+    ProposalStatus,
+    Round,
+    RoundPhase,
+    Table,
+    TableMembership,
+    User,
+)
+from pb_vote.services.accounts import PASSWORD_HASHER
+
+STAFF_PASSWORD = "correct horse battery staple"  # noqa: S105
+_STAFF_HASH = None
+
+
+def _staff_hash() -> str:
+    global _STAFF_HASH
+    if _STAFF_HASH is None:
+        _STAFF_HASH = PASSWORD_HASHER.hash(STAFF_PASSWORD)
+    return _STAFF_HASH
+
+
+def table(slug: str = "keskusta", name: str | None = None, postal_codes=("15100",)) -> Table:
+    """A partnership table."""
+    row = Table(slug=slug, name=name or slug.title(), description=f"The {slug} area.")
+    row.postal_codes = list(postal_codes)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def user(
+    email: str = "resident@example.org",
+    *,
+    postal_code: str | None = "15100",
+    role: MembershipRole | str | None = None,
+    at: Table | None = None,
+    city_admin: bool = False,
+    language: str = "en",
+) -> User:
+    """A person: a resident, or staff (with the shared test password) when given a role."""
+    person = User(
+        email=email.lower(),
+        display_name=email.split("@")[0].title(),
+        postal_code=postal_code,
+        language=language,
+        is_city_admin=city_admin,
+    )
+    if role is not None or city_admin:
+        person.password_hash = _staff_hash()
+    db.session.add(person)
+    db.session.flush()
+    if role is not None:
+        db.session.add(TableMembership(user=person, table=at, role=MembershipRole(role)))
+        db.session.flush()
+    return person
+
+
+def round_(
+    at: Table,
+    phase: RoundPhase = RoundPhase.PROPOSALS,
+    *,
+    title: str = "Round 2027",
+    budget_cents: int = 10_000_000,
+) -> Round:
+    """A round whose schedule matches its phase relative to now."""
+    now = utcnow().replace(microsecond=0)
+    offsets = {
+        RoundPhase.DRAFT: 10,
+        RoundPhase.PROPOSALS: -5,
+        RoundPhase.REVIEW: -35,
+        RoundPhase.VOTING: -50,
+        RoundPhase.CLOSED: -70,
+        RoundPhase.PUBLISHED: -80,
+        RoundPhase.CANCELLED: -5,
+    }
+    start = now + timedelta(days=offsets[phase])
+    row = Round(
+        table=at,
+        title=title,
+        description="A test round.",
+        budget_cents=budget_cents,
+        phase=phase,
+        proposals_open_at=start,
+        proposals_close_at=start + timedelta(days=30),
+        voting_open_at=start + timedelta(days=44),
+        voting_close_at=start + timedelta(days=58),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def proposal(
+    in_round: Round,
+    *,
+    author: User | None = None,
+    origin: ProposalOrigin = ProposalOrigin.RESIDENT,
+    title: str = "Benches by the lake",
+    cost_cents: int = 500_000,
+    status: ProposalStatus = ProposalStatus.SUBMITTED,
+) -> Proposal:
+    """A proposal in a round."""
+    row = Proposal(
+        round=in_round,
+        author=author,
+        origin=origin,
+        title=title,
+        description="Something good for the neighbourhood.",
+        estimated_cost_cents=cost_cents,
+        category="Parks",
+        status=status,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
