@@ -7,7 +7,9 @@ round, for every project still affordable (its supporters hold at least c_j toge
 unique number with  sum over supporters of min(budget_i, rho_j * u_i) = c_j. The project with the
 smallest rho is bought (ties: the tie-break order), each supporter pays min(budget_i, rho * u_i),
 and the rounds go on until no project is affordable. This is exactly what pabutools 1.2.3
-``method_of_equal_shares`` computes (its supporter scan finds that unique rho; see _price).
+``method_of_equal_shares`` computes: its supporter scan finds that unique rho (scanning supporters
+cheapest-first, the first candidate that a supporter can pay is the solution; grouping supporters
+of equal budget and weight does not change it, since when one of them cannot pay, none can).
 
 Add-one completion ("voter_budget_increment=1"): run MES with t = budget / voters, then t + 1,
 t + 2, ... and stop (pabutools' rule) at the first outcome that is exhaustive among the projects
@@ -17,27 +19,27 @@ budget.
 
 Why this is fast and still exactly pabutools' result
 ----------------------------------------------------
-1. Ballots with identical weights are grouped: voters with the same ballot always hold the same
-   budget and pay the same, so one group with a multiplicity stands for all of them.
-2. Budgets take few distinct values: all voters start equal, and paying for a project splits a
-   value into "paid everything" (0) or "value - rho * u". Each group points to a budget *class*;
-   rho is computed from per-class counts, not voter by voter.
-3. Lazy re-pricing (as pabutools does): budgets only go down, so a project's rho only goes up; an
-   old rho is a lower bound. A heap ordered by (old rho, tie rank) re-prices only the projects
-   whose lower bound could still win; the first *fresh* entry popped is the true argmin.
-4. Skipping add-one steps that cannot change the outcome. Within one MES run with start budget t,
-   every budget and every rho is an affine function of t as long as the run makes the same
-   decisions (same project bought each round, same supporters paying everything). We carry
-   (value at t, slope in t) for every budget and rho, and record each decision as an affine
-   inequality that must keep holding: the winner's rho is below (or, when it wins the tie, not
-   above) every competitor's lower bound, the paying-everything / paying-rho*u split of the
-   winner's supporters, and "unaffordable" for each dropped project. Any partition's formula is a
-   lower bound of the true rho (sum min(b, rho*u) <= sum_poor b + rho * sum_rich u), so old prices
-   stay valid lower bounds for every t in the range. The largest k for which all recorded
-   inequalities hold at t + k is the number of following add-one steps whose run would make the
-   very same decisions, hence select the very same projects in the same order; their
-   exhaustiveness and feasibility are therefore the same, and the loop jumps over them. The run
-   that is finally reported is recomputed at its own t, so every figure is exact.
+1. Identical ballots are grouped: voters with the same ballot always hold the same budget and pay
+   the same, so one group with a multiplicity stands for all of them.
+2. Budgets take few distinct values: all voters start equal, and paying for a project turns a
+   value into 0 (paid everything) or into value - rho * u. Each group points to a budget *class*
+   and rho is computed from per-class counts. Money is kept as integers over one common
+   denominator, so no Fraction arithmetic happens in the inner loops (only the rho of each
+   priced project is a Fraction, for ordering).
+3. Lazy re-pricing (as pabutools does): budgets only go down during a run, so a project's rho
+   only goes up; an old rho is a lower bound. A heap ordered by (rho bound, tie rank) re-prices
+   only the projects whose bound could still win; the first freshly priced entry on top is the
+   true argmin with the tie-break applied.
+4. Skipping add-one steps (see :func:`add_one`). Fix the sequence of purchases of the run at t.
+   Along that same sequence, every budget is a non-decreasing function of the start budget
+   (more money at the start, lower prices, less paid) and so every rho is non-increasing. Run at
+   t + K and check, round by round, that it buys the same project and that every other project's
+   price at t + K is above (or equal and later in the tie order than) the winner's price at t.
+   Then for every t' between t and t + K the winner's price is at most its price at t and every
+   other price at least its price at t + K: the same project wins each round, unaffordable
+   projects stay unaffordable, and the run at t' buys exactly the same projects. All those
+   add-one steps are therefore as exhaustive (or not) and as feasible as the run at t, and are
+   skipped. The reported run is always one actually computed at its own t, so figures are exact.
 """
 
 from __future__ import annotations
@@ -47,11 +49,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, floor
+from math import gcd, lcm
 
 from pb_vote.tally.model import Number
-
-INFINITE_STEPS = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,22 @@ class MesPurchase:
 
     project: int
     rho: Fraction
-    money_left: Number
+    money_left: int
 
 
 @dataclass(frozen=True)
 class MesRun:
-    """The outcome of one MES run at a given start budget per voter."""
+    """The outcome of one MES run at a given start budget per voter.
+
+    ``verified`` is True when the run was checked against a reference run at a lower start
+    budget and every start budget in between is proven to buy the same projects in order.
+    """
 
     start_budget: Number
     purchases: tuple[MesPurchase, ...]
     total_cost: int
-    same_for_next_steps: int
-    supporters_money: tuple[Number, ...]
+    verified: bool = False
+    supporters_money: tuple[Fraction, ...] = ()
 
     @property
     def selected(self) -> list[int]:
@@ -80,7 +84,11 @@ class MesRun:
 
 
 class MesProfile:
-    """Ballots prepared for MES: grouped identical ballots and per-project supporter lists."""
+    """Ballots prepared for MES: grouped identical ballots and per-project supporter lists.
+
+    ``ballots`` are (project index, weight) pairs; ``utility_per_weight`` is U_j; ``tie_rank``
+    orders tied projects (lower wins).
+    """
 
     def __init__(
         self,
@@ -95,177 +103,180 @@ class MesProfile:
         self.voters = len(ballots)
         self.unit = list(utility_per_weight)
         self.tie_rank = list(tie_rank)
-        groups = Counter(tuple(sorted(b)) for b in ballots if b)
+        # Scaling every weight by the same factor divides every rho by it: same argmin, same
+        # payments. It makes weights whole numbers.
+        scale = lcm(1, *(Fraction(w).denominator for b in ballots for _, w in b))
+        groups = Counter(tuple(sorted((j, int(w * scale)) for j, w in b)) for b in ballots if b)
         self.group_ballots = list(groups)
         self.multiplicity = [groups[g] for g in self.group_ballots]
         m = len(self.costs)
-        # per project: weight -> (distinct groups, groups repeated by multiplicity)
-        by_weight: list[dict[Number, list[int]]] = [{} for _ in range(m)]
+        by_weight: list[dict[int, list[int]]] = [{} for _ in range(m)]
         for g, ballot in enumerate(self.group_ballots):
             for j, w in ballot:
                 by_weight[j].setdefault(w, []).append(g)
-        self.levels: list[list[tuple[Number, list[int], list[int]]]] = []
+        # per project: (weight, groups with that weight, the same repeated by multiplicity)
+        self.levels: list[list[tuple[int, list[int], list[int]]]] = []
+        self.weight_lcm: list[int] = []
+        self.total_weight: list[int] = []
         for j in range(m):
             levels = []
             for w, gs in sorted(by_weight[j].items()):
                 expanded = [g for g in gs for _ in range(self.multiplicity[g])]
                 levels.append((w, gs, expanded))
             self.levels.append(levels)
+            self.weight_lcm.append(lcm(1, *(w for w, _, _ in levels)))
+            self.total_weight.append(sum(w * len(expanded) for w, _, expanded in levels))
         self.supported = [bool(levels) for levels in self.levels]
 
 
-class _Certificate:
-    """Largest number of further integer steps of t for which recorded inequalities hold."""
-
-    __slots__ = ("steps",)
-
-    def __init__(self, active: bool) -> None:
-        self.steps = INFINITE_STEPS if active else 0
-
-    def at_least(self, value: Number, slope: Number, strict: bool) -> None:
-        """Record that value + slope * k >= 0 (> 0 if strict) must hold for k = 1..steps."""
-        if self.steps == 0 or slope >= 0:
-            return
-        room = Fraction(value) / -slope
-        limit = ceil(room) - 1 if strict else floor(room)
-        if limit < self.steps:
-            self.steps = max(limit, 0)
+_ZERO = 0  # budget class of voters with nothing left
 
 
 def run_mes(
-    profile: MesProfile, start_budget: Number, certify: bool = False, report: bool = False
+    profile: MesProfile,
+    start_budget: Number,
+    reference: MesRun | None = None,
+    report: bool = False,
+    give_up: bool = False,
 ) -> MesRun:
     """Run MES once with ``start_budget`` per voter.
 
-    With ``report``, also sum what each project's supporters hold at the end. With ``certify``, also return in ``same_for_next_steps`` how many of the following add-one
-    steps (start_budget + 1, + 2, ...) are guaranteed to buy the very same projects in order.
+    With a ``reference`` run at a lower start budget, also check (see the module docstring) that
+    every start budget from the reference's to this one buys the same projects; the answer is
+    in ``verified`` (with ``give_up``, the run stops as soon as the check fails and its purchases
+    are incomplete). With ``report``, sum what each project's supporters hold at the end.
     """
-    cert = _Certificate(certify)
-    costs = profile.costs
-    unit = profile.unit
-    levels = profile.levels
-    zero_class = 1
-    # budget classes: value at start_budget and slope in start_budget (class 1 is "nothing left")
-    value: list[Number] = [start_budget, 0]
-    slope: list[Number] = [1, 0]
-    group_class = [0] * len(profile.group_ballots)
+    start = Fraction(start_budget)
+    scale = start.denominator  # money is kept as integers in units of 1/scale
+    value = [0, start.numerator]  # class 0: nothing left; class 1: the start budget
+    group_class = [1] * len(profile.group_ballots)
+    costs, unit, levels, ranks = profile.costs, profile.unit, profile.levels, profile.tie_rank
 
-    def price(j: int) -> tuple[Fraction, Number, list[tuple[int, Number]], int] | None:
-        """(rho, its slope, supporters' (class, weight) cheapest-first, first rich index)."""
+    def price(j: int):
+        """(rho, remaining cost, remaining weight, classes cheapest first, first rich) or None."""
+        step = profile.weight_lcm[j]
         entries = []
-        available_value: Number = 0
-        available_slope: Number = 0
+        available = 0
         for w, _, expanded in levels[j]:
             for c, n in Counter(map(group_class.__getitem__, expanded)).items():
-                if c != zero_class:
-                    entries.append((c, w, n))
-                    available_value += n * value[c]
-                    available_slope += n * slope[c]
-        cost = costs[j]
-        if available_value < cost:
-            cert.at_least(cost - available_value, -available_slope, strict=True)
+                if c != _ZERO:
+                    v = value[c]
+                    entries.append((v * (step // w), c, w, n))
+                    available += n * v
+        cost = costs[j] * scale
+        if available < cost:
             return None
-        entries.sort(key=lambda e: Fraction(value[e[0]]) / e[1])
-        u_unit = unit[j]
-        denominator = sum(w * n for _, w, n in entries) * u_unit
-        paid_value: Number = 0
-        paid_slope: Number = 0
-        for k, (c, w, n) in enumerate(entries):
-            rho = Fraction(cost - paid_value) / denominator
-            if rho * u_unit * w <= value[c]:
-                rho_slope = -paid_slope / Fraction(denominator) if cert.steps else 0
-                return rho, rho_slope, [(c, w) for c, w, _ in entries], k
-            paid_value += n * value[c]
-            paid_slope += n * slope[c]
-            denominator -= w * n * u_unit
+        entries.sort()
+        weight = sum(w * n for _, _, w, n in entries)
+        paid = 0
+        for k, (_, c, w, n) in enumerate(entries):
+            rest = cost - paid
+            if rest * w <= value[c] * weight:
+                # rho * U_j * w = rest * w / (scale * weight)
+                return Fraction(rest, scale * weight * unit[j]), rest, weight, entries, k
+            paid += n * value[c]
+            weight -= n * w
         raise AssertionError("affordable project without a price")  # pragma: no cover
 
-    # heap of (lower bound of rho, tie rank, project); "fresh" entries were priced this round
-    heap: list[tuple[Number, int, int]] = []
-    bound: dict[int, tuple[Number, Number]] = {}
+    heap = []
     for j in range(len(costs)):
         if profile.supported[j]:
-            total = sum(w * len(expanded) for w, _, expanded in levels[j])
-            # the price if nobody runs out of money: a lower bound for every t (slope 0)
-            rho0 = Fraction(costs[j]) / (total * unit[j])
-            heap.append((rho0, profile.tie_rank[j], j))
-            bound[j] = (rho0, 0)
+            # the price if nobody runs out of money: a lower bound
+            bound = Fraction(costs[j], profile.total_weight[j] * unit[j])
+            heap.append((bound, ranks[j], j))
     heapq.heapify(heap)
-    fresh: dict[int, tuple[list[tuple[int, Number]], int]] = {}
+    fresh: dict[int, tuple] = {}
     purchases: list[MesPurchase] = []
     spent = 0
+    verified = reference is not None
+    expected = reference.purchases if reference is not None else ()
     while heap:
-        _, rank, j = heapq.heappop(heap)
+        rho, rank, j = heapq.heappop(heap)
         if j not in fresh:
             priced = price(j)
-            if priced is None:  # unaffordable now, hence for the rest of the run
-                del bound[j]
-                continue
-            rho, rho_slope, entries, first_rich = priced
-            bound[j] = (rho, rho_slope)
-            fresh[j] = (entries, first_rich)
-            heapq.heappush(heap, (rho, rank, j))
+            if priced is not None:
+                fresh[j] = priced
+                heapq.heappush(heap, (priced[0], rank, j))
             continue
-        # a fresh entry on top is the true argmin, ties broken by rank
-        rho, rho_slope = bound.pop(j)
-        entries, first_rich = fresh[j]
+        # a freshly priced entry on top is the argmin, ties broken by rank
+        if verified:
+            verified = _same_winner(heap, fresh, price, expected, len(purchases), j, ranks)
+            if give_up and not verified:
+                return MesRun(start_budget, tuple(purchases), spent, False)
+        _, rest, weight, entries, first_rich = fresh[j]
         fresh.clear()
-        u_unit = unit[j]
-        if cert.steps:
-            for _, other_rank, k in heap:
-                k_rho, k_slope = bound[k]
-                cert.at_least(k_rho - rho, k_slope - rho_slope, strict=other_rank < rank)
-            for index, (c, w) in enumerate(entries):
-                u = w * u_unit
-                if index < first_rich:  # pays everything: budget <= rho * u
-                    cert.at_least(rho * u - value[c], rho_slope * u - slope[c], strict=False)
-                else:  # pays rho * u: budget >= rho * u
-                    cert.at_least(value[c] - rho * u, slope[c] - rho_slope * u, strict=False)
         purchases.append(MesPurchase(j, rho, profile.budget - spent))
         spent += costs[j]
-        moves: dict[tuple[int, Number], int] = {}
-        for index, (c, w) in enumerate(entries):
+        # pay: poor classes go to 0; rich ones pay rest * w / weight (in units of 1/scale).
+        # Rescale all money by weight / g so that the payments are whole.
+        g = gcd(weight, rest)
+        factor, rest = weight // g, rest // g
+        if factor != 1:
+            scale *= factor
+            value = [v * factor for v in value]
+        moves = {}
+        for index, (_, c, w, _) in enumerate(entries):
             if index < first_rich:
-                moves[(c, w)] = zero_class
-                continue
-            u = w * u_unit
-            new_value = value[c] - rho * u
-            if new_value == 0 and not cert.steps:
-                moves[(c, w)] = zero_class
-                continue
-            value.append(new_value)
-            slope.append(slope[c] - rho_slope * u if cert.steps else 0)
-            moves[(c, w)] = len(value) - 1
+                moves[(c, w)] = _ZERO
+            else:
+                left = value[c] - rest * w
+                if left:
+                    value.append(left)
+                    moves[(c, w)] = len(value) - 1
+                else:
+                    moves[(c, w)] = _ZERO
         for w, groups, _ in levels[j]:
             for g in groups:
                 target = moves.get((group_class[g], w))
                 if target is not None:
                     group_class[g] = target
-
-    supporters_money = tuple(
-        sum(
-            (
-                value[c] * n
-                for _, _, expanded in levels[j]
-                for c, n in Counter(map(group_class.__getitem__, expanded)).items()
-            ),
-            Fraction(0),
+    if verified and len(purchases) != len(expected):
+        verified = False
+    money: tuple[Fraction, ...] = ()
+    if report:
+        money = tuple(
+            Fraction(
+                sum(
+                    value[c] * n
+                    for _, _, expanded in levels[j]
+                    for c, n in Counter(map(group_class.__getitem__, expanded)).items()
+                ),
+                scale,
+            )
+            for j in range(len(costs))
         )
-        for j in range(len(costs))
-        if report
-    )
-    return MesRun(start_budget, tuple(purchases), spent, cert.steps, supporters_money)
+    return MesRun(start_budget, tuple(purchases), spent, verified, money)
 
 
-def add_one(
-    profile: MesProfile, stopping: str = "pabutools"
-) -> tuple[MesRun, int, list[str]]:
+def _same_winner(heap, fresh, price, expected, round_index, winner, ranks) -> bool:
+    """True if ``winner`` is the reference's purchase of this round and no other project's price
+    here is below (or equal and earlier in the tie order than) the reference's winning price."""
+    if round_index >= len(expected) or expected[round_index].project != winner:
+        return False
+    target = (expected[round_index].rho, ranks[winner])
+    while heap and heap[0][:2] < target:
+        _, rank, k = heapq.heappop(heap)
+        if k in fresh:
+            heapq.heappush(heap, (fresh[k][0], rank, k))
+            return False
+        priced = price(k)
+        if priced is not None:
+            fresh[k] = priced
+            heapq.heappush(heap, (priced[0], rank, k))
+    return True
+
+
+def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, int, list[str]]:
     """MES with add-one completion; returns the chosen run, the number of MES runs, and notes.
 
     ``stopping="pabutools"``: start at budget/voters, stop at the first outcome exhaustive among
     supported projects, or before the first one over budget (pabutools 1.2.3,
     ``voter_budget_increment=1``). ``stopping="pabulib"``: start at floor(budget/voters), stop
     only before the first outcome over budget (the Pabulib checker).
+
+    Steps are skipped by galloping: from a computed run at t, try t + K (K doubling after each
+    success); a verified run proves every step up to t + K gives the same outcome as at t. After
+    a failure K is halved; at K = 1 the run at t + 1 is simply the next outcome.
     """
     if profile.voters == 0:
         return run_mes(profile, 0, report=True), 1, ["no ballots: equal shares buys nothing"]
@@ -277,31 +288,33 @@ def add_one(
         raise ValueError(f"unknown add-one stopping rule {stopping!r}")
     costs = profile.costs
     supported = [j for j in range(len(costs)) if profile.supported[j]]
-    runs = 0
+    everything = sum(costs[j] for j in supported)
+    t, current = start, run_mes(profile, start)
     previous: MesRun | None = None
-    t = start
+    runs, jump = 1, 1
     while True:
-        run = run_mes(profile, t, certify=True)
-        runs += 1
-        if run.total_cost > profile.budget:
-            if previous is None:  # cannot happen: t * voters <= budget at the start
-                raise AssertionError("first add-one run over budget")  # pragma: no cover
+        if current.total_cost > profile.budget:
+            assert previous is not None, "t * voters <= budget at the start"
             final = previous
             break
-        chosen = set(run.selected)
-        left = profile.budget - run.total_cost
-        exhaustive = all(j in chosen or costs[j] > left for j in supported)
-        if stopping == "pabutools" and exhaustive:
-            final = run
+        chosen = set(current.selected)
+        left = profile.budget - current.total_cost
+        if stopping == "pabutools" and all(j in chosen or costs[j] > left for j in supported):
+            final = current
             break
-        if run.same_for_next_steps >= INFINITE_STEPS:
-            final = run  # the outcome no longer changes as t grows
+        if current.total_cost == everything:
+            final = current  # everything supported is bought: more money changes nothing
             break
-        # the next same_for_next_steps runs give this very outcome: jump to the last of them
-        previous = run if run.same_for_next_steps == 0 else _shifted(run, run.same_for_next_steps)
-        t = t + run.same_for_next_steps + 1
+        candidate = run_mes(profile, t + jump, reference=current, give_up=jump > 1)
+        runs += 1
+        if candidate.verified:  # same outcome from t to t + jump: no stop among them
+            t, current, previous = t + jump, candidate, candidate
+            jump *= 2
+        elif jump == 1:
+            t, previous, current = t + 1, current, candidate
+        else:
+            jump = 1
     report = run_mes(profile, final.start_budget, report=True)
-    assert report.selected == final.selected
     notes = [
         f"add-one ({stopping}): voter budget started at {_show(start)} and ended at "
         f"{_show(final.start_budget)} ({runs} MES runs computed)"
@@ -309,14 +322,7 @@ def add_one(
     return report, runs, notes
 
 
-def _shifted(run: MesRun, steps: int) -> MesRun:
-    """The same outcome, labelled with the start budget of the last identical step."""
-    return MesRun(
-        run.start_budget + steps, run.purchases, run.total_cost, 0, run.supporters_money
-    )
-
-
 def _show(number: Number) -> str:
-    return str(number) if not isinstance(number, Fraction) or number.denominator == 1 else (
-        f"{number} (= {float(number):.2f})"
-    )
+    if isinstance(number, Fraction) and number.denominator != 1:
+        return f"{number} (about {number.numerator // number.denominator})"
+    return str(number)

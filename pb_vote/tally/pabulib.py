@@ -83,7 +83,7 @@ def parse_pabulib(text: str) -> Election:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             name = row[0].strip().lower()
-            if name in SECTIONS and len(row) == 1 or (name in SECTIONS and not any(row[1:])):
+            if (name in SECTIONS and len(row) == 1) or (name in SECTIONS and not any(row[1:])):
                 if name in seen_sections:
                     raise PabulibError(f"section {name.upper()} appears twice", name, line)
                 seen_sections.add(name)
