@@ -1,5 +1,6 @@
 """pb_vote: participatory budgeting for a city's regional partnership tables."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -13,8 +14,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from pb_vote import config, web
     from pb_vote.extensions import babel, csrf, db, login_manager, migrate
 
+    instance_path = os.environ.get("PB_VOTE_INSTANCE_PATH")  # default: ./instance
     app = Flask(
         __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),

@@ -2,11 +2,13 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from pb_vote.extensions import db
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only seed when there is no table yet.")
 @click.option("--force", is_flag=True, help="Allow seeding outside the development config.")
 def seed_demo_command(if_empty: bool, force: bool) -> None:
@@ -32,6 +34,7 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
 @click.password_option(
     envvar="PB_VOTE_ADMIN_PASSWORD", help="At least 12 characters; asked for when not given."
@@ -58,6 +61,7 @@ def create_admin_command(email: str, password: str) -> None:
 
 
 @click.command("verify-audit")
+@with_appcontext
 def verify_audit_command() -> None:
     """Check the audit trail's hash chain; exit 1 when it is broken."""
     from pb_vote.services.audit import verify_chain

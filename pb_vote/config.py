@@ -7,7 +7,7 @@ then the ``test_config`` mapping given to :func:`pb_vote.create_app`.
 
 import os
 
-DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 DEFAULTS: dict[str, object] = {
     # "production" (the default: strict) or "development" (what `make run` uses).

@@ -19,7 +19,7 @@ from pb_vote.models import (
 )
 from pb_vote.services import accounts
 
-DEMO_PASSWORD = "pb-vote-demo-2026"  # noqa: S105 - printed for the demo, development only
+DEMO_PASSWORD = "pb-vote-demo-2026"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -131,6 +131,15 @@ def _handle_unexpected(error: Exception):
     return _error_response(500)
 
 
+def _refuse_nul_characters():
+    """No text field ever needs a NUL character, and PostgreSQL cannot store one: refuse the
+    request with 400 rather than fail with 500 deep inside."""
+    for values in (request.args, request.form if request.method == "POST" else {}):
+        for value in values.values() if values else ():
+            if "\x00" in value:
+                abort(400)
+
+
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -172,5 +181,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf_error)
     if not app.testing:
         app.register_error_handler(Exception, _handle_unexpected)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     cli.init_app(app)

@@ -17,7 +17,7 @@ from pb_vote.models import (
 )
 from pb_vote.services.accounts import PASSWORD_HASHER
 
-STAFF_PASSWORD = "correct horse battery staple"  # noqa: S105
+STAFF_PASSWORD = "correct horse battery staple"
 _STAFF_HASH = None
 
 

@@ -75,12 +75,15 @@ def verify_chain() -> ChainCheck:
     """Recompute every hash in order; report the first event that does not match."""
     expected_prev = GENESIS_HASH
     count = 0
-    events = db.session.execute(
+    result = db.session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500)
-    ).scalars()
-    for event in events:
-        count += 1
-        if event.prev_hash != expected_prev or event.compute_hash() != event.hash:
-            return ChainCheck(count, event.id)
-        expected_prev = event.hash
+    )
+    try:
+        for event in result.scalars():
+            count += 1
+            if event.prev_hash != expected_prev or event.compute_hash() != event.hash:
+                return ChainCheck(count, event.id)
+            expected_prev = event.hash
+    finally:
+        result.close()
     return ChainCheck(count, None)

@@ -82,8 +82,10 @@ def read_link_token(
     serializer = _serializer(secret_key, purpose)
     try:
         payload = serializer.loads(token, max_age=max_age_seconds)
-    except SignatureExpired as expired:
-        email = expired.payload.get("e") if isinstance(expired.payload, dict) else None
+    except SignatureExpired:
+        # The signature is genuine, only old: the address can prefill the new-link form.
+        _, payload = serializer.loads_unsafe(token)
+        email = payload.get("e") if isinstance(payload, dict) else None
         raise LinkExpired(email) from None
     except BadSignature:
         raise LinkInvalid() from None

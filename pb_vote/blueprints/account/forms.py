@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from pb_vote.web import LANGUAGE_NAMES
@@ -18,7 +18,7 @@ class ProfileForm(FlaskForm):
     )
     language = RadioField(
         _l("Language"),
-        choices=list(LANGUAGE_NAMES.items()),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         validators=[DataRequired(message=_l("Choose a language."))],
     )
     postal_code = StringField(

@@ -5,8 +5,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
-from pb_vote.blueprints.admin.forms import MembershipForm, RevokeForm
+from pb_vote.blueprints.admin.forms import ROLE_NAMES, MembershipForm, RevokeForm
 from pb_vote.blueprints.common import load_or_404, no_store, require
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
@@ -27,10 +28,10 @@ def index():
     require(Action.ADMINISTER)
     tables = catalog.list_tables()
     form = MembershipForm()
-    form.table_id.choices = [(t.id, t.name) for t in tables]
+    form.table_id.choices = [SelectChoice(t.id, t.name) for t in tables]
     if form.validate_on_submit():
         table = load_or_404(Table, form.table_id.data)
-        user, created = accounts.get_or_create_resident(form.email.data)
+        user, _ = accounts.get_or_create_resident(form.email.data)
         accounts.grant_membership(current_user, user, table, MembershipRole(form.role.data))
         if not user.password_hash:
             token = login_links.issue_link_token(
@@ -44,7 +45,7 @@ def index():
             )
         db.session.commit()
         flash(gettext("%(email)s is now %(role)s at %(table)s.", email=user.email,
-                      role=dict(form.role.choices)[form.role.data], table=table.name), "success")
+                      role=ROLE_NAMES[form.role.data], table=table.name), "success")
         return redirect(url_for("admin.index"), code=303)
     memberships = db.session.execute(
         select(TableMembership)

@@ -60,7 +60,9 @@ SCHEMAS["TableList"] = {
     "type": "object",
     "required": ["tables"],
     "additionalProperties": False,
-    "properties": {"tables": {"type": "array", "items": {"$ref": "#/components/schemas/TableSummary"}}},
+    "properties": {
+        "tables": {"type": "array", "items": {"$ref": "#/components/schemas/TableSummary"}}
+    },
 }
 SCHEMAS["Table"] = {
     "type": "object",

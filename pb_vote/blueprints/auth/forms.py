@@ -14,10 +14,20 @@ EMAIL_VALIDATORS = [
 ]
 
 
+def strip_whitespace(value):
+    """Remove the spaces phones and copy-paste add around an address."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field() -> EmailField:
+    """An email field that trims spaces and explains what is wrong."""
+    return EmailField(_l("Email address"), validators=EMAIL_VALIDATORS, filters=[strip_whitespace])
+
+
 class EmailLinkForm(FlaskForm):
     """Ask for a sign-in link."""
 
-    email = EmailField(_l("Email address"), validators=EMAIL_VALIDATORS)
+    email = email_field()
     next = HiddenField()
     submit = SubmitField(_l("Send me a sign-in link"))
 
@@ -31,7 +41,7 @@ class ConfirmLinkForm(FlaskForm):
 class StaffSignInForm(FlaskForm):
     """Staff sign-in with email and password."""
 
-    email = EmailField(_l("Email address"), validators=EMAIL_VALIDATORS)
+    email = email_field()
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
     )
@@ -42,7 +52,7 @@ class StaffSignInForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     """Ask for a link to set a new password."""
 
-    email = EmailField(_l("Email address"), validators=EMAIL_VALIDATORS)
+    email = email_field()
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -1,0 +1,65 @@
+"""Flask commands: the demo, city admins, the audit check."""
+
+from sqlalchemy import func, select
+
+from pb_vote.extensions import db
+from pb_vote.models import Proposal, ProposalOrigin, Round, RoundPhase, Table, User
+from pb_vote.services.accounts import authenticate_staff
+
+
+def test_seed_demo_builds_four_tables_with_rounds_in_several_phases(app, runner):
+    app.config["ENV_NAME"] = "development"
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin@example.org" in result.output and "pb-vote-demo-2026" in result.output
+    with app.app_context():
+        tables = db.session.execute(select(Table.slug).order_by(Table.slug)).scalars().all()
+        assert tables == ["etela", "ita", "keskusta", "pohjoinen"]
+        phases = set(db.session.execute(select(Round.phase)).scalars())
+        assert {RoundPhase.DRAFT, RoundPhase.PROPOSALS, RoundPhase.REVIEW,
+                RoundPhase.VOTING} <= phases
+        origins = set(db.session.execute(select(Proposal.origin)).scalars())
+        assert origins == set(ProposalOrigin)
+        admin = authenticate_staff("admin@example.org", "pb-vote-demo-2026")
+        assert admin is not None and admin.is_city_admin
+
+
+def test_seed_demo_if_empty_leaves_existing_data_alone(app, runner):
+    app.config["ENV_NAME"] = "development"
+    runner.invoke(args=["seed-demo"])
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert "already has data" in again.output
+    assert "admin@example.org" in again.output  # the sign-in details are printed every time
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Table)).scalar() == 4
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+
+
+def test_seed_demo_refuses_outside_development(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "PB_VOTE_ENV_NAME=development" in result.output
+
+
+def test_create_admin(app, runner):
+    result = runner.invoke(
+        args=["create-admin", "Boss@Example.org"], input="a long admin password\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert user.email == "boss@example.org" and user.is_city_admin
+        assert authenticate_staff("boss@example.org", "a long admin password") is not None
+    verified = runner.invoke(args=["verify-audit"])
+    assert verified.exit_code == 0 and "intact: 1 events" in verified.output
+
+
+def test_create_admin_explains_bad_input(app, runner):
+    bad_email = runner.invoke(args=["create-admin", "not-an-email"], input=("x" * 20 + "\n") * 2)
+    assert bad_email.exit_code != 0 and "not an email address" in bad_email.output
+    short = runner.invoke(args=["create-admin", "a@example.org"], input="short\nshort\n")
+    assert short.exit_code != 0 and "shorter than 12" in short.output
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
