@@ -1,0 +1,147 @@
+"""Properties of every rule on random small elections, and equality with pabutools."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pb_vote.tally import Reason, format_pabulib, parse_pabulib, tally
+from pb_vote.tally.model import Ballot, Election, Project, VoteType
+from pb_vote.tally.rules import RULES
+from tests.tally.oracle import pabutools_selection
+
+MES_RULES = ("mes", "mes-raw", "mes-add1", "mes-cardinality")
+GREEDY_RULES = ("greedy", "greedy-no-skip", "greedy-threshold")
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ORACLE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def elections(draw, vote_types=("approval", "cumulative", "ordinal", "choose-1"), max_voters=9):
+    """A small random election of any vote type."""
+    vote_type = VoteType(draw(st.sampled_from(vote_types)))
+    count = draw(st.integers(1, 6))
+    ids = draw(st.lists(st.sampled_from(["1", "2", "10", "a", "b", "B", "c7", "c10"]),
+                        min_size=count, max_size=count, unique=True))
+    projects = tuple(Project(pid, draw(st.integers(1, 12))) for pid in ids)
+    ballots = []
+    for number in range(draw(st.integers(0, max_voters))):
+        if vote_type is VoteType.CHOOSE_ONE:
+            chosen = draw(st.lists(st.sampled_from(ids), max_size=1))
+        else:
+            chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids)))
+            if vote_type is VoteType.ORDINAL:
+                chosen = draw(st.permutations(chosen))
+        points = None
+        if vote_type is VoteType.CUMULATIVE:
+            points = tuple(draw(st.integers(1, 4)) for _ in chosen)
+        ballots.append(Ballot(tuple(chosen), points, voter_id=f"v{number}"))
+    budget = draw(st.integers(0, sum(p.cost for p in projects) + 3))
+    return Election(vote_type, budget, projects, tuple(ballots), {})
+
+
+def run(election, rule, **options):
+    if rule == "greedy-threshold":
+        options.setdefault("threshold", 2)
+    return tally(election, rule, **options)
+
+
+@FAST
+@given(elections(), st.sampled_from(RULES), st.sampled_from(["default", "lexico"]))
+def test_budget_never_exceeded_and_every_project_explained(election, rule, tie_break):
+    result = run(election, rule, tie_break=tie_break)
+    assert result.total_cost <= election.budget
+    assert result.total_cost == sum(p.cost for p in result.projects if p.funded)
+    assert [p.project_id for p in result.projects] == [p.id for p in election.projects]
+    assert {p.project_id for p in result.projects if p.funded} == set(result.selected)
+    assert len(set(result.selected)) == len(result.selected)
+    funded_positions = sorted(p.position for p in result.projects if p.funded)
+    assert funded_positions == list(range(1, len(result.selected) + 1))
+
+
+@FAST
+@given(elections(), st.sampled_from(["default", "lexico"]))
+def test_greedy_leaves_nothing_that_fits(election, tie_break):
+    result = tally(election, "greedy", tie_break=tie_break)
+    for project in result.projects:
+        if not project.funded:
+            assert project.cost > result.money_left
+            assert project.reason is Reason.DID_NOT_FIT
+
+
+@FAST
+@given(elections(), st.sampled_from(("mes", "mes-cardinality")))
+def test_completed_equal_shares_leaves_nothing_that_fits(election, rule):
+    result = tally(election, rule)
+    assert all(p.funded or p.cost > result.money_left for p in result.projects)
+
+
+@FAST
+@given(elections(), st.sampled_from(RULES), st.randoms(use_true_random=False))
+def test_deterministic_and_independent_of_voter_and_line_order(election, rule, rnd):
+    first = run(election, rule)
+    assert run(election, rule) == first
+    ballots = list(election.ballots)
+    projects = list(election.projects)
+    rnd.shuffle(ballots)
+    rnd.shuffle(projects)
+    shuffled = Election(election.vote_type, election.budget, tuple(projects), tuple(ballots), {})
+    assert run(shuffled, rule).selected == first.selected
+    # the same through a Pabulib file with its lines in another order
+    reread = parse_pabulib(format_pabulib(shuffled))
+    assert run(reread, rule).selected == first.selected
+
+
+@ORACLE
+@given(elections(), st.sampled_from(MES_RULES), st.sampled_from(["lexico", "default"]))
+def test_equal_shares_equals_pabutools(election, rule, tie_break):
+    ours = tally(election, rule, tie_break=tie_break)
+    assert list(ours.selected) == pabutools_selection(election, rule, tie_break)
+
+
+@ORACLE
+@given(elections(), st.sampled_from(GREEDY_RULES), st.sampled_from(["lexico", "default"]))
+def test_greedy_rules_equal_pabutools(election, rule, tie_break):
+    ours = run(election, rule, tie_break=tie_break)
+    assert list(ours.selected) == pabutools_selection(election, rule, tie_break, threshold=2)
+
+
+@ORACLE
+@given(elections(vote_types=("approval",), max_voters=30), st.sampled_from(["mes", "mes-add1"]))
+def test_equal_shares_with_more_voters_equals_pabutools(election, rule):
+    # more voters means more add-one steps, where our step skipping is exercised
+    assert list(tally(election, rule, tie_break="lexico").selected) == pabutools_selection(
+        election, rule, "lexico"
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_add_one_skipping_matches_every_step(seed):
+    """The skipping add-one loop returns what computing every single step returns."""
+    from fractions import Fraction
+
+    from pb_vote.tally.mes import MesProfile, add_one, run_mes
+
+    rnd = random.Random(seed)
+    costs = [rnd.randint(5, 60) for _ in range(8)]
+    ballots = [tuple((j, 1) for j in rnd.sample(range(8), rnd.randint(1, 4))) for _ in range(60)]
+    budget = 200
+    profile = MesProfile(costs, ballots, costs, list(range(8)), budget)
+    supported = [j for j in range(8) if profile.supported[j]]
+    t, previous = Fraction(budget, 60), None
+    while True:
+        outcome = run_mes(profile, t)
+        if outcome.total_cost > budget:
+            expected = previous
+            break
+        left = budget - outcome.total_cost
+        if all(j in outcome.selected or costs[j] > left for j in supported):
+            expected = outcome
+            break
+        previous, t = outcome, t + 1
+    chosen, _, _ = add_one(profile)
+    assert chosen.selected == expected.selected
+    assert chosen.start_budget == expected.start_budget

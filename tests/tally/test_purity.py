@@ -1,0 +1,57 @@
+"""pb_vote/tally is pure: standard library and itself only (checked on the source, not at run
+time, so an import hidden in a function or behind a condition is caught too)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+import pb_vote.tally
+
+TALLY_DIR = Path(pb_vote.tally.__file__).parent
+FILES = sorted(TALLY_DIR.rglob("*.py"))
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level module) of every import in a file; relative imports count as ours."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, "pb_vote.tally" if node.level else node.module or ""))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("__import__", "import_module")
+        ):
+            found.append((node.lineno, "<dynamic import>"))
+    return found
+
+
+def test_the_scan_sees_every_file():
+    assert {p.name for p in FILES} >= {"__init__.py", "model.py", "rules.py", "mes.py", "cli.py"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_tally_imports_only_the_standard_library_and_itself(path):
+    bad = []
+    for line, module in imported_modules(path):
+        top = module.split(".")[0]
+        if module == "pb_vote.tally" or module.startswith("pb_vote.tally."):
+            continue
+        if top in sys.stdlib_module_names and top != "__future__" or module == "__future__":
+            continue
+        bad.append(f"{path.name}:{line} imports {module}")
+    assert not bad, "pb_vote/tally must stay pure (stdlib only): " + "; ".join(bad)
+
+
+def test_the_scan_catches_forbidden_imports(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import flask\nfrom sqlalchemy import select\nfrom pb_vote.models import x\n"
+                      "def f():\n    import pabutools\n")
+    modules = [m for _, m in imported_modules(sample)]
+    assert modules == ["flask", "sqlalchemy", "pb_vote.models", "pabutools"]
