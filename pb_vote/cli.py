@@ -1,4 +1,5 @@
-"""Flask commands: ``flask --app pb_vote seed-demo``, ``create-admin``, ``verify-audit``."""
+"""Flask commands: ``flask --app pb_vote seed-demo``, ``create-admin``, ``verify-audit``,
+``advance-phases``."""
 
 import click
 from flask import Flask, current_app
@@ -74,7 +75,21 @@ def verify_audit_command() -> None:
         raise SystemExit(1)
 
 
+@click.command("advance-phases")
+@with_appcontext
+def advance_phases_command() -> None:
+    """Move every open round to the phase its schedule says (run it from cron each minute)."""
+    from pb_vote.services.rounds import advance_all
+
+    moved = advance_all()
+    db.session.commit()
+    for round_id, phases in moved.items():
+        click.echo(f"round {round_id}: {' -> '.join(p.value for p in phases)}")
+    click.echo(f"{len(moved)} round(s) moved.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (seed_demo_command, create_admin_command, verify_audit_command):
+    for command in (seed_demo_command, create_admin_command, verify_audit_command,
+                    advance_phases_command):
         app.cli.add_command(command)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import (
     MembershipRole,
@@ -70,7 +70,7 @@ def database_is_empty() -> bool:
 
 
 def _round(table: Table, title: str, phase: RoundPhase, start_offset_days: int) -> Round:
-    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    now = clock.utcnow().replace(minute=0, second=0, microsecond=0)
     start = now + timedelta(days=start_offset_days)
     round_ = Round(
         table=table,

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from flask import Flask, current_app
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 
 log = logging.getLogger(__name__)
 DEV_MAILBOX_SIZE = 50
@@ -26,7 +26,7 @@ class Mail:
     to: str
     subject: str
     body: str
-    sent_at: datetime = field(default_factory=utcnow)
+    sent_at: datetime = field(default_factory=lambda: clock.utcnow())
 
 
 def outbox(app: Flask) -> list[Mail]:

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import (
     MembershipRole,
@@ -72,7 +72,7 @@ def round_(
     budget_cents: int = 10_000_000,
 ) -> Round:
     """A round whose schedule matches its phase relative to now."""
-    now = utcnow().replace(microsecond=0)
+    now = clock.utcnow().replace(microsecond=0)
     offsets = {
         RoundPhase.DRAFT: 10,
         RoundPhase.PROPOSALS: -5,

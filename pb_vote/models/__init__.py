@@ -2,7 +2,14 @@
 
 from pb_vote.models.audit import GENESIS_HASH, AuditEvent
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
-from pb_vote.models.rounds import Round, RoundPhase
+from pb_vote.models.rounds import (
+    FROZEN_SETTINGS,
+    BallotKind,
+    Round,
+    RoundPhase,
+    TallyRule,
+    VoterEligibility,
+)
 from pb_vote.models.tables import Table, TablePostalCode
 from pb_vote.models.users import (
     LANGUAGES,
@@ -16,9 +23,11 @@ from pb_vote.models.users import (
 )
 
 __all__ = [
+    "FROZEN_SETTINGS",
     "GENESIS_HASH",
     "LANGUAGES",
     "AuditEvent",
+    "BallotKind",
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",
@@ -31,6 +40,8 @@ __all__ = [
     "Table",
     "TableMembership",
     "TablePostalCode",
+    "TallyRule",
     "TokenPurpose",
     "User",
+    "VoterEligibility",
 ]

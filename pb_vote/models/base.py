@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 
 
 class UTCDateTime(TypeDecorator):
@@ -49,4 +49,4 @@ def string_enum(enum_class: type[enum.Enum], name: str) -> Enum:
 
 def created_at_default() -> datetime:
     """Default for created/updated timestamps."""
-    return utcnow()
+    return clock.utcnow()

@@ -37,6 +37,21 @@ class Proposal(db.Model):
     __table_args__ = (
         CheckConstraint("estimated_cost_cents > 0", name="estimated_cost_positive"),
         CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint("reviewed_cost_cents > 0", name="reviewed_cost_positive"),
+        CheckConstraint(
+            "status <> 'accepted' OR reviewed_cost_cents IS NOT NULL",
+            name="accepted_has_reviewed_cost",
+        ),
+        CheckConstraint(
+            "status <> 'merged' OR merged_into_id IS NOT NULL", name="merged_has_target"
+        ),
+        CheckConstraint(
+            "status <> 'rejected' OR length(rejection_reason) > 0", name="rejected_has_reason"
+        ),
+        CheckConstraint(
+            "status <> 'hidden' OR length(hidden_reason) > 0", name="hidden_has_reason"
+        ),
+        CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +66,16 @@ class Proposal(db.Model):
     estimated_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    reviewed_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # Public: a note shown with an accepted proposal, and the reason for a rejection.
+    public_note: Mapped[str] = mapped_column(Text, default="")
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # Shown to the author only: what to change.
+    change_request: Mapped[str | None] = mapped_column(Text)
+    # Kept for the record, never shown publicly.
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     status: Mapped[ProposalStatus] = mapped_column(
         string_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.SUBMITTED
     )
@@ -61,6 +86,22 @@ class Proposal(db.Model):
 
     round: Mapped["Round"] = relationship(back_populates="proposals")  # noqa: F821
     author: Mapped["User | None"] = relationship()  # noqa: F821
+    merged_into: Mapped["Proposal | None"] = relationship(
+        remote_side=[id], back_populates="merged_in"
+    )
+    merged_in: Mapped[list["Proposal"]] = relationship(
+        back_populates="merged_into", order_by="Proposal.id"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        """Hidden and withdrawn proposals are not shown to the public."""
+        return self.status not in (ProposalStatus.HIDDEN, ProposalStatus.WITHDRAWN)
+
+    @property
+    def cost_cents(self) -> int | None:
+        """The cost that counts: the reviewed cost once there is one, else the estimate."""
+        return self.reviewed_cost_cents or self.estimated_cost_cents
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id}>"

@@ -2,8 +2,9 @@
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
@@ -27,6 +28,47 @@ class RoundPhase(enum.StrEnum):
         return self is not RoundPhase.DRAFT
 
 
+class VoterEligibility(enum.StrEnum):
+    """Who may vote in a round."""
+
+    RESIDENTS = "residents"  # signed-in people whose home postal code is in the table's area
+    CODES = "codes"  # holders of voting codes handed out by the table
+    BOTH = "both"
+
+
+class BallotKind(enum.StrEnum):
+    """The form of the ballot."""
+
+    APPROVAL = "approval"  # pick at least ``approval_min`` and at most ``approval_max``
+    KNAPSACK = "knapsack"  # pick proposals whose costs fit the budget
+    POINTS = "points"  # distribute ``points_total`` points, at most ``points_max_per_proposal``
+
+
+class TallyRule(enum.StrEnum):
+    """How the votes become funded projects (computed by pb_vote.tally)."""
+
+    GREEDY = "greedy"  # most support first, skip what no longer fits
+    MES = "mes"  # Method of Equal Shares, completed
+
+
+# Columns that may not change once voting has opened; a database trigger enforces it.
+FROZEN_SETTINGS = (
+    "budget_cents",
+    "currency",
+    "voter_eligibility",
+    "ballot_kind",
+    "approval_min",
+    "approval_max",
+    "knapsack_min_spend_percent",
+    "points_total",
+    "points_max_per_proposal",
+    "tally_rule",
+    "categories",
+    "voting_open_at",
+)
+FROZEN_PHASES = ("voting", "closed", "published")
+
+
 class Round(db.Model):
     """A budget round of one partnership table."""
 
@@ -37,6 +79,26 @@ class Round(db.Model):
         CheckConstraint("proposals_open_at < proposals_close_at", name="proposal_window_order"),
         CheckConstraint("proposals_close_at <= voting_open_at", name="review_before_voting"),
         CheckConstraint("voting_open_at < voting_close_at", name="voting_window_order"),
+        CheckConstraint(
+            "approval_min >= 1 AND approval_min <= approval_max", name="approval_limits"
+        ),
+        CheckConstraint(
+            "knapsack_min_spend_percent BETWEEN 0 AND 100", name="knapsack_min_spend_range"
+        ),
+        CheckConstraint(
+            "points_total >= 1 AND points_max_per_proposal >= 1 "
+            "AND points_max_per_proposal <= points_total",
+            name="points_limits",
+        ),
+        CheckConstraint(
+            "ballot_kind <> 'approval' OR (approval_min IS NOT NULL AND approval_max IS NOT NULL)",
+            name="approval_settings_present",
+        ),
+        CheckConstraint(
+            "ballot_kind <> 'points' OR "
+            "(points_total IS NOT NULL AND points_max_per_proposal IS NOT NULL)",
+            name="points_settings_present",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +110,21 @@ class Round(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
     phase: Mapped[RoundPhase] = mapped_column(
         string_enum(RoundPhase, "round_phase"), default=RoundPhase.DRAFT, index=True
+    )
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    voter_eligibility: Mapped[VoterEligibility] = mapped_column(
+        string_enum(VoterEligibility, "voter_eligibility"), default=VoterEligibility.RESIDENTS
+    )
+    ballot_kind: Mapped[BallotKind] = mapped_column(
+        string_enum(BallotKind, "ballot_kind"), default=BallotKind.APPROVAL
+    )
+    approval_min: Mapped[int | None] = mapped_column(default=1)
+    approval_max: Mapped[int | None] = mapped_column(default=5)
+    knapsack_min_spend_percent: Mapped[int | None]
+    points_total: Mapped[int | None]
+    points_max_per_proposal: Mapped[int | None]
+    tally_rule: Mapped[TallyRule] = mapped_column(
+        string_enum(TallyRule, "tally_rule"), default=TallyRule.GREEDY
     )
     proposals_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     proposals_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -62,6 +139,16 @@ class Round(db.Model):
     proposals: Mapped[list["Proposal"]] = relationship(  # noqa: F821
         back_populates="round", order_by="Proposal.id"
     )
+
+    @property
+    def settings_frozen(self) -> bool:
+        """Ballot and tally settings may not change once voting has opened."""
+        return self.phase.value in FROZEN_PHASES
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The round's time zone, in which its dates are shown and entered."""
+        return ZoneInfo(self.time_zone)
 
     def __repr__(self) -> str:
         return f"<Round {self.id} {self.phase.value}>"

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import (
     LANGUAGES,
@@ -149,4 +149,4 @@ def make_city_admin(user: User, actor: User | None = None) -> None:
 
 def login_session_expiry(days: int):
     """When a login session opened now ends."""
-    return utcnow() + timedelta(days=days)
+    return clock.utcnow() + timedelta(days=days)

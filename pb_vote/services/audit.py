@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import GENESIS_HASH, AuditEvent, User
 
@@ -42,7 +42,7 @@ def record_event(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()
     event = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=clock.utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor_role=actor_role(actor, table_id),
         table_id=table_id,

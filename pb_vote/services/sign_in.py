@@ -14,7 +14,7 @@ from datetime import timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
-from pb_vote.clock import utcnow
+from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import LoginSession, OneTimeNonce, SignInMethod, TokenPurpose, User
 from pb_vote.services.accounts import normalize_email
@@ -61,7 +61,7 @@ def recent_link_count(email: str, purpose: TokenPurpose, within: timedelta) -> i
         .where(
             OneTimeNonce.email == normalize_email(email),
             OneTimeNonce.purpose == purpose,
-            OneTimeNonce.created_at > utcnow() - within,
+            OneTimeNonce.created_at > clock.utcnow() - within,
         )
     ).scalar_one()
 
@@ -107,7 +107,7 @@ def use_link_token(
     result = db.session.execute(
         update(OneTimeNonce)
         .where(OneTimeNonce.nonce == claims.nonce, OneTimeNonce.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=clock.utcnow())
     )
     if result.rowcount != 1:
         raise LinkUsed(claims.email)
@@ -121,7 +121,7 @@ def _token_hash(token: str) -> str:
 def open_login_session(user: User, method: SignInMethod, days: int) -> str:
     """Start a login session for ``user``; return the token for the session cookie."""
     token = secrets.token_urlsafe(32)
-    now = utcnow()
+    now = clock.utcnow()
     db.session.add(
         LoginSession(
             token_hash=_token_hash(token),
@@ -140,7 +140,7 @@ def open_login_session(user: User, method: SignInMethod, days: int) -> str:
 def load_login_session(token: str) -> User | None:
     """The user of a live login session, or None when it ended or expired."""
     login_session = db.session.get(LoginSession, _token_hash(token))
-    if login_session is None or login_session.expires_at <= utcnow():
+    if login_session is None or login_session.expires_at <= clock.utcnow():
         return None
     user = login_session.user
     user.login_session_token = token

@@ -206,3 +206,21 @@ def test_security_headers(client, city):
     response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_an_unexpected_error_gets_the_500_page_in_the_layout(database_url):
+    from pb_vote import create_app
+    from tests.conftest import base_test_config
+
+    config = base_test_config(database_url) | {"TESTING": False}
+    app = create_app(config)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert 'class="skip-link"' in response.text
+    assert "kaboom" not in response.text

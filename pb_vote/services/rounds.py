@@ -1,0 +1,285 @@
+"""Budget rounds: settings, and the phase lifecycle in one place.
+
+draft -> proposals -> review -> voting -> closed -> published, and cancelled from any phase
+before published. The schedule moves a round forward by server time (UTC) even when nobody
+clicks: ``sync_phase`` runs on every request that reads a round and from the cron-able
+``flask --app pb_vote advance-phases``. A coordinator can also move a phase by hand.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from pb_vote import clock
+from pb_vote.extensions import db
+from pb_vote.models import (
+    BallotKind,
+    Proposal,
+    ProposalStatus,
+    Round,
+    RoundPhase,
+    Table,
+    TallyRule,
+    User,
+    VoterEligibility,
+)
+from pb_vote.services.audit import record_event
+
+P = RoundPhase
+ALLOWED_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
+    P.DRAFT: frozenset({P.PROPOSALS, P.CANCELLED}),
+    P.PROPOSALS: frozenset({P.REVIEW, P.CANCELLED}),
+    P.REVIEW: frozenset({P.VOTING, P.CANCELLED}),
+    P.VOTING: frozenset({P.CLOSED, P.CANCELLED}),
+    P.CLOSED: frozenset({P.PUBLISHED, P.CANCELLED}),
+    P.PUBLISHED: frozenset(),
+    P.CANCELLED: frozenset(),
+}
+# Phases whose settings may still be edited (the database refuses later changes).
+EDITABLE_PHASES = frozenset({P.DRAFT, P.PROPOSALS, P.REVIEW})
+MAX_CATEGORIES = 20
+
+
+class RoundError(Exception):
+    """A round operation was refused; ``code`` names why (views turn it into a message)."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass
+class RoundSettings:
+    """Everything a coordinator sets for a round. Times are aware UTC datetimes."""
+
+    title: str
+    budget_cents: int
+    proposals_open_at: datetime
+    proposals_close_at: datetime
+    voting_open_at: datetime
+    voting_close_at: datetime
+    description: str = ""
+    time_zone: str = "Europe/Helsinki"
+    categories: list[str] = field(default_factory=list)
+    voter_eligibility: VoterEligibility = VoterEligibility.RESIDENTS
+    ballot_kind: BallotKind = BallotKind.APPROVAL
+    approval_min: int | None = 1
+    approval_max: int | None = 5
+    knapsack_min_spend_percent: int | None = None
+    points_total: int | None = None
+    points_max_per_proposal: int | None = None
+    tally_rule: TallyRule = TallyRule.GREEDY
+
+    @classmethod
+    def of(cls, round_: Round) -> "RoundSettings":
+        """The current settings of a round."""
+        return cls(**{name: getattr(round_, name) for name in cls.__dataclass_fields__})
+
+
+def check_settings(
+    settings: RoundSettings, now: datetime, previous: RoundSettings | None = None
+) -> list[tuple[str, str]]:
+    """Problems with ``settings`` as (field, code) pairs; empty when they are sound.
+
+    Times already in the past are refused unless they are unchanged from ``previous``
+    (a round whose proposal window is open may keep its start date).
+    """
+    problems: list[tuple[str, str]] = []
+    if not settings.title.strip():
+        problems.append(("title", "required"))
+    if settings.budget_cents <= 0:
+        problems.append(("budget", "not_positive"))
+    times = ("proposals_open_at", "proposals_close_at", "voting_open_at", "voting_close_at")
+    for name in times:
+        value = getattr(settings, name)
+        unchanged = previous is not None and getattr(previous, name) == value
+        if value < now and not unchanged:
+            problems.append((name, "in_past"))
+    if settings.proposals_close_at <= settings.proposals_open_at:
+        problems.append(("proposals_close_at", "ends_before_start"))
+    if settings.voting_open_at < settings.proposals_close_at:
+        problems.append(("voting_open_at", "voting_before_proposals_end"))
+    if settings.voting_close_at <= settings.voting_open_at:
+        problems.append(("voting_close_at", "ends_before_start"))
+    if len(settings.categories) > MAX_CATEGORIES:
+        problems.append(("categories", "too_many"))
+    if settings.ballot_kind is BallotKind.APPROVAL:
+        low, high = settings.approval_min, settings.approval_max
+        if low is None or high is None or low < 1 or high < low:
+            problems.append(("approval_max", "approval_limits"))
+    elif settings.ballot_kind is BallotKind.POINTS:
+        total, per = settings.points_total, settings.points_max_per_proposal
+        if total is None or per is None or total < 1 or per < 1 or per > total:
+            problems.append(("points_max_per_proposal", "points_limits"))
+    elif settings.knapsack_min_spend_percent is not None and not (
+        0 <= settings.knapsack_min_spend_percent <= 100
+    ):
+        problems.append(("knapsack_min_spend_percent", "percent_range"))
+    return problems
+
+
+def _apply(round_: Round, settings: RoundSettings) -> dict:
+    changed = {}
+    for name in RoundSettings.__dataclass_fields__:
+        value = getattr(settings, name)
+        if name == "categories":
+            value = list(value)
+        if getattr(round_, name) != value:
+            changed[name] = value
+            setattr(round_, name, value)
+    # Settings of other ballot kinds are cleared, so the stored round says one thing.
+    if round_.ballot_kind is not BallotKind.APPROVAL:
+        round_.approval_min = round_.approval_max = None
+    if round_.ballot_kind is not BallotKind.POINTS:
+        round_.points_total = round_.points_max_per_proposal = None
+    if round_.ballot_kind is not BallotKind.KNAPSACK:
+        round_.knapsack_min_spend_percent = None
+    return changed
+
+
+def create_round(actor: User, table: Table, settings: RoundSettings) -> Round:
+    """Create a draft round for ``table`` (audited)."""
+    problems = check_settings(settings, clock.utcnow())
+    if problems:
+        raise RoundError("invalid_settings", problems=problems)
+    round_ = Round(table=table, phase=RoundPhase.DRAFT)
+    _apply(round_, settings)
+    db.session.add(round_)
+    db.session.flush()
+    record_event(actor, "round.created", "round", round_.id, table_id=table.id,
+                 details={"title": round_.title, "budget_cents": round_.budget_cents})
+    return round_
+
+
+def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[str]:
+    """Change a round's settings before voting opens (audited); returns the changed names."""
+    if round_.phase not in EDITABLE_PHASES:
+        raise RoundError("settings_frozen")
+    problems = check_settings(settings, clock.utcnow(), previous=RoundSettings.of(round_))
+    if problems:
+        raise RoundError("invalid_settings", problems=problems)
+    changed = _apply(round_, settings)
+    db.session.flush()
+    if changed:
+        record_event(actor, "round.updated", "round", round_.id, table_id=round_.table_id,
+                     details={"changed": sorted(changed)})
+    return sorted(changed)
+
+
+def accepted_count(round_: Round) -> int:
+    """How many proposals are on the ballot."""
+    return len(
+        db.session.execute(
+            select(Proposal.id).where(
+                Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED
+            )
+        ).all()
+    )
+
+
+def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict) -> bool:
+    """Move the phase only if nobody else did first (conditional UPDATE)."""
+    result = db.session.execute(
+        update(Round)
+        .where(Round.id == round_.id, Round.phase == expected)
+        .values(phase=new, updated_at=clock.utcnow(), **extra)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(round_)
+        return False
+    db.session.refresh(round_)
+    return True
+
+
+def transition(
+    actor: User | None, round_: Round, target: RoundPhase, *, reason: str = "manual"
+) -> None:
+    """Move ``round_`` to ``target`` if allowed (audited).
+
+    Moving by hand ahead of the schedule brings the schedule along (opening voting early sets
+    its start to now), so dates and phase never disagree.
+    """
+    now = clock.utcnow().replace(microsecond=0)
+    current = round_.phase
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise RoundError("transition_not_allowed", current=current.value, target=target.value)
+    if target is RoundPhase.VOTING and accepted_count(round_) == 0:
+        raise RoundError("empty_ballot")
+    extra: dict = {}
+    if reason == "manual":
+        if target is RoundPhase.REVIEW and round_.proposals_close_at > now:
+            extra["proposals_close_at"] = now
+        if target is RoundPhase.VOTING and round_.voting_open_at > now:
+            extra["voting_open_at"] = now
+            if round_.proposals_close_at > now:
+                extra["proposals_close_at"] = now
+        if target is RoundPhase.CLOSED and round_.voting_close_at > now:
+            extra["voting_close_at"] = now
+    if not _set_phase(round_, target, current, extra):
+        raise RoundError("changed_meanwhile")
+    record_event(
+        actor, "round.phase_changed", "round", round_.id, table_id=round_.table_id,
+        details={"from": current.value, "to": target.value, "reason": reason},
+    )
+
+
+def due_phase(round_: Round, now: datetime) -> RoundPhase:
+    """The phase the schedule says ``round_`` should be in at ``now``.
+
+    Drafts stay drafts (a coordinator opens them); cancelled and published are final; a round
+    whose ballot is empty does not open for voting (it waits for the coordinator).
+    """
+    phase = round_.phase
+    if phase in (P.DRAFT, P.CLOSED, P.PUBLISHED, P.CANCELLED):
+        return phase
+    if phase is P.PROPOSALS and now >= round_.proposals_close_at:
+        phase = P.REVIEW
+    if phase is P.REVIEW and now >= round_.voting_open_at:
+        if accepted_count(round_) == 0:
+            return P.REVIEW
+        phase = P.VOTING
+    if phase is P.VOTING and now >= round_.voting_close_at:
+        phase = P.CLOSED
+    return phase
+
+
+def sync_phase(round_: Round, now: datetime | None = None) -> list[RoundPhase]:
+    """Catch ``round_`` up with its schedule; returns the phases it entered (each audited)."""
+    now = now or clock.utcnow()
+    entered = []
+    while (due := due_phase(round_, now)) is not round_.phase:
+        current = round_.phase
+        step = {P.PROPOSALS: P.REVIEW, P.REVIEW: P.VOTING, P.VOTING: P.CLOSED}[current]
+        if not _set_phase(round_, step, current, {}):
+            continue  # another request moved it; look again
+        record_event(None, "round.phase_changed", "round", round_.id, table_id=round_.table_id,
+                     details={"from": current.value, "to": step.value, "reason": "schedule"})
+        entered.append(step)
+        if step is due:
+            break
+    return entered
+
+
+def advance_all(now: datetime | None = None) -> dict[int, list[RoundPhase]]:
+    """Catch every open round up with its schedule (the cron job)."""
+    now = now or clock.utcnow()
+    open_rounds = db.session.execute(
+        select(Round).where(Round.phase.in_([P.PROPOSALS, P.REVIEW, P.VOTING]))
+    ).scalars().all()
+    moved = {}
+    for round_ in open_rounds:
+        entered = sync_phase(round_, now)
+        if entered:
+            moved[round_.id] = entered
+    return moved
+
+
+def proposal_window_open(round_: Round, now: datetime) -> bool:
+    """Whether residents may submit ideas now (server time decides)."""
+    return (
+        round_.phase is P.PROPOSALS
+        and round_.proposals_open_at <= now < round_.proposals_close_at
+    )
