@@ -82,6 +82,9 @@ def _round(table: Table, title: str, phase: RoundPhase, start_offset_days: int) 
         proposals_close_at=start + timedelta(days=30),
         voting_open_at=start + timedelta(days=44),
         voting_close_at=start + timedelta(days=58),
+        categories=["Parks", "Sports", "Culture", "Traffic"],
+        approval_min=1,
+        approval_max=3,
     )
     db.session.add(round_)
     return round_
@@ -100,6 +103,7 @@ def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
                 category=category,
                 location=round_.table.name.split(" – ")[0],
                 status=status,
+                reviewed_cost_cents=cost if status is ProposalStatus.ACCEPTED else None,
             )
         )
 

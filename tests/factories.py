@@ -70,8 +70,10 @@ def round_(
     *,
     title: str = "Round 2027",
     budget_cents: int = 10_000_000,
+    **settings,
 ) -> Round:
-    """A round whose schedule matches its phase relative to now."""
+    """A round whose schedule matches its phase relative to now; ``settings`` override
+    any other column (ballot kind, categories...)."""
     now = clock.utcnow().replace(microsecond=0)
     offsets = {
         RoundPhase.DRAFT: 10,
@@ -93,7 +95,10 @@ def round_(
         proposals_close_at=start + timedelta(days=30),
         voting_open_at=start + timedelta(days=44),
         voting_close_at=start + timedelta(days=58),
+        categories=["Parks", "Sports", "Culture", "Traffic"],
     )
+    for name, value in settings.items():
+        setattr(row, name, value)
     db.session.add(row)
     db.session.flush()
     return row
@@ -107,8 +112,9 @@ def proposal(
     title: str = "Benches by the lake",
     cost_cents: int = 500_000,
     status: ProposalStatus = ProposalStatus.SUBMITTED,
+    category: str | None = "Parks",
 ) -> Proposal:
-    """A proposal in a round."""
+    """A proposal in a round; an accepted one gets its estimate as the reviewed cost."""
     row = Proposal(
         round=in_round,
         author=author,
@@ -116,8 +122,11 @@ def proposal(
         title=title,
         description="Something good for the neighbourhood.",
         estimated_cost_cents=cost_cents,
-        category="Parks",
+        category=category,
         status=status,
+        reviewed_cost_cents=cost_cents if status is ProposalStatus.ACCEPTED else None,
+        rejection_reason="Not feasible." if status is ProposalStatus.REJECTED else None,
+        hidden_reason="Abusive." if status is ProposalStatus.HIDDEN else None,
     )
     db.session.add(row)
     db.session.flush()
