@@ -167,3 +167,30 @@ def link_in(body: str) -> str:
 @pytest.fixture
 def auth(app, client):
     return AuthActions(app, client)
+
+
+class FrozenClock:
+    """A controllable clock: ``clock.now`` is what the service sees; ``advance`` moves it."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def advance(self, **delta):
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+    def set(self, moment):
+        self.now = moment
+        return moment
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Freeze the service's clock (``pb_vote.clock.utcnow``) at the current time."""
+    from pb_vote import clock as clock_module
+
+    frozen = FrozenClock(clock_module.utcnow().replace(microsecond=0))
+    monkeypatch.setattr(clock_module, "utcnow", lambda: frozen.now)
+    return frozen

@@ -184,7 +184,8 @@ def downgrade():
     drop_frozen_settings_trigger(dialect)
     with op.batch_alter_table("rounds", schema=None) as batch_op:
         for name in ("approval_limits", "knapsack_min_spend_range", "points_limits",
-                     "approval_settings_present", "points_settings_present"):
+                     "approval_settings_present", "points_settings_present",
+                     "voter_eligibility", "ballot_kind", "tally_rule"):
             batch_op.drop_constraint(op.f(f"ck_rounds_{name}"), type_="check")
         for column in ("tally_rule", "points_max_per_proposal", "points_total",
                        "knapsack_min_spend_percent", "approval_max", "approval_min",
