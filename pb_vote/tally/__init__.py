@@ -5,7 +5,13 @@ explains every project's outcome. ``read_pabulib`` / ``write_pabulib`` handle Pa
 """
 
 from pb_vote.tally.model import Ballot, Election, ElectionError, Project, VoteType, make_election
-from pb_vote.tally.pabulib import PabulibError, format_pabulib, parse_pabulib, read_pabulib, write_pabulib
+from pb_vote.tally.pabulib import (
+    PabulibError,
+    format_pabulib,
+    parse_pabulib,
+    read_pabulib,
+    write_pabulib,
+)
 from pb_vote.tally.result import Phase, ProjectResult, Reason, TallyResult
 from pb_vote.tally.rules import DEFAULT_TIE_BREAK, RULES, TallyError, tally
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 
 Number = int | Fraction
@@ -17,7 +17,7 @@ Number = int | Fraction
 _DIGITS = re.compile(r"(\d+)")
 
 
-class VoteType(str, Enum):
+class VoteType(StrEnum):
     """How a ballot expresses support, named as in Pabulib's ``vote_type``."""
 
     APPROVAL = "approval"
@@ -43,7 +43,10 @@ def natural_key(project_id: str) -> tuple:
     order is total and never depends on input order.
     """
     parts = _DIGITS.split(project_id)
-    key = tuple((text.casefold(), int(number)) for text, number in zip(parts[::2], [*parts[1::2], "-1"]))
+    numbers = [*parts[1::2], "-1"]  # the last text run has no number after it
+    key = tuple(
+        (text.casefold(), int(number)) for text, number in zip(parts[::2], numbers, strict=True)
+    )
     return (key, project_id)
 
 
@@ -121,11 +124,13 @@ class Election:
                         f"ballot {ballot.voter_id!r} names unknown project {project_id!r}"
                     )
             if self.vote_type.has_points and ballot.points is None:
-                raise ElectionError(f"ballot {ballot.voter_id!r}: {self.vote_type.value} ballots need points")
+                raise ElectionError(
+                    f"ballot {ballot.voter_id!r}: {self.vote_type.value} ballots need points"
+                )
 
     @property
     def ordinal_length(self) -> int:
-        """L for ordinal ballots: the META ``max_length`` or the longest ballot, whichever is larger.
+        """L for ordinal ballots: META ``max_length`` or the longest ballot, whichever is larger.
 
         A ranked project at position i (0 = first) gets L - i points, as Pabulib scores Kraków.
         """
@@ -145,7 +150,7 @@ class Election:
         for ballot in self.ballots:
             if self.vote_type.has_points:
                 assert ballot.points is not None
-                pairs = zip(ballot.projects, ballot.points)
+                pairs = zip(ballot.projects, ballot.points, strict=True)
             elif self.vote_type is VoteType.ORDINAL:
                 pairs = ((pid, length - pos) for pos, pid in enumerate(ballot.projects))
             else:

@@ -106,7 +106,7 @@ def parse_pabulib(text: str) -> Election:
                 raise PabulibError(
                     f"{len(row)} fields but the header has {len(header)}", section, line
                 )
-            fields = {key: value.strip() for key, value in zip(header, row)}
+            fields = {key: value.strip() for key, value in zip(header, row, strict=True)}
             (project_rows if section == "projects" else vote_rows).append((line, fields))
     except csv.Error as error:
         raise PabulibError(f"malformed field: {error}", section or None, start) from None
@@ -183,7 +183,7 @@ def _build(
                 # cumulative points given twice to one project add up, as the files' own
                 # `score` column counts them (Częstochowa 2020); pabutools keeps the last one
                 merged: dict[str, Number] = {}
-                for name, value in zip(names, values):
+                for name, value in zip(names, values, strict=True):
                     merged[name] = merged.get(name, 0) + value
                 names, values = list(merged), list(merged.values())
             points = tuple(values)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
 from pb_vote.tally.model import Number
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a project ended where it did."""
 
     FUNDED = "funded"
@@ -20,7 +20,7 @@ class Reason(str, Enum):
     STOPPED = "not reached: counting stopped at the first project that did not fit"
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """Which step of a rule decided about a project."""
 
     GREEDY = "greedy"

@@ -37,7 +37,10 @@ class PointsCostSat(AdditiveSatisfaction):
 
     def __init__(self, instance, profile, ballot):
         super().__init__(
-            instance, profile, ballot, lambda i, p, b, project, pre: b.get(project, 0) * project.cost
+            instance,
+            profile,
+            ballot,
+            lambda i, p, b, project, pre: b.get(project, 0) * project.cost,
         )
 
 

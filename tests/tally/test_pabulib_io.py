@@ -65,7 +65,7 @@ def our_view(election):
     ballots = Counter()
     for b in election.ballots:
         if election.vote_type.has_points:
-            key = tuple(sorted(zip(b.projects, b.points)))
+            key = tuple(sorted(zip(b.projects, b.points, strict=True)))
         elif election.vote_type is VoteType.ORDINAL:
             key = b.projects
         else:
@@ -127,13 +127,34 @@ def test_cumulative_points_given_twice_add_up():
         (lambda t: t.replace("budget;1000,00", "budget;lots"), "budget is not a number"),
         (lambda t: t.replace("budget;1000,00", "budget;10,5"), "budget must be a whole"),
         (lambda t: t.replace("vote_type;approval", "vote_type;borda"), "vote_type 'borda'"),
-        (lambda t: t.replace("p2;700,00;Bench", "p2;-3;Bench"), "PROJECTS, line 9: cost of project 'p2' must be positive"),
-        (lambda t: t.replace("p2;700,00;Bench", "p2;700"), "PROJECTS, line 9: 2 fields but the header has 3"),
-        (lambda t: t.replace("p2;700,00;Bench", "p1;700;Bench"), "PROJECTS, line 9: project 'p1' is listed twice"),
-        (lambda t: t.replace("v1;p1,p2;30", "v1;p1,p9;30"), "VOTES, line 12: vote names unknown project 'p9'"),
-        (lambda t: t.replace("v1;p1,p2;30", "v1;p1,p1;30"), "VOTES, line 12: a project appears twice"),
-        (lambda t: t.replace("v2;p2;None", "v1;p2;None"), "VOTES, line 13: voter 'v1' appears twice"),
-        (lambda t: t.replace("project_id;cost;name", "project_id;price;name"), "PROJECTS, line 7: header lacks column cost"),
+        (
+            lambda t: t.replace("p2;700,00;Bench",
+            "p2;-3;Bench"), "PROJECTS, line 9: cost of project 'p2' must be positive",
+        ),
+        (
+            lambda t: t.replace("p2;700,00;Bench",
+            "p2;700"), "PROJECTS, line 9: 2 fields but the header has 3",
+        ),
+        (
+            lambda t: t.replace("p2;700,00;Bench",
+            "p1;700;Bench"), "PROJECTS, line 9: project 'p1' is listed twice",
+        ),
+        (
+            lambda t: t.replace("v1;p1,p2;30",
+            "v1;p1,p9;30"), "VOTES, line 12: vote names unknown project 'p9'",
+        ),
+        (
+            lambda t: t.replace("v1;p1,p2;30",
+            "v1;p1,p1;30"), "VOTES, line 12: a project appears twice",
+        ),
+        (
+            lambda t: t.replace("v2;p2;None",
+            "v1;p2;None"), "VOTES, line 13: voter 'v1' appears twice",
+        ),
+        (
+            lambda t: t.replace("project_id;cost;name",
+            "project_id;price;name"), "PROJECTS, line 7: header lacks column cost",
+        ),
         (lambda t: t.split("VOTES")[0], "no VOTES section"),
         (lambda t: "hello\n" + t, "line 1: expected META"),
         (lambda t: t.replace("description;", "description\n"), "META, line 3: expected key;value"),

@@ -83,7 +83,10 @@ def test_threshold_option(small_file, capsys):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (SMALL.replace("c;3;1", "c;three;1"), "PROJECTS, line 10: cost of project 'c' is not a number"),
+        (
+            SMALL.replace("c;3;1", "c;three;1"),
+            "PROJECTS, line 10: cost of project 'c' is not a number",
+        ),
         (SMALL.replace("4;b,d", "4;b,z"), "VOTES, line 17: vote names unknown project 'z'"),
         (SMALL.replace("rule;greedy", "rule;greedy-threshold"), "needs a threshold"),
     ],
