@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, abort, g, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -30,7 +30,9 @@ def select_locale() -> str:
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in LANGUAGES:
         return cookie
-    return request.accept_languages.best_match(LANGUAGES) or "fi"
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config.get(
+        "BABEL_DEFAULT_LOCALE", "fi"
+    )
 
 
 @event.listens_for(Engine, "connect")
@@ -157,18 +159,31 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     """Attach blueprints, template helpers, error handlers and the CLI to ``app``."""
     from pb_vote import cli
-    from pb_vote.blueprints import account, admin, api, auth, coordinate, public
+    from pb_vote.blueprints import (
+        account,
+        admin,
+        api,
+        auth,
+        coordinate,
+        labels,
+        proposals,
+        public,
+    )
 
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = lazy_gettext("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
-    for blueprint in (public.bp, auth.bp, account.bp, coordinate.bp, admin.bp, api.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, coordinate.bp, admin.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime)
-    app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, PHASE_LABELS=labels.PHASE_LABELS,
+        ORIGIN_LABELS=labels.ORIGIN_LABELS, STATUS_LABELS=labels.STATUS_LABELS,
+    )
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
     @app.context_processor

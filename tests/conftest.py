@@ -31,6 +31,8 @@ def base_test_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "pb.test",
         "SESSION_COOKIE_SECURE": False,
+        # Tests read English unless they choose a language (the service's default is fi).
+        "BABEL_DEFAULT_LOCALE": "en",
     }
 
 

@@ -42,3 +42,15 @@ def safe_next_url(target: str | None, default: str) -> str:
 def no_store() -> None:
     """Mark this response as not to be cached (pages with personal data)."""
     g.no_store = True
+
+
+def load_round(round_id: int):
+    """A round (404 when missing), caught up with its schedule first: the phase always
+    follows server time, even when nobody clicked."""
+    from pb_vote.models import Round
+    from pb_vote.services.rounds import sync_phase
+
+    round_ = load_or_404(Round, round_id)
+    if sync_phase(round_):
+        db.session.commit()
+    return round_

@@ -1,6 +1,6 @@
 """Read-only queries for the public pages and the API: tables and their public rounds."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from pb_vote.extensions import db
@@ -43,12 +43,40 @@ def current_round(table: Table) -> Round | None:
     return None
 
 
-def public_proposals(round_: Round) -> list[Proposal]:
-    """The proposals of a round that anyone may see (not hidden or withdrawn)."""
-    return list(
-        db.session.execute(
-            select(Proposal)
-            .where(Proposal.round_id == round_.id, Proposal.status.in_(PUBLIC_PROPOSAL_STATUSES))
-            .order_by(Proposal.id)
-        ).scalars()
+SORTS = {
+    "newest": (Proposal.id.desc(),),
+    "oldest": (Proposal.id,),
+    "title": (func.lower(Proposal.title), Proposal.id),
+    "cost": (func.coalesce(Proposal.reviewed_cost_cents, Proposal.estimated_cost_cents),
+             Proposal.id),
+}
+
+
+def public_proposals(
+    round_: Round,
+    *,
+    query: str = "",
+    category: str | None = None,
+    sort: str = "newest",
+    statuses=PUBLIC_PROPOSAL_STATUSES,
+) -> list[Proposal]:
+    """The proposals of a round that anyone may see (not hidden or withdrawn), searched in
+    title and description, filtered by category, sorted."""
+    statement = select(Proposal).where(
+        Proposal.round_id == round_.id, Proposal.status.in_(statuses)
     )
+    if query.strip():
+        pattern = "%" + query.strip().lower().replace("%", "").replace("_", "") + "%"
+        statement = statement.where(
+            func.lower(Proposal.title).like(pattern)
+            | func.lower(Proposal.description).like(pattern)
+        )
+    if category:
+        statement = statement.where(Proposal.category == category)
+    statement = statement.order_by(*SORTS.get(sort, SORTS["newest"]))
+    return list(db.session.execute(statement).scalars())
+
+
+def ballot(round_: Round) -> list[Proposal]:
+    """The accepted proposals: the ballot once voting opens."""
+    return public_proposals(round_, sort="title", statuses=(ProposalStatus.ACCEPTED,))

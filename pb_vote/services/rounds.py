@@ -78,6 +78,13 @@ class RoundSettings:
         return cls(**{name: getattr(round_, name) for name in cls.__dataclass_fields__})
 
 
+TIME_FIELDS = ("proposals_open_at", "proposals_close_at", "voting_open_at", "voting_close_at")
+
+
+def _same_minute(first: datetime, second: datetime) -> bool:
+    return first.replace(second=0, microsecond=0) == second.replace(second=0, microsecond=0)
+
+
 def check_settings(
     settings: RoundSettings, now: datetime, previous: RoundSettings | None = None
 ) -> list[tuple[str, str]]:
@@ -91,8 +98,7 @@ def check_settings(
         problems.append(("title", "required"))
     if settings.budget_cents <= 0:
         problems.append(("budget", "not_positive"))
-    times = ("proposals_open_at", "proposals_close_at", "voting_open_at", "voting_close_at")
-    for name in times:
+    for name in TIME_FIELDS:
         value = getattr(settings, name)
         unchanged = previous is not None and getattr(previous, name) == value
         if value < now and not unchanged:
@@ -157,7 +163,13 @@ def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[st
     """Change a round's settings before voting opens (audited); returns the changed names."""
     if round_.phase not in EDITABLE_PHASES:
         raise RoundError("settings_frozen")
-    problems = check_settings(settings, clock.utcnow(), previous=RoundSettings.of(round_))
+    previous = RoundSettings.of(round_)
+    # Forms show times to the minute: a time given back in the same minute is unchanged.
+    for name in TIME_FIELDS:
+        given, stored = getattr(settings, name), getattr(previous, name)
+        if given is not None and stored is not None and _same_minute(given, stored):
+            setattr(settings, name, stored)
+    problems = check_settings(settings, clock.utcnow(), previous=previous)
     if problems:
         raise RoundError("invalid_settings", problems=problems)
     changed = _apply(round_, settings)

@@ -56,6 +56,40 @@ SCHEMAS = {
         },
     },
 }
+SCHEMAS["Proposal"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id", "title", "description", "origin", "status", "category", "location",
+        "estimated_cost_cents", "reviewed_cost_cents", "public_note", "merged_in", "url",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "origin": {"type": "string", "enum": ["resident", "member", "city"],
+                   "description": "who initiated the proposal"},
+        "status": {"type": "string", "enum": ["accepted"]},
+        "category": {"type": ["string", "null"]},
+        "location": {"type": "string"},
+        "estimated_cost_cents": {"type": ["integer", "null"]},
+        "reviewed_cost_cents": {"type": "integer", "minimum": 1,
+                                "description": "the cost that counts on the ballot, in cents"},
+        "public_note": {"type": ["string", "null"]},
+        "merged_in": {"type": "array", "items": {"type": "integer"},
+                      "description": "ids of duplicate proposals merged into this one"},
+        "url": {"type": "string", "format": "uri"},
+    },
+}
+SCHEMAS["ProposalList"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["round", "proposals"],
+    "properties": {
+        "round": {"type": "integer"},
+        "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}},
+    },
+}
 SCHEMAS["TableList"] = {
     "type": "object",
     "required": ["tables"],
@@ -126,6 +160,17 @@ def openapi_document() -> dict:
                          "schema": {"type": "integer"}}
                     ],
                     "responses": {"200": _json("Round", "The round"), "404": NOT_FOUND},
+                }
+            },
+            "/rounds/{round_id}/proposals": {
+                "get": {
+                    "operationId": "listRoundProposals",
+                    "summary": "The accepted proposals of a public round, with reviewed costs",
+                    "parameters": [
+                        {"name": "round_id", "in": "path", "required": True,
+                         "schema": {"type": "integer"}}
+                    ],
+                    "responses": {"200": _json("ProposalList", "The ballot"), "404": NOT_FOUND},
                 }
             },
             "/openapi.json": {

@@ -3,9 +3,9 @@
 from flask import Blueprint, abort, jsonify, url_for
 
 from pb_vote.blueprints.api.openapi import openapi_document
-from pb_vote.blueprints.common import load_or_404
+from pb_vote.blueprints.common import load_round
 from pb_vote.extensions import csrf
-from pb_vote.models import Round, Table
+from pb_vote.models import Proposal, Round, Table
 from pb_vote.services import catalog
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -73,10 +73,40 @@ def table(slug: str):
 @bp.get("/rounds/<int:round_id>")
 def round_detail(round_id: int):
     """One public round."""
-    round_ = load_or_404(Round, round_id)
+    round_ = load_round(round_id)
     if not round_.phase.is_public:
         abort(404)
     return jsonify(round_summary(round_))
+
+
+def proposal_summary(proposal: Proposal) -> dict:
+    """A proposal's public facts."""
+    return {
+        "id": proposal.id,
+        "title": proposal.title,
+        "description": proposal.description,
+        "origin": proposal.origin.value,
+        "status": proposal.status.value,
+        "category": proposal.category,
+        "location": proposal.location,
+        "estimated_cost_cents": proposal.estimated_cost_cents,
+        "reviewed_cost_cents": proposal.reviewed_cost_cents,
+        "public_note": proposal.public_note or None,
+        "merged_in": [merged.id for merged in proposal.merged_in],
+        "url": url_for("public.proposal_page", proposal_id=proposal.id, _external=True),
+    }
+
+
+@bp.get("/rounds/<int:round_id>/proposals")
+def round_proposals(round_id: int):
+    """The accepted proposals of a public round (the ballot), with reviewed costs."""
+    round_ = load_round(round_id)
+    if not round_.phase.is_public:
+        abort(404)
+    return jsonify({
+        "round": round_.id,
+        "proposals": [proposal_summary(p) for p in catalog.ballot(round_)],
+    })
 
 
 @bp.get("/openapi.json")

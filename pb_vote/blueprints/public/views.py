@@ -3,12 +3,15 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from pb_vote.blueprints.common import load_or_404, no_store, safe_next_url
+from pb_vote import clock
+from pb_vote.blueprints.common import load_or_404, load_round, no_store, safe_next_url
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
-from pb_vote.models import LANGUAGES, Round
+from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
 from pb_vote.services import catalog
+from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
+from pb_vote.services.rounds import proposal_window_open
 from pb_vote.web import LANGUAGE_COOKIE
 
 bp = Blueprint("public", __name__)
@@ -24,22 +27,55 @@ def home():
 
 @bp.get("/tables/<slug>")
 def table(slug: str):
-    """One partnership table: its area and its public rounds."""
+    """One partnership table: its area, its public rounds, and who sets its agenda."""
     table_ = catalog.table_by_slug(slug) or abort(404)
+    shares = proposal_service.origin_shares(table_.id)
     return render_template(
-        "public/table.html", table=table_, rounds=catalog.public_rounds(table_)
+        "public/table.html", table=table_, rounds=catalog.public_rounds(table_),
+        shares=shares, share_total=sum(shares.values()),
     )
 
 
 @bp.get("/rounds/<int:round_id>")
 def round_page(round_id: int):
-    """A budget round: phase, schedule, budget and its public proposals."""
-    round_ = load_or_404(Round, round_id)
+    """A budget round: timeline, budget, what to do now, and its proposals (search, category
+    filter, sorting; all plain GET parameters, so it works without JavaScript)."""
+    round_ = load_round(round_id)
     if not can_see_round(current_user, round_):
         abort(404)  # a draft is not public; do not reveal that it exists
+    query = request.args.get("q", "")[:100]
+    category = request.args.get("category") or None
+    sort = request.args.get("sort", "newest")
+    if sort not in catalog.SORTS:
+        sort = "newest"
+    proposals = catalog.public_proposals(round_, query=query, category=category, sort=sort)
     return render_template(
-        "public/round.html", round=round_, proposals=catalog.public_proposals(round_)
+        "public/round.html", round=round_, proposals=proposals, query=query,
+        category=category, sort=sort, now=clock.utcnow(),
+        window_open=proposal_window_open(round_, clock.utcnow()),
     )
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_page(proposal_id: int):
+    """One proposal: status, costs, notes and reasons, origin, merged-in proposals."""
+    proposal = load_or_404(Proposal, proposal_id)
+    round_ = load_round(proposal.round_id)
+    if not can_see_round(current_user, round_):
+        abort(404)
+    if proposal.status is ProposalStatus.MERGED and proposal.merged_into_id:
+        return redirect(url_for("public.proposal_page", proposal_id=proposal.merged_into_id),
+                        code=301)
+    is_author = current_user.is_authenticated and proposal.author_id == current_user.id
+    status = 200
+    if not proposal.is_public and not is_author:
+        status = 410  # hidden or withdrawn: the page says so, the content is not shown
+    return render_template(
+        "public/proposal.html", proposal=proposal, round=round_, is_author=is_author,
+        show_content=proposal.is_public or is_author,
+        credited=proposal_service.credited_authors(proposal),
+        may_edit=is_author and proposal_service.author_may_edit(proposal, clock.utcnow()),
+    ), status
 
 
 @bp.post("/language")

@@ -1,0 +1,225 @@
+"""Forms of the staff pages: round set-up, phase moves, moderation."""
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from pb_vote.blueprints.fields import LocalDateTimeField, MoneyField, require_present
+from pb_vote.models import BallotKind, TallyRule, VoterEligibility
+
+# A Finnish city's rounds run in European time; UTC for the odd exception.
+ZONES = ["UTC", *sorted(z for z in available_timezones() if z.startswith("Europe/"))]
+
+ELIGIBILITY_CHOICES = [
+    SelectChoice(VoterEligibility.RESIDENTS.value,
+                 _l("Signed-in residents whose home postal code is in the table's area")),
+    SelectChoice(VoterEligibility.CODES.value, _l("Only holders of voting codes")),
+    SelectChoice(VoterEligibility.BOTH.value, _l("Both")),
+]
+BALLOT_CHOICES = [
+    SelectChoice(BallotKind.APPROVAL.value, _l("Approval: pick between a minimum and a maximum "
+                                              "number of proposals")),
+    SelectChoice(BallotKind.KNAPSACK.value, _l("Knapsack: pick proposals whose costs fit the "
+                                              "budget")),
+    SelectChoice(BallotKind.POINTS.value, _l("Points: distribute points among proposals")),
+]
+RULE_CHOICES = [
+    SelectChoice(TallyRule.GREEDY.value, _l("Greedy: most support first, skip what no longer "
+                                           "fits (what Lahti uses)")),
+    SelectChoice(TallyRule.MES.value, _l("Method of Equal Shares: every voter gets an equal "
+                                        "share of the budget")),
+]
+SETTING_MESSAGES = {
+    "required": _l("This is required."),
+    "not_positive": _l("The budget must be more than zero."),
+    "in_past": _l("This time is already past."),
+    "ends_before_start": _l("The window must end after it starts."),
+    "voting_before_proposals_end": _l("Voting can start only after the proposal window ends."),
+    "approval_limits": _l("The minimum must be at least 1 and not more than the maximum."),
+    "points_limits": _l("Points per proposal must be between 1 and the total."),
+    "percent_range": _l("A percentage is between 0 and 100."),
+    "too_many": _l("Use at most 20 categories."),
+}
+
+
+def _required(message):
+    return [DataRequired(message=message)]
+
+
+class RoundForm(FlaskForm):
+    """Set up or change a round. Dates are local times in the round's time zone."""
+
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(message=_l("Give the round a title.")),
+                    Length(max=200, message=_l("Use at most %(max)d characters.", max=200))],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))],
+    )
+    budget = MoneyField(
+        _l("Budget in euros"), whole_euros=True,
+        validators=[require_present(_l("Give the budget in whole euros."))],
+    )
+    time_zone = SelectField(_l("Time zone"), choices=[SelectChoice(z, z) for z in ZONES],
+                            default="Europe/Helsinki")
+    proposals_open_at = LocalDateTimeField(
+        _l("Ideas: window opens"),
+        validators=[DataRequired(message=_l("Give a date and time."))],
+    )
+    proposals_close_at = LocalDateTimeField(
+        _l("Ideas: window closes (review starts)"),
+        validators=[DataRequired(message=_l("Give a date and time."))],
+    )
+    voting_open_at = LocalDateTimeField(
+        _l("Voting opens"), validators=[DataRequired(message=_l("Give a date and time."))]
+    )
+    voting_close_at = LocalDateTimeField(
+        _l("Voting closes"), validators=[DataRequired(message=_l("Give a date and time."))]
+    )
+    categories = TextAreaField(
+        _l("Categories"),
+        description=_l("One per line, for example Parks. Leave empty for no categories."),
+        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    voter_eligibility = RadioField(_l("Who may vote"), choices=ELIGIBILITY_CHOICES,
+                                   default=VoterEligibility.RESIDENTS.value)
+    ballot_kind = RadioField(_l("Ballot"), choices=BALLOT_CHOICES,
+                             default=BallotKind.APPROVAL.value)
+    approval_min = IntegerField(
+        _l("Approval: at least this many proposals"), default=1,
+        validators=[Optional(), NumberRange(min=1, max=1000,
+                                            message=_l("Use a number from 1 to 1000."))],
+    )
+    approval_max = IntegerField(
+        _l("Approval: at most this many proposals"), default=5,
+        validators=[Optional(), NumberRange(min=1, max=1000,
+                                            message=_l("Use a number from 1 to 1000."))],
+    )
+    knapsack_min_spend_percent = IntegerField(
+        _l("Knapsack: spend at least this percentage of the budget (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=100,
+                                            message=_l("A percentage is between 0 and 100."))],
+    )
+    points_total = IntegerField(
+        _l("Points: total points per voter"), default=10,
+        validators=[Optional(), NumberRange(min=1, max=1000,
+                                            message=_l("Use a number from 1 to 1000."))],
+    )
+    points_max_per_proposal = IntegerField(
+        _l("Points: at most this many points per proposal"), default=5,
+        validators=[Optional(), NumberRange(min=1, max=1000,
+                                            message=_l("Use a number from 1 to 1000."))],
+    )
+    tally_rule = RadioField(_l("How votes become funded projects"), choices=RULE_CHOICES,
+                            default=TallyRule.GREEDY.value)
+    submit = SubmitField(_l("Save"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the numbers the chosen ballot kind needs (empty optional
+        fields stop their own validator chain, so this runs at form level)."""
+        valid = super().validate(extra_validators)
+        needed = {
+            BallotKind.APPROVAL.value: [
+                (self.approval_min, _l("Give the minimum number of proposals.")),
+                (self.approval_max, _l("Give the maximum number of proposals.")),
+            ],
+            BallotKind.POINTS.value: [
+                (self.points_total, _l("Give the total number of points.")),
+                (self.points_max_per_proposal, _l("Give the most points one proposal may get.")),
+            ],
+        }
+        for field, message in needed.get(self.ballot_kind.data, []):
+            if field.data is None and not field.errors:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+    def category_list(self) -> list[str]:
+        """The categories, one per line, trimmed, without duplicates."""
+        seen: list[str] = []
+        for line in (self.categories.data or "").splitlines():
+            name = line.strip()[:100]
+            if name and name not in seen:
+                seen.append(name)
+        return seen
+
+    def add_problems(self, problems) -> None:
+        """Show the service's (field, code) problems next to the fields."""
+        names = {"budget": "budget"}
+        for name, code in problems:
+            field = getattr(self, names.get(name, name), None) or self.title
+            field.errors = [*field.errors, SETTING_MESSAGES.get(code, code)]
+
+
+class PhaseForm(FlaskForm):
+    """Move a round to another phase by hand, after confirming."""
+
+    target = RadioField(_l("Move the round to"), validators=_required(_l("Choose a phase.")))
+    confirm = BooleanField(
+        _l("I have checked this: the change is recorded and people may be notified."),
+        validators=_required(_l("Tick the box to confirm.")),
+    )
+    submit = SubmitField(_l("Move the round"))
+
+
+class AcceptForm(FlaskForm):
+    """Put a proposal on the ballot."""
+
+    reviewed_cost = MoneyField(
+        _l("Reviewed cost in euros"),
+        validators=[require_present(_l("Give the reviewed cost."))],
+    )
+    public_note = TextAreaField(
+        _l("Public note (optional)"),
+        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    submit = SubmitField(_l("Accept to the ballot"))
+
+
+class ReasonForm(FlaskForm):
+    """An action that needs a reason or a message (request changes, reject, hide)."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Write the reason.")),
+                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    submit = SubmitField(_l("Send"))
+
+
+class MergeForm(FlaskForm):
+    """Merge duplicates into this proposal."""
+
+    duplicates = SelectMultipleField(
+        _l("Duplicates to merge into this proposal"), coerce=int,
+        validators=_required(_l("Choose at least one duplicate.")),
+    )
+    submit = SubmitField(_l("Merge into this proposal"))
+
+
+class QueueFilterForm(FlaskForm):
+    """Filters of the moderation queue (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"))
+    status = SelectField(_l("Status"))
+    origin = SelectField(_l("Origin"))
+    category = SelectField(_l("Category"))
+    submit = SubmitField(_l("Filter"))

@@ -1,0 +1,95 @@
+"""Proposal forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+from pb_vote.blueprints.fields import MoneyField, require_present
+from pb_vote.models import ProposalOrigin
+from pb_vote.services.proposals import ProposalDraft
+
+
+def _length(limit: int) -> Length:
+    return Length(max=limit, message=_l("Use at most %(max)d characters.", max=limit))
+
+
+class ProposalForm(FlaskForm):
+    """An idea: what, why, where, and about how much it costs."""
+
+    title = StringField(
+        _l("Title"),
+        description=_l("A short name for the idea, for example: Benches along the shore path."),
+        validators=[DataRequired(message=_l("Give the idea a title.")), _length(200)],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        description=_l("What should be done, and why would it help the area?"),
+        validators=[DataRequired(message=_l("Describe the idea.")), _length(5000)],
+    )
+    estimated_cost = MoneyField(
+        _l("Estimated cost in euros"),
+        description=_l("A rough estimate is fine: the table reviews the cost."),
+        validators=[require_present(_l("Give an estimated cost in euros."))],
+    )
+    category = SelectField(_l("Category"), validators=[Optional()])
+    location = StringField(_l("Location"), description=_l("A street, a park or a place name."),
+                           validators=[_length(200)])
+    link = URLField(
+        _l("Link (optional)"),
+        description=_l("A web page with more about the idea."),
+        validators=[Optional(), URL(message=_l("Write a full address starting with https://.")),
+                    _length(500)],
+    )
+    submit = SubmitField(_l("Submit the idea"))
+
+    def with_categories(self, categories: list[str]) -> "ProposalForm":
+        """Offer the round's categories (or hide the field when the round has none)."""
+        self.category.choices = [SelectChoice("", _l("Choose a category"))] + [
+            SelectChoice(name, name) for name in categories
+        ]
+        if categories:
+            self.category.validators = [DataRequired(message=_l("Choose a category."))]
+        return self
+
+    def draft(self) -> ProposalDraft:
+        """What the person wrote, for the service."""
+        return ProposalDraft(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            estimated_cost_cents=self.estimated_cost.data,
+            category=self.category.data or None,
+            location=self.location.data or "",
+            link=self.link.data or None,
+        )
+
+
+class StaffProposalForm(ProposalForm):
+    """A proposal added by staff on behalf of the table or the city."""
+
+    origin = RadioField(
+        _l("On whose behalf"),
+        choices=[
+            SelectChoice(ProposalOrigin.MEMBER.value, _l("The partnership table")),
+            SelectChoice(ProposalOrigin.CITY.value, _l("The city")),
+        ],
+        default=ProposalOrigin.MEMBER.value,
+        validators=[DataRequired(message=_l("Choose on whose behalf."))],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    """Confirm withdrawing one's own idea."""
+
+    confirm = BooleanField(_l("Yes, withdraw my idea"),
+                           validators=[DataRequired(message=_l("Tick the box to confirm."))])
+    submit = SubmitField(_l("Withdraw"))
