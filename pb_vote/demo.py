@@ -145,7 +145,34 @@ def seed_demo() -> None:
     _proposals(collecting, authors, ProposalStatus.SUBMITTED)
     review = _round(tables["etela"], "Etelä 2027", RoundPhase.REVIEW, -35)
     _proposals(review, authors, ProposalStatus.SUBMITTED)
+    db.session.flush()
+    _moderation_examples(review, admin)
     closed = _round(tables["ita"], "Itä 2026", RoundPhase.CLOSED, -70)
     _proposals(closed, authors, ProposalStatus.ACCEPTED)
     _round(tables["ita"], "Itä 2027", RoundPhase.DRAFT, 20)
+    cancelled = _round(tables["pohjoinen"], "Pohjoinen 2026 (cancelled)", RoundPhase.CANCELLED,
+                       -200)
+    cancelled.description = "Cancelled when the area's budget moved to the 2027 round."
     db.session.flush()
+
+
+def _moderation_examples(round_: Round, moderator) -> None:
+    """Show every moderation outcome in the review round (audited like real actions)."""
+    from pb_vote.services import proposals as moderation
+
+    by_title = {p.title: p for p in round_.proposals}
+    moderation.accept(moderator, by_title["Benches along the harbour path"], 1_100_000,
+                      "Eight benches; two already exist.")
+    moderation.reject(moderator, by_title["Lights for the ski track"],
+                      "The city already lights this track from next winter.")
+    moderation.request_changes(moderator, by_title["Community garden boxes"],
+                               "Which park would host the boxes?")
+    benches = by_title["Benches along the harbour path"]
+    duplicate = Proposal(
+        round=round_, author=benches.author, origin=ProposalOrigin.RESIDENT,
+        title="More benches by the harbour", description="Somewhere to rest on the walk.",
+        estimated_cost_cents=300_000, category="Parks", location="Harbour",
+    )
+    db.session.add(duplicate)
+    db.session.flush()
+    moderation.merge(moderator, [duplicate], benches)
