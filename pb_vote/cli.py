@@ -26,9 +26,13 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
             raise click.ClickException("the database already has data; nothing was changed")
         click.echo("The database already has data; the demo was not loaded again.")
     else:
-        demo.seed_demo()
+        seeded = demo.seed_demo()
         db.session.commit()
         click.echo("Demo data loaded: four partnership tables with rounds in different phases.")
+        click.echo(f"\nVoting codes for the round in voting (/rounds/{seeded['voting_round']}/code);"
+                   " they are shown only now:")
+        for code in seeded["codes"]:
+            click.echo(f"  {code}")
     click.echo("\nDemo sign-in (staff: /staff/sign-in, residents: /sign-in):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<30} {account.email:<26} {account.how}")

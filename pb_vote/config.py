@@ -7,12 +7,18 @@ then the ``test_config`` mapping given to :func:`pb_vote.create_app`.
 
 import os
 
-DEFAULT_SECRET_KEY = "dev-only-not-secret"
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # refused outside development
+DEFAULT_BALLOT_SECRET = "dev-only-ballot-secret"  # refused outside development
 
 DEFAULTS: dict[str, object] = {
     # "production" (the default: strict) or "development" (what `make run` uses).
     "ENV_NAME": "production",
     "SECRET_KEY": DEFAULT_SECRET_KEY,
+    # Keys the pseudonyms of ballots and receipts: HMAC(BALLOT_SECRET, voter, round). Keep it
+    # apart from the database and from SECRET_KEY; losing it only stops vote changes.
+    "BALLOT_SECRET": DEFAULT_BALLOT_SECRET,
+    # Wrong voting codes allowed per client (hashed IP address) in 15 minutes.
+    "CODE_ATTEMPTS_PER_15_MINUTES": 10,
     # None means the SQLite file instance/pb_vote.sqlite.
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -59,13 +65,17 @@ def check_secrets(settings, *, debug: bool) -> None:
     relaxed = debug or settings.get("TESTING") or settings.get("ENV_NAME") == "development"
     if relaxed:
         return
-    secret = settings.get("SECRET_KEY")
-    if not secret or secret == DEFAULT_SECRET_KEY or len(str(secret)) < 32:
-        raise ConfigurationError(
-            "Set PB_VOTE_SECRET_KEY to a random value of at least 32 characters "
-            '(python -c "import secrets; print(secrets.token_urlsafe(48))"), '
-            "or PB_VOTE_ENV_NAME=development for local use."
-        )
+    for key, default in (("SECRET_KEY", DEFAULT_SECRET_KEY),
+                         ("BALLOT_SECRET", DEFAULT_BALLOT_SECRET)):
+        secret = settings.get(key)
+        if not secret or secret == default or len(str(secret)) < 32:
+            raise ConfigurationError(
+                f"Set PB_VOTE_{key} to a random value of at least 32 characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))"), '
+                "or PB_VOTE_ENV_NAME=development for local use."
+            )
+    if settings.get("BALLOT_SECRET") == settings.get("SECRET_KEY"):
+        raise ConfigurationError("PB_VOTE_BALLOT_SECRET must differ from PB_VOTE_SECRET_KEY.")
 
 
 def database_uri(database_url: str | None, instance_path: str) -> str:

@@ -16,8 +16,10 @@ from pb_vote.models import (
     Round,
     RoundPhase,
     Table,
+    VoterEligibility,
 )
 from pb_vote.services import accounts
+from pb_vote.services.voting import generate_codes
 
 DEMO_PASSWORD = "pb-vote-demo-2026"
 
@@ -108,8 +110,9 @@ def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
         )
 
 
-def seed_demo() -> None:
-    """Create the demo data (flushes; the caller commits)."""
+def seed_demo() -> dict:
+    """Create the demo data (flushes; the caller commits). Returns the voting codes of the
+    round in voting (the only time they exist in plain text) under "codes"."""
     tables = {}
     for slug, name, description, codes in TABLES:
         table = Table(slug=slug, name=name, description=description)
@@ -140,6 +143,7 @@ def seed_demo() -> None:
     }
 
     voting = _round(tables["keskusta"], "Keskusta 2027", RoundPhase.VOTING, -46)
+    voting.voter_eligibility = VoterEligibility.BOTH
     _proposals(voting, authors, ProposalStatus.ACCEPTED)
     collecting = _round(tables["pohjoinen"], "Pohjoinen 2027", RoundPhase.PROPOSALS, -5)
     _proposals(collecting, authors, ProposalStatus.SUBMITTED)
@@ -154,6 +158,8 @@ def seed_demo() -> None:
                        -200)
     cancelled.description = "Cancelled when the area's budget moved to the 2027 round."
     db.session.flush()
+    codes = generate_codes(admin, voting, 10)
+    return {"codes": codes, "voting_round": voting.id}
 
 
 def _moderation_examples(round_: Round, moderator) -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
@@ -64,6 +64,11 @@ def money(cents: int | None, currency: str = "EUR") -> str:
         return format_currency(amount, currency, locale=locale)
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
     return format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
+
+
+def local_date(value) -> str:
+    """A calendar date in the current locale."""
+    return format_date(value, "medium", locale=str(get_locale()))
 
 
 def number(value) -> str:
@@ -168,6 +173,7 @@ def init_app(app: Flask) -> None:
         labels,
         proposals,
         public,
+        voting,
     )
 
     login_manager.login_view = "auth.sign_in"
@@ -175,11 +181,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
-    for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, coordinate.bp, admin.bp,
-                      api.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, coordinate.bp,
+                      admin.bp, api.bp):
         app.register_blueprint(blueprint)
 
-    app.jinja_env.filters.update(money=money, number=number, local_datetime=local_datetime)
+    app.jinja_env.filters.update(
+        money=money, number=number, local_datetime=local_datetime, local_date=local_date
+    )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, PHASE_LABELS=labels.PHASE_LABELS,
         ORIGIN_LABELS=labels.ORIGIN_LABELS, STATUS_LABELS=labels.STATUS_LABELS,

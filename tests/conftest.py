@@ -27,6 +27,7 @@ def base_test_config(database_url: str) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
+        "BALLOT_SECRET": "test-ballot-secret-that-is-long-enough-9876543210",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "pb.test",

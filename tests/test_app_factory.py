@@ -17,6 +17,15 @@ def test_defaults_refuse_to_start_without_a_secret_key(monkeypatch, tmp_path):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
 
 
+def test_a_missing_or_shared_ballot_secret_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv("PB_VOTE_ENV_NAME", raising=False)
+    database = f"sqlite:///{tmp_path}/x.sqlite"
+    with pytest.raises(ConfigurationError, match="PB_VOTE_BALLOT_SECRET"):
+        create_app({"SECRET_KEY": "k" * 40, "DATABASE_URL": database})
+    with pytest.raises(ConfigurationError, match="must differ"):
+        create_app({"SECRET_KEY": "k" * 40, "BALLOT_SECRET": "k" * 40, "DATABASE_URL": database})
+
+
 def test_short_secret_key_is_refused_too(tmp_path):
     with pytest.raises(ConfigurationError):
         create_app({"SECRET_KEY": "short", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
@@ -24,6 +33,7 @@ def test_short_secret_key_is_refused_too(tmp_path):
 
 def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "b" * 40)
     monkeypatch.setenv("PB_VOTE_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
     monkeypatch.setenv("PB_VOTE_MAIL_SERVER", "smtp.example.org")
     app = create_app()
@@ -38,6 +48,7 @@ def test_environment_variables_override_defaults(monkeypatch, tmp_path):
 def test_instance_config_file_is_read_and_environment_wins(tmp_path, monkeypatch):
     (tmp_path / "config.py").write_text(
         "SECRET_KEY = 'from-the-instance-folder-0123456789abcdef'\n"
+        "BALLOT_SECRET = 'ballots-from-the-instance-folder-0123456789'\n"
         "MAIL_SENDER = 'instance@example.org'\nMAIL_PORT = 2525\n"
     )
     monkeypatch.setenv("PB_VOTE_INSTANCE_PATH", str(tmp_path))
@@ -59,6 +70,7 @@ def test_development_configuration_relaxes_cookies_and_keeps_mail(monkeypatch, t
 
 def test_production_has_no_development_mailbox(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "p" * 40)
+    monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "q" * 40)
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite"})
     assert not app.config.get("DEV_MAILBOX")
     assert app.test_client().get("/dev/mail").status_code == 404

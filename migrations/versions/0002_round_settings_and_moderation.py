@@ -32,9 +32,10 @@ def _changed(column: str, dialect: str) -> str:
     return f"NEW.{column} IS NOT OLD.{column}"
 
 
-def create_frozen_settings_trigger(dialect: str) -> None:
-    """The database refuses to change a round's settings once voting has opened."""
-    changed = " OR ".join(_changed(column, dialect) for column in FROZEN_COLUMNS)
+def create_frozen_settings_trigger(dialect: str, columns=FROZEN_COLUMNS) -> None:
+    """The database refuses to change a round's settings once voting has opened.
+    Later migrations that add settings call this again with their longer column list."""
+    changed = " OR ".join(_changed(column, dialect) for column in columns)
     if dialect == "postgresql":
         op.execute(f"""
             CREATE FUNCTION rounds_settings_frozen() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,10 +1,19 @@
 """The data model: one module per concept."""
 
 from pb_vote.models.audit import GENESIS_HASH, AuditEvent
+from pb_vote.models.ballots import (
+    Ballot,
+    BallotReceipt,
+    Participation,
+    RateLimitEvent,
+    VoteChannel,
+    VotingCode,
+)
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.rounds import (
     FROZEN_SETTINGS,
     BallotKind,
+    PaperConflictRule,
     Round,
     RoundPhase,
     TallyRule,
@@ -27,13 +36,18 @@ __all__ = [
     "GENESIS_HASH",
     "LANGUAGES",
     "AuditEvent",
+    "Ballot",
     "BallotKind",
+    "BallotReceipt",
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",
+    "PaperConflictRule",
+    "Participation",
     "Proposal",
     "ProposalOrigin",
     "ProposalStatus",
+    "RateLimitEvent",
     "Round",
     "RoundPhase",
     "SignInMethod",
@@ -43,5 +57,7 @@ __all__ = [
     "TallyRule",
     "TokenPurpose",
     "User",
+    "VoteChannel",
     "VoterEligibility",
+    "VotingCode",
 ]

@@ -51,6 +51,13 @@ class TallyRule(enum.StrEnum):
     MES = "mes"  # Method of Equal Shares, completed
 
 
+class PaperConflictRule(enum.StrEnum):
+    """Which ballot stands when one voting code is used both online and on paper."""
+
+    ONLINE_WINS = "online_wins"  # the online ballot stands; the paper entry is refused
+    PAPER_WINS = "paper_wins"  # the paper ballot replaces the online one
+
+
 # Columns that may not change once voting has opened; a database trigger enforces it.
 FROZEN_SETTINGS = (
     "budget_cents",
@@ -63,6 +70,7 @@ FROZEN_SETTINGS = (
     "points_total",
     "points_max_per_proposal",
     "tally_rule",
+    "paper_conflict_rule",
     "categories",
     "voting_open_at",
 )
@@ -125,6 +133,11 @@ class Round(db.Model):
     points_max_per_proposal: Mapped[int | None]
     tally_rule: Mapped[TallyRule] = mapped_column(
         string_enum(TallyRule, "tally_rule"), default=TallyRule.GREEDY
+    )
+    # When one voting code is used online and on paper: which ballot stands.
+    paper_conflict_rule: Mapped[PaperConflictRule] = mapped_column(
+        string_enum(PaperConflictRule, "paper_conflict_rule"),
+        default=PaperConflictRule.ONLINE_WINS,
     )
     proposals_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     proposals_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

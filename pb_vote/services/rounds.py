@@ -15,6 +15,7 @@ from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import (
     BallotKind,
+    PaperConflictRule,
     Proposal,
     ProposalStatus,
     Round,
@@ -71,6 +72,7 @@ class RoundSettings:
     points_total: int | None = None
     points_max_per_proposal: int | None = None
     tally_rule: TallyRule = TallyRule.GREEDY
+    paper_conflict_rule: PaperConflictRule = PaperConflictRule.ONLINE_WINS
 
     @classmethod
     def of(cls, round_: Round) -> "RoundSettings":

@@ -313,7 +313,7 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, i
         elif jump == 1:
             t, previous, current = t + 1, current, candidate
         else:
-            jump = 1
+            jump //= 2
     report = run_mes(profile, final.start_budget, report=True)
     notes = [
         f"add-one ({stopping}): voter budget started at {_show(start)} and ended at "

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pb_vote.blueprints.fields import LocalDateTimeField, MoneyField, require_present
-from pb_vote.models import BallotKind, TallyRule, VoterEligibility
+from pb_vote.models import BallotKind, PaperConflictRule, TallyRule, VoterEligibility
 
 # A Finnish city's rounds run in European time; UTC for the odd exception.
 ZONES = ["UTC", *sorted(z for z in available_timezones() if z.startswith("Europe/"))]
@@ -127,6 +127,16 @@ class RoundForm(FlaskForm):
     )
     tally_rule = RadioField(_l("How votes become funded projects"), choices=RULE_CHOICES,
                             default=TallyRule.GREEDY.value)
+    paper_conflict_rule = RadioField(
+        _l("When one voting code is used both online and on paper"),
+        choices=[
+            SelectChoice(PaperConflictRule.ONLINE_WINS.value,
+                         _l("The online ballot stands; the paper entry is refused")),
+            SelectChoice(PaperConflictRule.PAPER_WINS.value,
+                         _l("The paper ballot replaces the online one")),
+        ],
+        default=PaperConflictRule.ONLINE_WINS.value,
+    )
     submit = SubmitField(_l("Save"))
 
     def validate(self, extra_validators=None) -> bool:
@@ -223,3 +233,25 @@ class QueueFilterForm(FlaskForm):
     origin = SelectField(_l("Origin"))
     category = SelectField(_l("Category"))
     submit = SubmitField(_l("Filter"))
+
+
+class CodeBatchForm(FlaskForm):
+    """Generate a batch of voting codes."""
+
+    count = IntegerField(
+        _l("How many codes"),
+        description=_l("Ten slips fit on one A4 sheet."),
+        validators=[DataRequired(message=_l("Give the number of codes.")),
+                    NumberRange(min=1, max=5000, message=_l("Use a number from 1 to 5000."))],
+    )
+    submit = SubmitField(_l("Generate and show the sheet"))
+
+
+class PaperBallotForm(FlaskForm):
+    """The slip code of a paper ballot (the choices come from the ballot fields)."""
+
+    code = StringField(
+        _l("Code printed on the paper slip"),
+        validators=[DataRequired(message=_l("Type the slip's code.")), Length(max=64)],
+    )
+    submit = SubmitField(_l("Record this paper ballot"))

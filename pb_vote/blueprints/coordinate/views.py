@@ -1,16 +1,21 @@
 """Staff views of a table: rounds (set-up, phases) and moderation of proposals.
 Each view: load (404) -> authorize (403) -> validate -> service -> commit -> redirect."""
 
+import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from pb_vote import clock, notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
     AcceptForm,
+    CodeBatchForm,
     MergeForm,
+    PaperBallotForm,
     PhaseForm,
     QueueFilterForm,
     ReasonForm,
@@ -20,20 +25,27 @@ from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS, label
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
+from pb_vote.blueprints.voting.ballot_form import explain, parse_choices
+from pb_vote.blueprints.voting.views import cast_with_retry, kept_choices
 from pb_vote.extensions import db
 from pb_vote.models import (
     BallotKind,
+    PaperConflictRule,
     Proposal,
     ProposalOrigin,
     ProposalStatus,
     RoundPhase,
     TallyRule,
+    VoteChannel,
     VoterEligibility,
+    VotingCode,
 )
-from pb_vote.services import catalog
+from pb_vote.services import catalog, voting
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services import rounds as round_service
+from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action, is_allowed
+from pb_vote.web import money
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
 
@@ -81,6 +93,7 @@ def _settings_from(form: RoundForm) -> round_service.RoundSettings:
         points_total=form.points_total.data,
         points_max_per_proposal=form.points_max_per_proposal.data,
         tally_rule=TallyRule(form.tally_rule.data),
+        paper_conflict_rule=PaperConflictRule(form.paper_conflict_rule.data),
     )
 
 
@@ -304,3 +317,97 @@ def moderation_action(proposal_id: int, action: str):
             return redirect(url_for("coordinate.moderate", proposal_id=proposal.id), code=303)
     return render_template("coordinate/moderate.html", proposal=proposal, forms=forms,
                            failed=action), 400
+
+
+@bp.get("/rounds/<int:round_id>/turnout")
+@login_required
+def turnout(round_id: int):
+    """Live turnout for the table's staff: ballots by channel and by day, never choices."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.VIEW_STAFF_PAGES, round_)
+    return render_template("coordinate/turnout.html", round=round_,
+                           turnout=voting.turnout(round_))
+
+
+@bp.route("/rounds/<int:round_id>/codes", methods=["GET", "POST"])
+@login_required
+def voting_codes(round_id: int):
+    """Generate voting codes and show them once, as a printable A4 sheet of slips."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    form = CodeBatchForm()
+    if form.validate_on_submit():
+        try:
+            codes = voting.generate_codes(current_user, round_, form.count.data)
+        except voting.VotingError as error:
+            db.session.rollback()
+            form.submit.errors = [voting_message(error)]
+        else:
+            db.session.commit()
+            link = url_for("voting.enter_code", round_id=round_.id, _external=True)
+            qr = segno.make(link, error="m").svg_inline(scale=3)
+            return render_template("coordinate/code_sheet.html", round=round_, codes=codes,
+                                   qr=Markup(qr), link=link)
+    issued = db.session.execute(
+        select(func.count()).select_from(VotingCode).where(VotingCode.round_id == round_.id)
+    ).scalar_one()
+    return render_template("coordinate/codes.html", round=round_, form=form, issued=issued)
+
+
+@bp.route("/rounds/<int:round_id>/paper", methods=["GET", "POST"])
+@login_required
+def paper_ballot(round_id: int):
+    """Members enter paper ballots from Speak-out events one by one, each with its slip's
+    code; a slip entered twice is refused."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MODERATE, round_)
+    form = PaperBallotForm()
+    proposals = voting.ballot_proposals(round_)
+    kind = round_.ballot_kind.value
+    error = receipt = None
+    kept: dict[int, int] = {}
+    if not voting.codes_admitted(round_):
+        error = gettext("This round takes no voting codes, so no paper ballots either.")
+    elif form.validate_on_submit():
+        kept = kept_choices(request.form, kind)
+        code = voting.find_code(round_, form.code.data)
+        if code is None:
+            error = gettext("No voting code of this round matches. Check the slip.")
+        else:
+            try:
+                choices = parse_choices(request.form, kind)
+                result = cast_with_retry(round_.id, voting.Voter(voting_code_id=code.id),
+                                         VoteChannel.PAPER, choices)
+            except BallotInvalid as invalid:
+                error = explain(invalid, lambda c: money(c, round_.currency))
+            except voting.VotingError as refused:
+                error = voting_message(refused)
+            else:
+                flash(gettext("The paper ballot is recorded. Receipt for the slip: %(code)s",
+                              code=result.receipt_code), "success")
+                return redirect(url_for("coordinate.paper_ballot", round_id=round_.id),
+                                code=303)
+    return render_template(
+        "coordinate/paper.html", round=round_, form=form, proposals=proposals,
+        choices=kept, error=error, receipt=receipt,
+        open=voting.voting_open(round_, clock.utcnow()),
+    ), (400 if error and request.method == "POST" else 200)
+
+
+def voting_message(error) -> str:
+    """Plain words for a refused vote or code batch."""
+    messages = {
+        "closed": gettext("Voting is not open: the server's clock decides."),
+        "code_used": gettext("This slip has already been entered."),
+        "code_used_other_channel": gettext(
+            "This code was already used online; by this round's rule the online ballot stands."
+        ),
+        "code_count": gettext("Use a number from 1 to 5000."),
+        "codes_not_used": gettext("This round admits residents only: change who may vote "
+                                  "first."),
+        "round_over": gettext("This round has ended."),
+    }
+    return messages.get(error.code, gettext("That could not be done."))

@@ -1,0 +1,13 @@
+"""Voting forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import Length
+
+
+class CodeForm(FlaskForm):
+    """Type a voting code."""
+
+    code = StringField(_l("Voting code"), validators=[Length(max=64)])
+    submit = SubmitField(_l("Continue"))

@@ -1,0 +1,272 @@
+"""Voting views: ballot -> review -> Vote -> confirmation with receipt.
+
+Every page works without JavaScript; the server is the authority on every rule. The phase
+and the clock are checked again inside the transaction that stores the ballot.
+"""
+
+import time
+from datetime import datetime, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, gettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from pb_vote import clock
+from pb_vote.blueprints.common import load_round, no_store
+from pb_vote.blueprints.voting.ballot_form import as_query, explain, parse_choices
+from pb_vote.blueprints.voting.forms import CodeForm
+from pb_vote.extensions import db
+from pb_vote.mail import send_mail
+from pb_vote.models import Participation, Round, VoteChannel
+from pb_vote.services import voting
+from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
+from pb_vote.services.permissions import can_see_round
+from pb_vote.web import money
+
+bp = Blueprint("voting", __name__)
+CAST_ATTEMPTS = 8
+
+
+def _public_round(round_id: int) -> Round:
+    round_ = load_round(round_id)
+    if not can_see_round(current_user, round_):
+        abort(404)
+    return round_
+
+
+def current_voter(round_: Round):
+    """(voter, channel, reason): who votes in this browser, or why nobody can."""
+    held = session.get("vote_code")
+    if held and held.get("round") == round_.id and voting.codes_admitted(round_):
+        return voting.Voter(voting_code_id=held["code"]), VoteChannel.CODE, None
+    if not current_user.is_authenticated:
+        return None, None, "sign_in"
+    if voting.resident_may_vote(current_user, round_):
+        return voting.Voter(user_id=current_user.id), VoteChannel.ONLINE, None
+    if round_.voter_eligibility.value == "codes":
+        return None, None, "codes_only"
+    if not current_user.postal_code:
+        return None, None, "no_postal_code"
+    return None, None, "outside_area"
+
+
+def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = None,
+                   status: int = 200):
+    spec = voting.ballot_spec(round_, proposals)
+    return render_template(
+        "voting/ballot.html", round=round_, proposals=proposals, spec=spec,
+        choices={int(k): v for k, v in choices.items()}, error=error,
+        channel=current_voter(round_)[1],
+    ), status
+
+
+@bp.get("/rounds/<int:round_id>/vote")
+def ballot(round_id: int):
+    """The ballot (or how to get to it)."""
+    no_store()
+    round_ = _public_round(round_id)
+    now = clock.utcnow()
+    if not voting.voting_open(round_, now):
+        return render_template("voting/closed.html", round=round_, now=now)
+    voter, _, reason = current_voter(round_)
+    if voter is None:
+        return render_template("voting/start.html", round=round_, reason=reason,
+                               codes=voting.codes_admitted(round_))
+    proposals = voting.ballot_proposals(round_)
+    if request.args:
+        try:
+            choices = parse_choices(request.args, round_.ballot_kind.value)
+        except BallotInvalid:
+            choices = {}
+    else:
+        secret = current_app.config["BALLOT_SECRET"]
+        choices = voting.existing_choices(secret, voter, round_.id) or {}
+    return _render_ballot(round_, proposals, choices)
+
+
+@bp.post("/rounds/<int:round_id>/vote/review")
+def review(round_id: int):
+    """Check the choices and show them back before the final Vote button."""
+    no_store()
+    round_ = _public_round(round_id)
+    voter, channel, _ = current_voter(round_)
+    if voter is None or not voting.voting_open(round_, clock.utcnow()):
+        return redirect(url_for("voting.ballot", round_id=round_id), code=303)
+    proposals = voting.ballot_proposals(round_)
+    spec = voting.ballot_spec(round_, proposals)
+    kind = round_.ballot_kind.value
+    try:
+        raw = parse_choices(request.form, kind)
+        choices = normalize(spec, raw)
+    except BallotInvalid as error:
+        kept = kept_choices(request.form, kind)
+        return _render_ballot(round_, proposals, kept,
+                              explain(error, lambda c: money(c, round_.currency)), 400)
+    by_id = {p.id: p for p in proposals}
+    return render_template(
+        "voting/review.html", round=round_, choices=choices, by_id=by_id,
+        totals=summary(spec, choices), change_query=as_query(choices, kind), channel=channel,
+    )
+
+
+def kept_choices(values, kind: str) -> dict[int, int]:
+    """Whatever picks can be read back, to show them again after a refusal."""
+    kept: dict[int, int] = {}
+    if kind == "points":
+        for name in values:
+            if name.startswith("points-"):
+                try:
+                    kept[int(name.removeprefix("points-"))] = int(values.get(name) or 0)
+                except ValueError:
+                    continue
+    else:
+        for text in values.getlist("choice"):
+            if text.isdigit():
+                kept[int(text)] = 1
+    return kept
+
+
+def cast_with_retry(round_id: int, voter, channel: VoteChannel, choices, **options):
+    """Cast and commit; retry when the database says it is busy (SQLite's single writer,
+    PostgreSQL deadlock or serialization failures). Rules refusals are not retried."""
+    secret = current_app.config["BALLOT_SECRET"]
+    db.session.commit()  # end the reading transaction: the vote gets a fresh one
+    for attempt in range(CAST_ATTEMPTS):
+        try:
+            result = voting.cast_ballot(secret, round_id, voter, channel, choices, **options)
+            db.session.commit()
+            return result
+        except OperationalError:
+            db.session.rollback()
+            if attempt == CAST_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+@bp.post("/rounds/<int:round_id>/vote")
+def cast(round_id: int):
+    """Record the ballot; then show the confirmation with the receipt code."""
+    no_store()
+    round_ = _public_round(round_id)
+    voter, channel, _ = current_voter(round_)
+    if voter is None:
+        return redirect(url_for("voting.ballot", round_id=round_id), code=303)
+    kind = round_.ballot_kind.value
+    proposals = voting.ballot_proposals(round_)
+    try:
+        choices = parse_choices(request.form, kind)
+        result = cast_with_retry(round_id, voter, channel, choices,
+                                 notify_results=bool(request.form.get("notify_results")))
+    except BallotInvalid as error:
+        return _render_ballot(round_, proposals, kept_choices(request.form, kind),
+                              explain(error, lambda c: money(c, round_.currency)), 400)
+    except voting.VotingError as error:
+        if error.code == "closed":
+            return render_template("voting/closed.html", round=round_,
+                                   now=clock.utcnow(), refused=True), 409
+        return _render_ballot(round_, proposals, kept_choices(request.form, kind),
+                              gettext("This code has already been used."), 409)
+    session["vote_done"] = {
+        "round": round_id, "receipt": result.receipt_code, "replaced": result.replaced,
+        "choices": result.choices, "at": result.cast_at.isoformat(),
+    }
+    if channel is VoteChannel.ONLINE:
+        _mail_receipt(round_, result)
+    return redirect(url_for("voting.done", round_id=round_id), code=303)
+
+
+def _mail_receipt(round_: Round, result) -> None:
+    with force_locale(current_user.language):
+        body = render_template("mail/vote_receipt.txt", round=round_, result=result,
+                               link=url_for("voting.ballot", round_id=round_.id,
+                                            _external=True))
+        subject = gettext("Your vote in %(round)s is recorded", round=round_.title)
+    send_mail(current_user.email, subject, body)
+
+
+@bp.get("/rounds/<int:round_id>/vote/done")
+def done(round_id: int):
+    """The unmistakable confirmation: recorded, what, when, the receipt (shown once)."""
+    no_store()
+    round_ = _public_round(round_id)
+    stash = session.get("vote_done")
+    if not stash or stash.get("round") != round_id:
+        return redirect(url_for("voting.ballot", round_id=round_id), code=303)
+    receipt = stash.pop("receipt", None)
+    session["vote_done"] = stash
+    proposals = {p.id: p for p in voting.ballot_proposals(round_)}
+    return render_template(
+        "voting/done.html", round=round_, receipt=receipt, replaced=stash["replaced"],
+        choices=stash["choices"], by_id=proposals,
+        cast_at=datetime.fromisoformat(stash["at"]), channel=current_voter(round_)[1],
+    )
+
+
+@bp.route("/rounds/<int:round_id>/code", methods=["GET", "POST"])
+def enter_code(round_id: int):
+    """Vote with a printed voting code."""
+    no_store()
+    round_ = _public_round(round_id)
+    if not voting.codes_admitted(round_):
+        abort(404)
+    error = None
+    typed = ""
+    if request.method == "POST":
+        typed = (CodeForm().code.data or "")[:64]
+        who = f"{request.remote_addr}"
+        limit = current_app.config["CODE_ATTEMPTS_PER_15_MINUTES"]
+        if voting.too_many_attempts("voting_code", who, limit, timedelta(minutes=15)):
+            return render_template("voting/code.html", round=round_, typed=typed,
+                                   form=CodeForm(formdata=None),
+                                   error=gettext("Too many attempts. Wait 15 minutes and try "
+                                                 "again, or ask the table for help.")), 429
+        code = voting.find_code(round_, typed)
+        if code is None or _code_voted_on_paper(round_, code.id):
+            voting.count_attempt("voting_code", who)
+            db.session.commit()
+            # The same words whether the code does not exist or cannot be used.
+            error = gettext("This code cannot be used for this round. Check the letters and "
+                            "numbers on your slip.")
+        else:
+            session["vote_code"] = {"round": round_.id, "code": code.id}
+            return redirect(url_for("voting.ballot", round_id=round_id), code=303)
+    return render_template("voting/code.html", round=round_, typed=typed, error=error,
+                           form=CodeForm(formdata=None)), (400 if error else 200)
+
+
+def _code_voted_on_paper(round_: Round, code_id: int) -> bool:
+    """A code whose paper ballot stands (by the round's rule) cannot vote online."""
+    if round_.paper_conflict_rule.value != "paper_wins":
+        return False
+    channel = db.session.execute(
+        select(Participation.channel).where(
+            Participation.round_id == round_.id, Participation.voting_code_id == code_id
+        )
+    ).scalar_one_or_none()
+    return channel is VoteChannel.PAPER
+
+
+@bp.post("/rounds/<int:round_id>/code/forget")
+def forget_code(round_id: int):
+    """Stop using the code in this browser (on a shared device, say). CSRF-checked like
+    every POST."""
+    session.pop("vote_code", None)
+    session.pop("vote_done", None)
+    flash(gettext("The code is no longer remembered in this browser."), "success")
+    return redirect(url_for("public.round_page", round_id=round_id), code=303)

@@ -1,0 +1,105 @@
+"""Votes, kept so that who voted and what they voted are apart.
+
+``Participation`` says who voted (a person or a voting code), how and when. ``Ballot`` says
+what was chosen, under a random id and a pseudonymous ``voter_key`` = HMAC(ballot secret,
+voter, round): the key lets the latest ballot replace an earlier one, and cannot be joined to
+a person without the secret (which lives in configuration, never in the database).
+Ballots carry no timestamps and, on SQLite, no rowid, so neither time nor row order links
+them to participations. ``BallotReceipt`` rows hold the hashes of receipt codes under a
+second pseudonym, so receipts cannot be joined to ballots either.
+"""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pb_vote.extensions import db
+from pb_vote.models.base import UTCDateTime, created_at_default, string_enum
+
+
+class VoteChannel(enum.StrEnum):
+    """How a ballot arrived."""
+
+    ONLINE = "online"  # a signed-in resident of the area
+    CODE = "code"  # online, with a voting code
+    PAPER = "paper"  # a paper ballot entered by a table member, with the slip's code
+
+
+class Participation(db.Model):
+    """That someone voted in a round: who (person or code), how, and when. Never what."""
+
+    __tablename__ = "participations"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", name="one_participation_per_person"),
+        UniqueConstraint("round_id", "voting_code_id", name="one_participation_per_code"),
+        CheckConstraint(
+            "(user_id IS NULL) <> (voting_code_id IS NULL)", name="person_or_code"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    voting_code_id: Mapped[int | None] = mapped_column(ForeignKey("voting_codes.id"))
+    channel: Mapped[VoteChannel] = mapped_column(string_enum(VoteChannel, "vote_channel"))
+    first_voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    last_voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    # A resident may ask for a mail when the results are published.
+    notify_results: Mapped[bool] = mapped_column(default=False)
+
+
+class Ballot(db.Model):
+    """What one voter chose in a round: their latest ballot."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("round_id", "voter_key", name="one_ballot_per_voter"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    voter_key: Mapped[str] = mapped_column(String(64))
+    # Approval and knapsack: {"<proposal id>": 1, ...}; points: {"<proposal id>": points}.
+    choices: Mapped[dict] = mapped_column(JSON)
+
+
+class BallotReceipt(db.Model):
+    """The hash of a voter's current receipt code, under its own pseudonym."""
+
+    __tablename__ = "ballot_receipts"
+    __table_args__ = (
+        UniqueConstraint("round_id", "receipt_key", name="one_receipt_per_voter"),
+        {"sqlite_with_rowid": False},
+    )
+
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    receipt_key: Mapped[str] = mapped_column(String(64))
+
+
+class VotingCode(db.Model):
+    """A printed voting code, stored only as its SHA-256. Usable for one ballot in one round."""
+
+    __tablename__ = "voting_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    batch: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimitEvent(db.Model):
+    """A counted attempt (such as a wrong voting code), keyed by a hash of who tried."""
+
+    __tablename__ = "rate_limit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default,
+                                                  index=True)
