@@ -29,8 +29,8 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
         seeded = demo.seed_demo()
         db.session.commit()
         click.echo("Demo data loaded: four partnership tables with rounds in different phases.")
-        click.echo(f"\nVoting codes for the round in voting (/rounds/{seeded['voting_round']}/code);"
-                   " they are shown only now:")
+        where = f"/rounds/{seeded['voting_round']}/code"
+        click.echo(f"\nVoting codes for the round in voting ({where}); shown only now:")
         for code in seeded["codes"]:
             click.echo(f"  {code}")
     click.echo("\nDemo sign-in (staff: /staff/sign-in, residents: /sign-in):")

@@ -136,7 +136,7 @@ def test_settings_are_editable_until_voting_and_frozen_after(app, client, auth, 
     page = client.get(f"/manage/rounds/{review_id}/edit")
     assert page.status_code == 200 and 'name="budget"' in page.text
     # Past dates of an existing round may stay as they are.
-    form = {name: value for name, value in _form_values(page.text).items()}
+    form = _form_values(page.text)
     form["title"] = "Renamed in review"
     saved = client.post(f"/manage/rounds/{review_id}/edit", data=form)
     assert saved.status_code == 303, saved.text
