@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--add-one", default="pabutools", choices=["pabutools", "pabulib"])
     parser.add_argument("--timeout", type=float, default=600, help="seconds per pabutools run")
     parser.add_argument("--memory-mb", type=int, default=4096, help="pabutools memory limit")
+    parser.add_argument("--our-timeout", type=float, default=300, help="seconds per run of ours")
     parser.add_argument("--skip-pabutools", action="store_true")
     args = parser.parse_args()
     files = [args.dir / name for name in args.files] if args.files else sorted(
@@ -109,9 +110,9 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for path in files:
         for rule in args.rules or default_rules(path):
-            ours = measure("ours", path, rule, args.add_one, 3600, 0)
+            ours = measure("ours", path, rule, args.add_one, args.our_timeout, 0)
             if "failed" in ours:
-                print(f"| {path.stem} | {rule} | failed: {ours['failed']} | | | | | | |")
+                print(f"| {path.stem} | {rule} | {ours['failed']} | | (not run) | | | | |")
                 continue
             cells = [path.stem, rule, f"{ours['seconds']:.3f}", f"{ours['peak_mb']:.0f}"]
             if args.skip_pabutools or (rule == "mes-add1" and args.add_one == "pabulib"):
