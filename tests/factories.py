@@ -14,6 +14,8 @@ from pb_vote.models import (
     Table,
     TableMembership,
     User,
+    VoterEligibility,
+    VotingCode,
 )
 from pb_vote.services.accounts import PASSWORD_HASHER
 

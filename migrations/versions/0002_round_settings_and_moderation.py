@@ -93,6 +93,13 @@ def upgrade():
         "UPDATE proposals SET hidden_reason = 'No reason was recorded.' "
         "WHERE status = 'hidden' AND hidden_reason IS NULL"
     )
+    # 0001 could mark a proposal merged without saying into what; the merge target cannot be
+    # recovered, so such a proposal becomes rejected with a reason that says what happened.
+    op.execute(
+        "UPDATE proposals SET status = 'rejected', rejection_reason = "
+        "'Merged with another proposal before merge targets were recorded.' "
+        "WHERE status = 'merged'"
+    )
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.alter_column("public_note", server_default=None)
         batch_op.create_check_constraint(

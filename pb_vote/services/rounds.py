@@ -129,6 +129,14 @@ def check_settings(
 
 
 def _apply(round_: Round, settings: RoundSettings) -> dict:
+    # Settings of other ballot kinds are cleared first, so the stored round says one thing
+    # and a form that sends their defaults does not count as a change.
+    if settings.ballot_kind is not BallotKind.APPROVAL:
+        settings.approval_min = settings.approval_max = None
+    if settings.ballot_kind is not BallotKind.POINTS:
+        settings.points_total = settings.points_max_per_proposal = None
+    if settings.ballot_kind is not BallotKind.KNAPSACK:
+        settings.knapsack_min_spend_percent = None
     changed = {}
     for name in RoundSettings.__dataclass_fields__:
         value = getattr(settings, name)
@@ -137,13 +145,6 @@ def _apply(round_: Round, settings: RoundSettings) -> dict:
         if getattr(round_, name) != value:
             changed[name] = value
             setattr(round_, name, value)
-    # Settings of other ballot kinds are cleared, so the stored round says one thing.
-    if round_.ballot_kind is not BallotKind.APPROVAL:
-        round_.approval_min = round_.approval_max = None
-    if round_.ballot_kind is not BallotKind.POINTS:
-        round_.points_total = round_.points_max_per_proposal = None
-    if round_.ballot_kind is not BallotKind.KNAPSACK:
-        round_.knapsack_min_spend_percent = None
     return changed
 
 
