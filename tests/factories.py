@@ -14,8 +14,6 @@ from pb_vote.models import (
     Table,
     TableMembership,
     User,
-    VoterEligibility,
-    VotingCode,
 )
 from pb_vote.services.accounts import PASSWORD_HASHER
 

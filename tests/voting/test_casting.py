@@ -20,6 +20,8 @@ from pb_vote.models import (
     ProposalStatus,
     RoundPhase,
     VoteChannel,
+    VoterEligibility,
+    VotingCode,
 )
 from pb_vote.services import voting
 from pb_vote.services.ballot_rules import BallotInvalid
@@ -156,7 +158,7 @@ def test_an_invalid_ballot_stores_nothing(app, open_round):
     with app.app_context():
         with pytest.raises(BallotInvalid):
             cast_with_retry(open_round["round"], voting.Voter(user_id=open_round["voters"][0]),
-                            VoteChannel.ONLINE, {p: 1 for p in open_round["proposals"]})
+                            VoteChannel.ONLINE, dict.fromkeys(open_round["proposals"], 1))
         assert _count(Ballot, open_round["round"]) == 0
         assert _count(BallotReceipt, open_round["round"]) == 0
 
@@ -222,7 +224,7 @@ def test_voting_codes_are_random_hashed_and_free_of_look_alikes(app, open_round)
     with app.app_context():
         admin = factories.user("admin@example.org", city_admin=True)
         round_ = factories.round_(factories.table("ita"), RoundPhase.VOTING,
-                                  voter_eligibility=factories.VoterEligibility.BOTH)
+                                  voter_eligibility=VoterEligibility.BOTH)
         codes = voting.generate_codes(admin, round_, 200)
         db.session.commit()
         assert len(set(codes)) == 200
@@ -230,13 +232,13 @@ def test_voting_codes_are_random_hashed_and_free_of_look_alikes(app, open_round)
             groups = code.split("-")
             assert [len(g) for g in groups] == [4, 4, 4, 4]
             assert not set(code.replace("-", "")) & set("01OIL")
-        stored = set(db.session.execute(select(factories.VotingCode.code_hash)).scalars())
+        stored = set(db.session.execute(select(VotingCode.code_hash)).scalars())
         assert not any(code.replace("-", "") in stored or code in stored for code in codes)
         assert voting.find_code(round_, codes[0].lower().replace("-", " ")) is not None
         altered = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
         assert voting.find_code(round_, altered) is None
         other_round = factories.round_(factories.table("etela"), RoundPhase.VOTING,
-                                       voter_eligibility=factories.VoterEligibility.CODES)
+                                       voter_eligibility=VoterEligibility.CODES)
         assert voting.find_code(other_round, codes[0]) is None
         # 16 symbols of 31 carry more than 64 bits.
         assert voting.CODE_LENGTH * 4.95 > 64
