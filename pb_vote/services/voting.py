@@ -205,13 +205,14 @@ def _insert(model):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
-def _lock_round(round_id: int) -> Round:
-    """Read the round inside this transaction; on PostgreSQL hold a share lock on it, so a
-    phase change waits for the ballots being cast (and they see it once it is done)."""
-    statement = select(Round).where(Round.id == round_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(read=True)
-    return db.session.execute(statement.execution_options(populate_existing=True)).scalar_one()
+def _still_open(round_id: int, now: datetime) -> bool:
+    """Read the round's phase and window afresh inside this transaction."""
+    phase, opens, closes = db.session.execute(
+        select(Round.phase, Round.voting_open_at, Round.voting_close_at).where(
+            Round.id == round_id
+        )
+    ).one()
+    return phase is RoundPhase.VOTING and opens <= now < closes
 
 
 def existing_choices(secret: str, voter: Voter, round_id: int) -> dict[str, int] | None:
@@ -239,21 +240,16 @@ def cast_ballot(
     voted (or whose other channel stands by the round's rule).
     """
     now = clock.utcnow()
-    round_ = _lock_round(round_id)
-    if not voting_open(round_, now):
+    # The ballot settings cannot change once voting is open (a database trigger refuses it),
+    # so the round already loaded by this request serves for them; the phase and the clock
+    # are checked again below, after the writes.
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or not voting_open(round_, now):
         raise VotingError("closed")
     normal = normalize(ballot_spec(round_), choices)
     key = voter_key(secret, voter, round_id)
-    replaced = False
-
     if voter.voting_code_id is not None:
-        replaced = _check_code_use(round_, voter, channel)
-    else:
-        replaced = db.session.execute(
-            select(Participation.id).where(
-                Participation.round_id == round_id, Participation.user_id == voter.user_id
-            )
-        ).first() is not None
+        _check_code_use(round_, voter, channel)
 
     ballot = _insert(Ballot).values(
         id=secrets.token_hex(16), round_id=round_id, voter_key=key, choices=normal
@@ -276,26 +272,27 @@ def cast_ballot(
         channel=channel.value, first_voted_at=now, last_voted_at=now,
         notify_results=notify_results,
     )
-    db.session.execute(participation.on_conflict_do_update(
+    first_voted_at = db.session.execute(participation.on_conflict_do_update(
         index_elements=["round_id", conflict_column],
         set_={"last_voted_at": now, "channel": channel.value,
               "notify_results": participation.excluded.notify_results},
-    ))
-    if voter.voting_code_id is not None:
+    ).returning(Participation.first_voted_at)).scalar_one()
+    replaced = first_voted_at != now
+    if voter.voting_code_id is not None and not replaced:
         db.session.execute(
             VotingCode.__table__.update()
             .where(VotingCode.id == voter.voting_code_id, VotingCode.used_at.is_(None))
             .values(used_at=now)
         )
-    # Check again now that this transaction holds the write lock (SQLite takes it at the first
-    # write): a round closed or cancelled meanwhile stores nothing.
-    if not voting_open(_lock_round(round_id), clock.utcnow()):
+    # Check again now that this transaction holds the write locks (SQLite takes its lock at
+    # the first write): a round closed or cancelled meanwhile stores nothing.
+    if not _still_open(round_id, clock.utcnow()):
         raise VotingError("closed")
     return CastResult(format_code(receipt_code), replaced, normal, now)
 
 
-def _check_code_use(round_: Round, voter: Voter, channel: VoteChannel) -> bool:
-    """Apply the one-ballot-per-code rule; returns whether an earlier ballot is replaced.
+def _check_code_use(round_: Round, voter: Voter, channel: VoteChannel) -> None:
+    """Apply the one-ballot-per-code rule (raises VotingError when the code may not vote).
 
     Online, a code holder may change their vote until close, like a resident (so a double
     click just records the same ballot again). A paper slip is entered once: a second entry
@@ -309,16 +306,15 @@ def _check_code_use(round_: Round, voter: Voter, channel: VoteChannel) -> bool:
         statement = statement.with_for_update()
     earlier = db.session.execute(statement).scalar_one_or_none()
     if earlier is None:
-        return False
+        return
     if earlier.channel is channel:
-        if channel is VoteChannel.CODE:
-            return True
-        raise VotingError("code_used")
+        if channel is VoteChannel.PAPER:
+            raise VotingError("code_used")
+        return
     online_wins = round_.paper_conflict_rule is PaperConflictRule.ONLINE_WINS
     newcomer_wins = (channel is VoteChannel.CODE) == online_wins
     if not newcomer_wins:
         raise VotingError("code_used_other_channel", channel=earlier.channel.value)
-    return True
 
 
 def turnout(round_: Round) -> dict:

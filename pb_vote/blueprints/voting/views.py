@@ -142,7 +142,6 @@ def cast_with_retry(round_id: int, voter, channel: VoteChannel, choices, **optio
     """Cast and commit; retry when the database says it is busy (SQLite's single writer,
     PostgreSQL deadlock or serialization failures). Rules refusals are not retried."""
     secret = current_app.config["BALLOT_SECRET"]
-    db.session.commit()  # end the reading transaction: the vote gets a fresh one
     for attempt in range(CAST_ATTEMPTS):
         try:
             result = voting.cast_ballot(secret, round_id, voter, channel, choices, **options)
@@ -168,19 +167,20 @@ def cast(round_id: int):
     if voter is None:
         return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     kind = round_.ballot_kind.value
-    proposals = voting.ballot_proposals(round_)
     try:
         choices = parse_choices(request.form, kind)
         result = cast_with_retry(round_id, voter, channel, choices,
                                  notify_results=bool(request.form.get("notify_results")))
     except BallotInvalid as error:
-        return _render_ballot(round_, proposals, kept_choices(request.form, kind),
+        return _render_ballot(round_, voting.ballot_proposals(round_),
+                              kept_choices(request.form, kind),
                               explain(error, lambda c: money(c, round_.currency)), 400)
     except voting.VotingError as error:
         if error.code == "closed":
             return render_template("voting/closed.html", round=round_,
                                    now=clock.utcnow(), refused=True), 409
-        return _render_ballot(round_, proposals, kept_choices(request.form, kind),
+        return _render_ballot(round_, voting.ballot_proposals(round_),
+                              kept_choices(request.form, kind),
                               gettext("This code has already been used."), 409)
     session["vote_done"] = {
         "round": round_id, "receipt": result.receipt_code, "replaced": result.replaced,

@@ -1,0 +1,228 @@
+"""Ballot throughput: the full app under gunicorn on PostgreSQL, many concurrent voters
+casting and changing ballots, beside a bare Flask + SQL upsert of the same row shape measured
+in the same run. Not a test: run it on demand.
+
+    .venv/bin/python benchmarks/ballots.py [--voters 300] [--changes 3] [--concurrency 32]
+
+Needs PostgreSQL (default postgresql://postgres@127.0.0.1:5432; a database
+``pb_vote_bench`` is created or emptied). Prints ballots/s, p50/p95/p99 latency of the vote
+POST and errors for both, and the throughput ratio. Targets: ratio >= 0.80, p95 < 100 ms,
+zero errors.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRETS = {
+    "PB_VOTE_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
+    "PB_VOTE_BALLOT_SECRET": "benchmark-ballot-secret-0123456789-abcdefgh",
+    "PB_VOTE_SESSION_COOKIE_SECURE": "false",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def reset_database(admin_url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str]]:
+    """Migrate, and create a round in voting with ten proposals and ``voters`` codes."""
+    os.environ.update(SECRETS)
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from pb_vote import create_app
+    from pb_vote.extensions import db
+    from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility
+    from pb_vote.services.voting import generate_codes
+    from tests import factories
+
+    app = create_app({"DATABASE_URL": database_url, "CODE_ATTEMPTS_PER_15_MINUTES": 10**6})
+    with app.app_context():
+        upgrade()
+        table = factories.table()
+        admin = factories.user("admin@example.org", city_admin=True)
+        round_ = factories.round_(table, RoundPhase.VOTING, approval_min=1,
+                                  approval_max=3,
+                                  voter_eligibility=VoterEligibility.CODES)
+        proposals = [factories.proposal(round_, title=f"Idea {n}", cost_cents=100_000,
+                                        status=ProposalStatus.ACCEPTED).id
+                     for n in range(10)]
+        codes = generate_codes(admin, round_, voters)
+        db.session.execute(text(
+            "CREATE TABLE bench_ballots (id varchar(32) PRIMARY KEY, round_id integer NOT NULL,"
+            " voter_key varchar(64) NOT NULL, choices json NOT NULL,"
+            " UNIQUE (round_id, voter_key))"))
+        db.session.commit()
+        round_id = round_.id
+        db.engine.dispose()
+    return round_id, proposals, codes
+
+
+def start_gunicorn(target: str, port: int, database_url: str, workers: int, threads: int):
+    env = {**os.environ, **SECRETS, "PB_VOTE_DATABASE_URL": database_url,
+           "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads",
+         str(threads), "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", target],
+        cwd=ROOT, env=env,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start for {target}")
+
+
+def request(port: int, method: str, path: str, body: str | None = None, cookie: str = ""):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read().decode()
+    set_cookie = response.getheader("Set-Cookie") or ""
+    connection.close()
+    return response.status, data, set_cookie
+
+
+def session_of(set_cookie: str, fallback: str) -> str:
+    match = re.search(r"(session=[^;]+)", set_cookie)
+    return match.group(1) if match else fallback
+
+
+def prepare_voter(port: int, round_id: int, code: str) -> tuple[str, str]:
+    """Enter a code like a voter would; return the session cookie and its CSRF token."""
+    _, page, set_cookie = request(port, "GET", f"/rounds/{round_id}/code")
+    cookie = session_of(set_cookie, "")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "code": code})
+    status, _, set_cookie = request(port, "POST", f"/rounds/{round_id}/code", body, cookie)
+    if status != 303:
+        raise RuntimeError(f"code entry failed: {status}")
+    return session_of(set_cookie, cookie), token
+
+
+def run_load(jobs, send, concurrency: int):
+    latencies, errors = [], []
+    lock = threading.Lock()
+
+    def one(job):
+        start = time.perf_counter()
+        try:
+            status = send(job)
+        except Exception as error:  # noqa: BLE001 - every failure is counted and shown
+            status = repr(error)
+        elapsed = time.perf_counter() - start
+        with lock:
+            latencies.append(elapsed)
+            if status != 303:
+                errors.append(status)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(one, jobs))
+    return time.perf_counter() - began, latencies, errors
+
+
+def describe(name: str, seconds: float, latencies: list[float], errors: list) -> float:
+    rate = len(latencies) / seconds
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name:<22} {rate:8.1f} ballots/s   p50 {cuts[49] * 1000:6.1f} ms   "
+          f"p95 {cuts[94] * 1000:6.1f} ms   p99 {cuts[98] * 1000:6.1f} ms   "
+          f"errors {len(errors)}{' ' + str(errors[:3]) if errors else ''}")
+    return rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=300)
+    parser.add_argument("--changes", type=int, default=3, help="ballots per voter")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    options = parser.parse_args()
+
+    database_url = reset_database(options.postgres, "pb_vote_bench")
+    round_id, proposals, codes = seed(database_url, options.voters)
+    rng = random.Random(7)
+    jobs = [(voter, tuple(rng.sample(proposals, rng.randint(1, 3))))
+            for _ in range(options.changes) for voter in range(options.voters)]
+    rng.shuffle(jobs)
+
+    app_port, bare_port = free_port(), free_port()
+    app = start_gunicorn("pb_vote:create_app()", app_port, database_url, options.workers,
+                         options.threads)
+    bare = start_gunicorn("benchmarks._bare_app:create_bare_app()", bare_port, database_url,
+                          options.workers, options.threads)
+    try:
+        with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+            voters = list(pool.map(lambda code: prepare_voter(app_port, round_id, code), codes))
+
+        def send_app(job):
+            voter, chosen = job
+            cookie, token = voters[voter]
+            body = urllib.parse.urlencode([("csrf_token", token)] +
+                                          [("choice", str(pid)) for pid in chosen])
+            return request(app_port, "POST", f"/rounds/{round_id}/vote", body, cookie)[0]
+
+        def send_bare(job):
+            voter, chosen = job
+            body = urllib.parse.urlencode([("voter", f"v{voter}")] +
+                                          [("choice", str(pid)) for pid in chosen])
+            return request(bare_port, "POST", "/vote", body)[0]
+
+        run_load(jobs[:50], send_bare, options.concurrency)  # warm both up alike
+        bare_result = run_load(jobs, send_bare, options.concurrency)
+        app_result = run_load(jobs, send_app, options.concurrency)
+    finally:
+        for process in (app, bare):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+    print(f"{len(jobs)} ballot POSTs ({options.voters} voters x {options.changes}, each change "
+          f"replacing the last), concurrency {options.concurrency}, gunicorn "
+          f"{options.workers} workers x {options.threads} threads, {os.cpu_count()} cores")
+    bare_rate = describe("bare Flask + upsert", *bare_result)
+    app_rate = describe("pb_vote", *app_result)
+    print(f"ratio pb_vote / bare: {app_rate / bare_rate:.2f} (target >= 0.80)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
