@@ -18,7 +18,7 @@ def create_bare_app() -> Flask:
 
     @app.post("/vote")
     def vote():
-        choices = {pid: 1 for pid in request.form.getlist("choice")}
+        choices = dict.fromkeys(request.form.getlist("choice"), 1)
         with engine.begin() as connection:
             connection.execute(
                 text(
