@@ -26,7 +26,7 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
             raise click.ClickException("the database already has data; nothing was changed")
         click.echo("The database already has data; the demo was not loaded again.")
     else:
-        seeded = demo.seed_demo()
+        seeded = demo.seed_demo(current_app.config["BALLOT_SECRET"])
         db.session.commit()
         click.echo("Demo data loaded: four partnership tables with rounds in different phases.")
         where = f"/rounds/{seeded['voting_round']}/code"

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, object] = {
     "BALLOT_SECRET": DEFAULT_BALLOT_SECRET,
     # Wrong voting codes allowed per client (hashed IP address) in 15 minutes.
     "CODE_ATTEMPTS_PER_15_MINUTES": 10,
+    # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.
+    "RESULTS_MIN_BALLOTS": 10,
     # None means the SQLite file instance/pb_vote.sqlite.
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -110,7 +110,7 @@ def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
         )
 
 
-def seed_demo() -> dict:
+def seed_demo(ballot_secret: str) -> dict:
     """Create the demo data (flushes; the caller commits). Returns the voting codes of the
     round in voting (the only time they exist in plain text) under "codes"."""
     tables = {}
@@ -151,7 +151,8 @@ def seed_demo() -> dict:
     _proposals(review, authors, ProposalStatus.SUBMITTED)
     db.session.flush()
     _moderation_examples(review, admin)
-    closed = _round(tables["ita"], "Itä 2026", RoundPhase.CLOSED, -70)
+    closed = _round(tables["ita"], "Itä 2026", RoundPhase.VOTING, -45)
+    closed.voter_eligibility = VoterEligibility.CODES
     _proposals(closed, authors, ProposalStatus.ACCEPTED)
     _round(tables["ita"], "Itä 2027", RoundPhase.DRAFT, 20)
     cancelled = _round(tables["pohjoinen"], "Pohjoinen 2026 (cancelled)", RoundPhase.CANCELLED,
@@ -159,7 +160,26 @@ def seed_demo() -> dict:
     cancelled.description = "Cancelled when the area's budget moved to the 2027 round."
     db.session.flush()
     codes = generate_codes(admin, voting, 10)
+    _published_results(closed, admin, ballot_secret)
     return {"codes": codes, "voting_round": voting.id}
+
+
+def _published_results(round_: Round, admin, ballot_secret: str) -> None:
+    """Cast 36 ballots with voting codes (some on paper), close the round and publish it."""
+    import random
+
+    from pb_vote.services import results, rounds, voting
+
+    rng = random.Random(2026)
+    proposal_ids = [p.id for p in round_.proposals]
+    for number, code in enumerate(generate_codes(admin, round_, 36)):
+        found = voting.find_code(round_, code)
+        chosen = rng.sample(proposal_ids, rng.randint(1, 3))
+        channel = voting.VoteChannel.PAPER if number % 6 == 0 else voting.VoteChannel.CODE
+        voting.cast_ballot(ballot_secret, round_.id, voting.Voter(voting_code_id=found.id),
+                           channel, dict.fromkeys(chosen, 1))
+    rounds.transition(admin, round_, RoundPhase.CLOSED)
+    results.publish(admin, round_)
 
 
 def _moderation_examples(round_: Round, moderator) -> None:

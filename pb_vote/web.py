@@ -173,6 +173,7 @@ def init_app(app: Flask) -> None:
         labels,
         proposals,
         public,
+        results,
         voting,
     )
 
@@ -181,8 +182,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
-    for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, coordinate.bp,
-                      admin.bp, api.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
+                      coordinate.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

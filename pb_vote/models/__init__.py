@@ -10,6 +10,7 @@ from pb_vote.models.ballots import (
     VotingCode,
 )
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
+from pb_vote.models.results import Publication
 from pb_vote.models.rounds import (
     FROZEN_SETTINGS,
     BallotKind,
@@ -47,6 +48,7 @@ __all__ = [
     "Proposal",
     "ProposalOrigin",
     "ProposalStatus",
+    "Publication",
     "RateLimitEvent",
     "Round",
     "RoundPhase",

@@ -18,6 +18,8 @@ class Table(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Residents of the area entitled to vote, when the table records it (for turnout shares).
+    eligible_residents: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
 
     area: Mapped[list["TablePostalCode"]] = relationship(

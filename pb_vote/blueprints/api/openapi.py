@@ -90,6 +90,63 @@ SCHEMAS["ProposalList"] = {
         "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}},
     },
 }
+SCHEMAS["Results"] = {
+    "type": "object",
+    "required": [
+        "round", "publication", "published_at", "correction_reason", "rule", "tie_break",
+        "tie_break_rule", "budget", "currency", "selected", "total_cost", "money_left",
+        "ballots", "projects", "comparison", "turnout", "excluded",
+    ],
+    "properties": {
+        "round": {"type": "integer"},
+        "publication": {"type": "integer", "minimum": 1,
+                        "description": "publication number; a correction has the next one"},
+        "published_at": {"type": "string", "format": "date-time"},
+        "correction_reason": {"type": ["string", "null"]},
+        "rule": {"type": "string", "enum": ["greedy", "mes"]},
+        "tie_break": {"type": "string"},
+        "tie_break_rule": {"type": "string", "description": "the tie-break rule in words"},
+        "budget": {"type": "integer", "description": "cents"},
+        "currency": {"type": "string"},
+        "selected": {"type": "array", "items": {"type": "string"},
+                     "description": "funded proposal ids in selection order"},
+        "total_cost": {"type": "integer"},
+        "money_left": {"type": "integer"},
+        "ballots": {"type": "integer"},
+        "projects": {"type": "array", "items": {
+            "type": "object",
+            "required": ["project_id", "title", "cost", "support", "supporters", "reason",
+                         "funded"],
+            "properties": {
+                "project_id": {"type": "string"},
+                "title": {"type": "string"},
+                "cost": {"type": "integer"},
+                "support": {"type": ["integer", "string"],
+                            "description": "exact; a fraction is written as p/q"},
+                "supporters": {"type": "integer"},
+                "reason": {"type": "string", "enum": [
+                    "funded", "did not fit the money left",
+                    "not enough support left among its supporters",
+                    "below the support threshold",
+                    "not reached: counting stopped at the first project that did not fit"]},
+                "funded": {"type": "boolean"},
+            },
+        }},
+        "comparison": {"type": "object"},
+        "turnout": {"type": "object"},
+        "excluded": {"type": "array", "items": {"type": "integer"}},
+    },
+}
+SCHEMAS["Receipts"] = {
+    "type": "object",
+    "required": ["round", "publication", "hash", "receipts"],
+    "properties": {
+        "round": {"type": "integer"},
+        "publication": {"type": "integer"},
+        "hash": {"type": "string"},
+        "receipts": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+    },
+}
 SCHEMAS["TableList"] = {
     "type": "object",
     "required": ["tables"],
@@ -119,6 +176,7 @@ def _json(schema: str, description: str) -> dict:
 
 
 NOT_FOUND = _json("Error", "Not found (drafts are never public)")
+ROUND_ID = {"name": "round_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
 def openapi_document() -> dict:
@@ -171,6 +229,50 @@ def openapi_document() -> dict:
                          "schema": {"type": "integer"}}
                     ],
                     "responses": {"200": _json("ProposalList", "The ballot"), "404": NOT_FOUND},
+                }
+            },
+            "/rounds/{round_id}/results": {
+                "get": {
+                    "operationId": "getRoundResults",
+                    "summary": "The published results with every project's reason",
+                    "parameters": [ROUND_ID],
+                    "responses": {"200": _json("Results", "The results in force"),
+                                  "404": NOT_FOUND},
+                }
+            },
+            "/rounds/{round_id}/ballots.pb": {
+                "get": {
+                    "operationId": "getRoundBallots",
+                    "summary": "The anonymized ballots in Pabulib format (random voter ids, "
+                               "shuffled; withheld below a minimum number of ballots)",
+                    "parameters": [ROUND_ID],
+                    "responses": {
+                        "200": {"description": "A Pabulib .pb file",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        "403": _json("Error", "Withheld: too few ballots"),
+                        "404": NOT_FOUND,
+                    },
+                }
+            },
+            "/rounds/{round_id}/results.csv": {
+                "get": {
+                    "operationId": "getRoundResultsCsv",
+                    "summary": "The results as CSV, one line per project",
+                    "parameters": [ROUND_ID],
+                    "responses": {
+                        "200": {"description": "CSV",
+                                "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        "404": NOT_FOUND,
+                    },
+                }
+            },
+            "/rounds/{round_id}/receipts": {
+                "get": {
+                    "operationId": "getRoundReceipts",
+                    "summary": "SHA-256 hashes of the counted ballots' receipt codes, shuffled",
+                    "parameters": [ROUND_ID],
+                    "responses": {"200": _json("Receipts", "The receipt hashes"),
+                                  "404": NOT_FOUND},
                 }
             },
             "/openapi.json": {

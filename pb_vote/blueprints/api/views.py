@@ -1,12 +1,17 @@
 """JSON views. Everything here is public open data; drafts are never served."""
 
-from flask import Blueprint, abort, jsonify, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, abort, current_app, jsonify, url_for
 
 from pb_vote.blueprints.api.openapi import openapi_document
 from pb_vote.blueprints.common import load_round
 from pb_vote.extensions import csrf
 from pb_vote.models import Proposal, Round, Table
 from pb_vote.services import catalog
+from pb_vote.services import results as results_service
+from pb_vote.tally import DEFAULT_TIE_BREAK
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -107,6 +112,82 @@ def round_proposals(round_id: int):
         "round": round_.id,
         "proposals": [proposal_summary(p) for p in catalog.ballot(round_)],
     })
+
+
+def _publication(round_id: int):
+    round_ = load_round(round_id)
+    publication = results_service.latest(round_) if round_.phase.is_public else None
+    if publication is None:
+        abort(404)
+    return round_, publication
+
+
+@bp.get("/rounds/<int:round_id>/results")
+def round_results(round_id: int):
+    """The published results: rule, tie-break, budget, selection, every project's reason."""
+    round_, publication = _publication(round_id)
+    titles = {str(p.id): p.title for p in round_.proposals}
+    return jsonify({
+        "round": round_.id,
+        "publication": publication.number,
+        "published_at": publication.published_at.isoformat(),
+        "correction_reason": publication.correction_reason,
+        "rule": publication.rule,
+        "tie_break": publication.tie_break,
+        "tie_break_rule": DEFAULT_TIE_BREAK,
+        "budget": publication.result["budget"],
+        "currency": round_.currency,
+        "selected": publication.result["selected"],
+        "total_cost": publication.result["total_cost"],
+        "money_left": publication.result["money_left"],
+        "ballots": publication.ballot_count,
+        "projects": [
+            {**project, "title": titles.get(project["project_id"], "")}
+            for project in publication.result["projects"]
+        ],
+        "comparison": publication.comparison,
+        "turnout": publication.turnout,
+        "excluded": publication.excluded,
+    })
+
+
+@bp.get("/rounds/<int:round_id>/ballots.pb")
+def ballots_pb(round_id: int):
+    """The anonymized ballots in Pabulib format (withheld for very small rounds)."""
+    _, publication = _publication(round_id)
+    minimum = current_app.config["RESULTS_MIN_BALLOTS"]
+    if publication.ballot_count < minimum:
+        return jsonify({"error": {"status": 403, "message": (
+            f"withheld: fewer than {minimum} ballots, publishing them could reveal votes")}}), 403
+    return Response(publication.ballots_pb, mimetype="text/plain", headers={
+        "Content-Disposition": f'attachment; filename="round-{round_id}-ballots.pb"'})
+
+
+@bp.get("/rounds/<int:round_id>/results.csv")
+def results_csv(round_id: int):
+    """One line per project: the same figures as the page and the JSON."""
+    round_, publication = _publication(round_id)
+    titles = {str(p.id): p.title for p in round_.proposals}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["project_id", "title", "cost_cents", "support", "supporters", "funded",
+                     "position", "reason"])
+    for project in publication.result["projects"]:
+        writer.writerow([project["project_id"], titles.get(project["project_id"], ""),
+                         project["cost"], project["support"], project["supporters"],
+                         1 if project["funded"] else 0, project.get("position", ""),
+                         project["reason"]])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="round-{round_id}-results.csv"'})
+
+
+@bp.get("/rounds/<int:round_id>/receipts")
+def receipts(round_id: int):
+    """The SHA-256 hashes of the counted ballots' receipt codes, shuffled."""
+    _, publication = _publication(round_id)
+    return jsonify({"round": round_id, "publication": publication.number,
+                    "hash": "sha256 of the code without dashes, upper case",
+                    "receipts": publication.receipts})
 
 
 @bp.get("/openapi.json")

@@ -255,3 +255,31 @@ class PaperBallotForm(FlaskForm):
         validators=[DataRequired(message=_l("Type the slip's code.")), Length(max=64)],
     )
     submit = SubmitField(_l("Record this paper ballot"))
+
+
+class PublishForm(FlaskForm):
+    """Publish the results, after confirming."""
+
+    confirm = BooleanField(
+        _l("I have checked the results: publish them for everyone. A publication cannot be "
+           "undone; a later correction is published beside it with its reason."),
+        validators=_required(_l("Tick the box to confirm.")),
+    )
+    submit = SubmitField(_l("Publish the results"))
+
+
+class CorrectionForm(FlaskForm):
+    """Publish a correction: the reason is required and shown publicly."""
+
+    reason = TextAreaField(
+        _l("Why the results are corrected (shown publicly)"),
+        validators=[DataRequired(message=_l("Write the reason for the correction.")),
+                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    excluded = SelectMultipleField(
+        _l("Proposals that cannot be carried out (their funds go to the next in line)"),
+        coerce=int,
+    )
+    confirm = BooleanField(_l("Publish this correction for everyone."),
+                           validators=_required(_l("Tick the box to confirm.")))
+    submit = SubmitField(_l("Publish the correction"))

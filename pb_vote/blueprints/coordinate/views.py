@@ -3,7 +3,8 @@ Each view: load (404) -> authorize (403) -> validate -> service -> commit -> red
 
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -14,9 +15,11 @@ from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
     AcceptForm,
     CodeBatchForm,
+    CorrectionForm,
     MergeForm,
     PaperBallotForm,
     PhaseForm,
+    PublishForm,
     QueueFilterForm,
     ReasonForm,
     RoundForm,
@@ -25,9 +28,11 @@ from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS, label
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
+from pb_vote.blueprints.results import presentation
 from pb_vote.blueprints.voting.ballot_form import explain, parse_choices
 from pb_vote.blueprints.voting.views import cast_with_retry, kept_choices
 from pb_vote.extensions import db
+from pb_vote.mail import send_mail
 from pb_vote.models import (
     BallotKind,
     PaperConflictRule,
@@ -42,6 +47,7 @@ from pb_vote.models import (
 )
 from pb_vote.services import catalog, voting
 from pb_vote.services import proposals as proposal_service
+from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action, is_allowed
@@ -411,3 +417,86 @@ def voting_message(error) -> str:
         "round_over": gettext("This round has ended."),
     }
     return messages.get(error.code, gettext("That could not be done."))
+
+
+RESULTS_MESSAGES = {
+    "not_closed": _l("Results can be published only after voting has closed."),
+    "already_published": _l("The results are already published. To change them, publish a "
+                            "correction with its reason."),
+    "no_ballots": _l("There is nothing to count: no ballots were cast."),
+    "no_proposals": _l("There is nothing to count: no proposal was on the ballot."),
+}
+
+
+@bp.route("/rounds/<int:round_id>/results", methods=["GET", "POST"])
+@login_required
+def results(round_id: int):
+    """The coordinator's preview of the tally (every reason, the other rule beside it) and
+    the publish button; after publishing, corrections. Nobody else sees the preview."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    publish_form = PublishForm(prefix="publish")
+    correction_form = CorrectionForm(prefix="correction")
+    correction_form.excluded.choices = [
+        SelectChoice(p.id, p.title) for p in voting.ballot_proposals(round_)
+    ]
+    published = results_service.latest(round_)
+    error = None
+    action = request.form.get("action") if request.method == "POST" else None
+    form = correction_form if action == "correct" else publish_form
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            if action == "correct":
+                results_service.publish(
+                    current_user, round_, correction_reason=correction_form.reason.data,
+                    excluded=frozenset(correction_form.excluded.data or []))
+            else:
+                if published is not None:
+                    raise results_service.ResultsError("already_published")
+                results_service.publish(current_user, round_)
+        except results_service.ResultsError as refused:
+            db.session.rollback()
+            error = str(RESULTS_MESSAGES[refused.code])
+        else:
+            db.session.commit()
+            _notify_results(round_)
+            flash(gettext("The results are published."), "success")
+            return redirect(url_for("results.latest", round_id=round_.id), code=303)
+    view = None
+    if error is None or request.method == "POST":
+        try:
+            view = results_service.preview(round_)
+        except results_service.ResultsError as refused:
+            error = error or str(RESULTS_MESSAGES[refused.code])
+    context = {}
+    if view is not None:
+        proposals = {p.id: p for p in round_.proposals}
+        points = round_.ballot_kind.value == "points"
+        table_rows = presentation.rows(view.result.as_dict(), proposals, round_.currency)
+        context = {
+            "rows": table_rows, "points": points,
+            "result": view.result.as_dict(),
+            "used": {"rule": view.result.rule, "selected": list(view.result.selected),
+                     "total_cost": view.result.total_cost,
+                     "voters_with_a_funded_choice": view.satisfied},
+            "other": {"rule": view.other.rule, "selected": list(view.other.selected),
+                      "total_cost": view.other.total_cost,
+                      "voters_with_a_funded_choice": view.other_satisfied},
+            "titles": {str(pid): p.title for pid, p in proposals.items()},
+            "ballot_count": view.ballot_count,
+        }
+    status = 400 if request.method == "POST" else 200
+    return render_template("coordinate/results.html", round=round_, error=error,
+                           publish_form=publish_form, correction_form=correction_form,
+                           published=published, **context), status
+
+
+def _notify_results(round_) -> None:
+    """Mail proposal authors and voters who asked for it, each in their language."""
+    link = url_for("results.latest", round_id=round_.id, _external=True)
+    for person in results_service.people_to_notify(round_):
+        with force_locale(person.language):
+            subject = gettext("Results of %(round)s", round=round_.title)
+            body = render_template("mail/results_published.txt", round=round_, link=link)
+        send_mail(person.email, subject, body)

@@ -1,0 +1,86 @@
+"""Public results pages: the latest publication, any earlier one, and receipt checks."""
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from pb_vote.blueprints.common import load_round
+from pb_vote.blueprints.results.presentation import bar_chart, rows
+from pb_vote.extensions import db
+from pb_vote.models import Proposal, Publication, Round
+from pb_vote.services import results as results_service
+from pb_vote.services.voting import looks_like_code
+
+bp = Blueprint("results", __name__)
+
+
+def published_round(round_id: int) -> Round:
+    """A round that has at least one publication (404 otherwise: nothing leaks early)."""
+    round_ = load_round(round_id)
+    if results_service.latest(round_) is None:
+        abort(404)
+    return round_
+
+
+def proposals_of(round_: Round) -> dict[int, Proposal]:
+    """Every proposal of the round by id (titles and origins for the pages)."""
+    return {p.id: p for p in round_.proposals}
+
+
+def page_context(round_: Round, publication: Publication) -> dict:
+    """Everything the results page shows for one publication."""
+    proposals = proposals_of(round_)
+    table_rows = rows(publication.result, proposals, round_.currency)
+    points = round_.ballot_kind.value == "points"
+    other = publication.comparison["other"]
+    used = publication.comparison["used"]
+    return {
+        "round": round_,
+        "publication": publication,
+        "history": results_service.publications(round_),
+        "rows": table_rows,
+        "chart": bar_chart(table_rows, round_.title, points),
+        "points": points,
+        "by_origin": results_service.funded_by_origin(publication, proposals),
+        "used": used,
+        "other": other,
+        "titles": {str(pid): p.title for pid, p in proposals.items()},
+        "min_ballots": current_app.config["RESULTS_MIN_BALLOTS"],
+        "pb_url": url_for("api.ballots_pb", round_id=round_.id, _external=True),
+    }
+
+
+@bp.get("/rounds/<int:round_id>/results")
+def latest(round_id: int):
+    """The results in force."""
+    round_ = published_round(round_id)
+    return render_template("results/page.html",
+                           **page_context(round_, results_service.latest(round_)))
+
+
+@bp.get("/rounds/<int:round_id>/results/<int:number>")
+def earlier(round_id: int, number: int):
+    """An earlier (corrected) publication, kept for the record."""
+    round_ = published_round(round_id)
+    publication = db.session.execute(
+        db.select(Publication).where(Publication.round_id == round_.id,
+                                     Publication.number == number)
+    ).scalar_one_or_none() or abort(404)
+    return render_template("results/page.html", **page_context(round_, publication))
+
+
+@bp.route("/rounds/<int:round_id>/verify", methods=["GET", "POST"])
+def verify(round_id: int):
+    """A voter checks with their receipt code that their ballot is in the count."""
+    round_ = published_round(round_id)
+    publication = results_service.latest(round_)
+    typed = (request.form.get("receipt") or "")[:64] if request.method == "POST" else ""
+    outcome = None
+    status = 200
+    if request.method == "POST":
+        if not looks_like_code(typed):
+            outcome, status = "format", 400
+        elif results_service.receipt_in_publication(publication, typed):
+            outcome = "counted"
+        else:
+            outcome = "missing"
+    return render_template("results/verify.html", round=round_, publication=publication,
+                           typed=typed, outcome=outcome), status

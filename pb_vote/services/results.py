@@ -1,0 +1,281 @@
+"""Tallying a closed round, publishing the outcome, and what the public pages show.
+
+The count itself is ``pb_vote.tally`` (pure); this module turns the round's ballots into an
+election, runs the round's rule and the other rule for comparison, and freezes the outcome as
+a numbered, immutable ``Publication``.
+"""
+
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from pb_vote import clock
+from pb_vote.extensions import db
+from pb_vote.models import (
+    Ballot,
+    BallotKind,
+    BallotReceipt,
+    Participation,
+    Proposal,
+    ProposalStatus,
+    Publication,
+    Round,
+    RoundPhase,
+    TallyRule,
+    User,
+)
+from pb_vote.services.audit import record_event
+from pb_vote.services.rounds import transition
+from pb_vote.tally import Ballot as TallyBallot
+from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
+
+# Our rule names in pb_vote.tally, and the other rule shown beside each for comparison.
+TALLY_RULES = {TallyRule.GREEDY: "greedy", TallyRule.MES: "mes"}
+OTHER_RULE = {TallyRule.GREEDY: TallyRule.MES, TallyRule.MES: TallyRule.GREEDY}
+# Pabulib's names for them, written into the published .pb file.
+PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares/add1"}
+TIE_BREAK = "default"
+
+
+class ResultsError(Exception):
+    """Tallying or publishing was refused; ``code`` names why."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A tally of a closed round, not yet public."""
+
+    rule: TallyRule
+    result: TallyResult
+    other_rule: TallyRule
+    other: TallyResult
+    election: Election
+    proposals: dict[int, Proposal]
+    satisfied: int  # ballots with at least one funded project among their choices
+    other_satisfied: int
+    ballot_count: int
+
+
+def _ballot_choices(round_: Round) -> list[dict[str, int]]:
+    rows = db.session.execute(select(Ballot.choices).where(Ballot.round_id == round_.id))
+    return [choices for (choices,) in rows]
+
+
+def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tuple[
+    Election, dict[int, Proposal]
+]:
+    """The round's ballots as an election: random voter ids, shuffled order, proposals on the
+    ballot (minus ``excluded``) as projects with their reviewed costs in cents."""
+    proposals = {
+        p.id: p for p in db.session.execute(
+            select(Proposal).where(Proposal.round_id == round_.id,
+                                   Proposal.status == ProposalStatus.ACCEPTED)
+            .order_by(Proposal.id)
+        ).scalars() if p.id not in excluded
+    }
+    points = round_.ballot_kind is BallotKind.POINTS
+    ballots = []
+    used_ids: set[str] = set()
+    for choices in _ballot_choices(round_):
+        kept = [(pid, value) for pid, value in choices.items() if int(pid) in proposals]
+        voter_id = secrets.token_hex(6)
+        while voter_id in used_ids:
+            voter_id = secrets.token_hex(6)
+        used_ids.add(voter_id)
+        ballots.append(TallyBallot(
+            tuple(pid for pid, _ in kept),
+            tuple(value for _, value in kept) if points else None,
+            voter_id=voter_id,
+        ))
+    random.SystemRandom().shuffle(ballots)
+    projects = tuple(
+        Project(str(p.id), p.reviewed_cost_cents,
+                fields={"name": p.title, "category": p.category or "",
+                        "origin": p.origin.value})
+        for p in proposals.values()
+    )
+    meta = {
+        "description": f"{round_.table.name}: {round_.title}",
+        "country": "Finland",
+        "unit": round_.table.name,
+        "instance": round_.title,
+        "currency": round_.currency,
+        "comment": "costs and budget in cents",
+        "rule": PABULIB_RULES[TALLY_RULES[round_.tally_rule]],
+        "date_begin": round_.voting_open_at.strftime("%d.%m.%Y"),
+        "date_end": round_.voting_close_at.strftime("%d.%m.%Y"),
+    }
+    if round_.ballot_kind is BallotKind.APPROVAL:
+        meta["min_length"] = str(round_.approval_min)
+        meta["max_length"] = str(round_.approval_max)
+    if points:
+        meta["max_sum_points"] = str(round_.points_total)
+        meta["max_points"] = str(round_.points_max_per_proposal)
+    election = Election(
+        VoteType.CUMULATIVE if points else VoteType.APPROVAL,
+        round_.budget_cents, projects, tuple(ballots), meta=meta,
+    )
+    return election, proposals
+
+
+def _satisfied(election: Election, result: TallyResult) -> int:
+    funded = set(result.selected)
+    return sum(1 for ballot in election.ballots if funded.intersection(ballot.projects))
+
+
+def preview(round_: Round, excluded: frozenset[int] = frozenset()) -> Preview:
+    """Tally a closed (or published) round with its rule and with the other rule."""
+    if round_.phase not in (RoundPhase.CLOSED, RoundPhase.PUBLISHED):
+        raise ResultsError("not_closed")
+    election, proposals = build_election(round_, excluded)
+    if not election.projects:
+        raise ResultsError("no_proposals")
+    if not election.ballots:
+        raise ResultsError("no_ballots")
+    other_rule = OTHER_RULE[round_.tally_rule]
+    result = tally(election, TALLY_RULES[round_.tally_rule], tie_break=TIE_BREAK)
+    other = tally(election, TALLY_RULES[other_rule], tie_break=TIE_BREAK)
+    return Preview(round_.tally_rule, result, other_rule, other, election, proposals,
+                   _satisfied(election, result), _satisfied(election, other),
+                   len(election.ballots))
+
+
+def turnout_figures(round_: Round) -> dict:
+    """Ballots by channel and by local day, and the share of eligible residents."""
+    rows = db.session.execute(
+        select(Participation.channel, Participation.first_voted_at)
+        .where(Participation.round_id == round_.id)
+    ).all()
+    channels = Counter(channel.value for channel, _ in rows)
+    days = Counter(voted.astimezone(round_.zone).date().isoformat() for _, voted in rows)
+    eligible = round_.table.eligible_residents
+    return {
+        "ballots": len(rows),
+        "by_channel": {name: channels.get(name, 0) for name in ("online", "code", "paper")},
+        "by_day": sorted(days.items()),
+        "eligible_residents": eligible,
+    }
+
+
+def _with_selected(election: Election, result: TallyResult) -> Election:
+    """The election whose projects carry the outcome (Pabulib's ``selected`` column)."""
+    funded = set(result.selected)
+    support = {p.project_id: p.support for p in result.projects}
+    points = election.vote_type.has_points
+    projects = tuple(
+        Project(p.id, p.cost, fields={
+            **p.fields,
+            ("score" if points else "votes"): str(support.get(p.id, 0)),
+            "selected": "1" if p.id in funded else "0",
+        })
+        for p in election.projects
+    )
+    return Election(election.vote_type, election.budget, projects, election.ballots,
+                    meta=election.meta)
+
+
+def _comparison(view: Preview) -> dict:
+    def side(rule: TallyRule, result: TallyResult, satisfied: int) -> dict:
+        return {"rule": TALLY_RULES[rule], "selected": list(result.selected),
+                "total_cost": result.total_cost, "money_left": result.money_left,
+                "voters_with_a_funded_choice": satisfied}
+
+    return {"ballots": view.ballot_count,
+            "used": side(view.rule, view.result, view.satisfied),
+            "other": side(view.other_rule, view.other, view.other_satisfied)}
+
+
+def publish(
+    actor: User, round_: Round, *, correction_reason: str | None = None,
+    excluded: frozenset[int] = frozenset(),
+) -> Publication:
+    """Freeze the round's outcome as the next numbered publication (audited).
+
+    The first publication needs a closed round and moves it to published; a later one is a
+    correction and needs a stated reason.
+    """
+    existing = db.session.execute(
+        select(func.max(Publication.number)).where(Publication.round_id == round_.id)
+    ).scalar() or 0
+    if existing and not (correction_reason or "").strip():
+        raise ResultsError("already_published")
+    if not existing and round_.phase is not RoundPhase.CLOSED:
+        raise ResultsError("not_closed")
+    view = preview(round_, excluded)
+    election = _with_selected(view.election, view.result)
+    receipts = list(db.session.execute(
+        select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
+    ).scalars())
+    random.SystemRandom().shuffle(receipts)
+    publication = Publication(
+        round_id=round_.id, number=existing + 1, published_at=clock.utcnow(),
+        published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
+        tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
+        ballot_count=view.ballot_count, excluded=sorted(excluded),
+        result=view.result.as_dict(), comparison=_comparison(view),
+        turnout=turnout_figures(round_), receipts=receipts,
+        ballots_pb=format_pabulib(election),
+    )
+    db.session.add(publication)
+    db.session.flush()
+    if not existing:
+        transition(actor, round_, RoundPhase.PUBLISHED)
+    record_event(actor, "results.published", "round", round_.id, table_id=round_.table_id,
+                 details={"number": publication.number, "selected": list(view.result.selected),
+                          "correction_reason": publication.correction_reason})
+    return publication
+
+
+def publications(round_: Round) -> list[Publication]:
+    """Every publication of a round, newest first."""
+    return list(db.session.execute(
+        select(Publication).where(Publication.round_id == round_.id)
+        .order_by(Publication.number.desc())
+    ).scalars())
+
+
+def latest(round_: Round) -> Publication | None:
+    """The publication in force."""
+    found = publications(round_)
+    return found[0] if found else None
+
+
+def receipt_in_publication(publication: Publication, typed: str) -> bool:
+    """Whether a receipt code's hash is in a publication's list."""
+    from pb_vote.services.voting import code_hash
+
+    return code_hash(typed) in set(publication.receipts)
+
+
+def funded_by_origin(publication: Publication, proposals: dict[int, Proposal]) -> dict[str, int]:
+    """How many funded projects each origin (resident, member, city) initiated."""
+    counts = Counter({"resident": 0, "member": 0, "city": 0})
+    for project_id in publication.result["selected"]:
+        proposal = proposals.get(int(project_id))
+        if proposal is not None:
+            counts[proposal.origin.value] += 1
+    return dict(counts)
+
+
+def people_to_notify(round_: Round) -> list[User]:
+    """Authors of the round's proposals, and voters who asked for a mail, each once."""
+    authors = db.session.execute(
+        select(User).join(Proposal, Proposal.author_id == User.id)
+        .where(Proposal.round_id == round_.id)
+    ).scalars()
+    voters = db.session.execute(
+        select(User).join(Participation, Participation.user_id == User.id)
+        .where(Participation.round_id == round_.id, Participation.notify_results.is_(True))
+    ).scalars()
+    seen: dict[int, User] = {}
+    for person in [*authors, *voters]:
+        seen.setdefault(person.id, person)
+    return list(seen.values())
