@@ -7,8 +7,8 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import DatabaseError
 
 from pb_vote import PROJECT_ROOT
 from pb_vote.extensions import db
@@ -27,7 +27,6 @@ from pb_vote.models import (
 )
 from pb_vote.models.base import UTCDateTime
 
-HEAD = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
 CREATED = datetime(2026, 1, 5, 8, 30, 15, 123456, tzinfo=UTC)
 SCHEDULE = {
     "proposals_open_at": datetime(2026, 2, 1, 7, 0, tzinfo=UTC),
@@ -47,6 +46,10 @@ OLD_PROPOSALS = [
 ]
 
 
+def _head() -> str:
+    return ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
+
+
 def _revision() -> str | None:
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -61,16 +64,8 @@ def _execute(statement: str, **values) -> None:
     db.session.execute(clause, values)
 
 
-# On SQLite every connection enforces foreign keys (pb_vote/web.py), also the migration's;
-# 0002 rebuilds ``rounds`` in batch mode, and dropping the old table while proposals refer to it
-# fails. The failed attempt also leaves ``_alembic_tmp_proposals`` behind, so a retry fails too.
-SQLITE_REBUILD_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG: on SQLite, upgrading 0001 -> 0002 fails with 'FOREIGN KEY constraint failed' on "
-    "DROP TABLE rounds as soon as a proposal exists (batch rebuild with foreign_keys=ON)"))
-
-
 @pytest.fixture
-def at_0001(app, request):
+def at_0001(app):
     """The app's database downgraded to 0001; put back to head afterwards whatever happened,
     so the shared PostgreSQL database stays usable for the tests that follow (each SQLite
     test has its own file)."""
@@ -78,12 +73,10 @@ def at_0001(app, request):
         downgrade(revision="0001")
         assert _revision() == "0001"
         dialect = db.engine.dialect.name
-        if dialect == "sqlite":
-            request.applymarker(SQLITE_REBUILD_BUG)
         yield
         db.session.rollback()
         db.session.remove()
-        if dialect == "postgresql" and _revision() != HEAD:
+        if dialect == "postgresql" and _revision() != _head():
             # PostgreSQL migrates in one transaction: a failed upgrade left 0001 intact.
             for name in ("proposals", "rounds", "table_memberships", "table_postal_codes",
                          "users", "partnership_tables"):
@@ -137,7 +130,7 @@ def _insert_0001_rows() -> None:
 def test_upgrade_from_0001_keeps_every_row_and_value(app, at_0001):
     _insert_0001_rows()
     upgrade()
-    assert _revision() == HEAD
+    assert _revision() == _head()
 
     table = db.session.get(Table, 1)
     assert (table.slug, table.name, table.description, table.created_at) == (
@@ -222,19 +215,24 @@ def test_upgraded_database_enforces_the_new_rules(app, at_0001):
     assert db.session.get(Round, 1).budget_cents == 12_000_000
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-    "BUG: migration 0002 adds CHECK merged_has_target without filling merged_into_id for "
-    "proposals already 'merged' in 0001 (a status 0001 allows), so the upgrade fails"))
-def test_upgrade_keeps_a_proposal_merged_under_0001(app, at_0001):
+def test_a_proposal_merged_under_0001_survives_as_rejected(app, at_0001):
+    """0001 could mark a proposal merged without saying into what; the target cannot be
+    recovered, so the upgrade keeps the row and says what happened."""
     _insert_0001_rows()
     _execute(
         "INSERT INTO proposals (id, round_id, author_id, origin, title, description, "
         "estimated_cost_cents, category, location, status, created_at, updated_at) "
-        "VALUES (7, 1, 1, 'resident', 'Lakeside benches', '', 400000, 'Parks', '', 'merged', "
-        ":created, :created)",
+        "VALUES (7, 1, 1, 'resident', 'Lakeside benches', 'Same as 1.', 400000, 'Parks', '', "
+        "'merged', :created, :created)",
         created=CREATED,
     )
     db.session.commit()
     db.session.remove()
     upgrade()
-    assert db.session.get(Proposal, 7).title == "Lakeside benches"
+    legacy = db.session.get(Proposal, 7)
+    assert (legacy.title, legacy.description, legacy.author_id, legacy.estimated_cost_cents) == (
+        "Lakeside benches", "Same as 1.", 1, 400_000)
+    assert (legacy.status, legacy.merged_into_id) == (ProposalStatus.REJECTED, None)
+    assert legacy.rejection_reason == (
+        "Merged with another proposal before merge targets were recorded.")
+    assert db.session.execute(select(func.count()).select_from(Proposal)).scalar_one() == 7
