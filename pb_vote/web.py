@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
@@ -69,6 +69,11 @@ def money(cents: int | None, currency: str = "EUR") -> str:
 def local_date(value) -> str:
     """A calendar date in the current locale."""
     return format_date(value, "medium", locale=str(get_locale()))
+
+
+def percent(ratio) -> str:
+    """A ratio (0.062) as a percentage in the current locale ("6,2 %" in Finnish)."""
+    return format_percent(ratio, "#,##0.#%", locale=str(get_locale()))
 
 
 def number(value) -> str:
@@ -187,7 +192,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(
-        money=money, number=number, local_datetime=local_datetime, local_date=local_date
+        money=money, number=number, percent=percent, local_datetime=local_datetime,
+        local_date=local_date,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, PHASE_LABELS=labels.PHASE_LABELS,

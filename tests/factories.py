@@ -96,6 +96,8 @@ def round_(
         voting_open_at=start + timedelta(days=44),
         voting_close_at=start + timedelta(days=58),
         categories=["Parks", "Sports", "Culture", "Traffic"],
+        approval_min=1,
+        approval_max=5,
     )
     for name, value in settings.items():
         setattr(row, name, value)

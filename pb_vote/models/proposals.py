@@ -46,10 +46,13 @@ class Proposal(db.Model):
             "status <> 'merged' OR merged_into_id IS NOT NULL", name="merged_has_target"
         ),
         CheckConstraint(
-            "status <> 'rejected' OR length(rejection_reason) > 0", name="rejected_has_reason"
+            "status <> 'rejected' OR (rejection_reason IS NOT NULL "
+            "AND length(rejection_reason) > 0)",
+            name="rejected_has_reason",
         ),
         CheckConstraint(
-            "status <> 'hidden' OR length(hidden_reason) > 0", name="hidden_has_reason"
+            "status <> 'hidden' OR (hidden_reason IS NOT NULL AND length(hidden_reason) > 0)",
+            name="hidden_has_reason",
         ),
         CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
     )

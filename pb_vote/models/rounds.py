@@ -126,8 +126,10 @@ class Round(db.Model):
     ballot_kind: Mapped[BallotKind] = mapped_column(
         string_enum(BallotKind, "ballot_kind"), default=BallotKind.APPROVAL
     )
-    approval_min: Mapped[int | None] = mapped_column(default=1)
-    approval_max: Mapped[int | None] = mapped_column(default=5)
+    # No column defaults: a knapsack or points round stores none of these (a default would
+    # fill them in whenever they are None); approval rounds must set both (a CHECK says so).
+    approval_min: Mapped[int | None]
+    approval_max: Mapped[int | None]
     knapsack_min_spend_percent: Mapped[int | None]
     points_total: Mapped[int | None]
     points_max_per_proposal: Mapped[int | None]

@@ -199,6 +199,12 @@ def merge(actor: User, duplicates: list[Proposal], survivor: Proposal) -> list[P
     for duplicate in duplicates:
         if duplicate.id == survivor.id or duplicate.round_id != survivor.round_id:
             raise ProposalError("merge_mismatch")
+    # Check every duplicate before changing any: a refused merge merges none of them.
+    if survivor.round.phase not in MODERATION_PHASES:
+        raise ProposalError("moderation_closed")
+    for duplicate in duplicates:
+        if duplicate.status not in MODERATABLE:
+            raise ProposalError("wrong_state", status=duplicate.status.value)
     for duplicate in duplicates:
         _moderate(actor, duplicate, "merged", {"into": survivor.id})
         duplicate.merged_into = survivor

@@ -9,6 +9,7 @@ import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 
 from sqlalchemy import func, select
 
@@ -49,6 +50,22 @@ class ResultsError(Exception):
         self.details = details
 
 
+def in_cents(result: TallyResult, unit: int) -> dict:
+    """A tally result as a JSON-ready dict whose money figures are integer cents. Exact
+    figures of equal shares (rho, shares left) stay in the count's unit, named in the dict."""
+    data = result.as_dict()
+    data["unit_cents"] = unit
+    for key in ("budget", "total_cost", "money_left"):
+        data[key] = data[key] * unit
+    for project in data["projects"]:
+        project["cost"] *= unit
+        if isinstance(project.get("money_left"), int):
+            project["money_left"] *= unit
+        elif "money_left" in project:
+            project["money_left"] = str(Fraction(project["money_left"]) * unit)
+    return data
+
+
 @dataclass(frozen=True)
 class Preview:
     """A tally of a closed round, not yet public."""
@@ -62,6 +79,15 @@ class Preview:
     satisfied: int  # ballots with at least one funded project among their choices
     other_satisfied: int
     ballot_count: int
+    unit: int  # cents per unit of the count (100: whole euros)
+
+    def result_in_cents(self) -> dict:
+        """The round's result with money in cents."""
+        return in_cents(self.result, self.unit)
+
+    def other_in_cents(self) -> dict:
+        """The other rule's result with money in cents."""
+        return in_cents(self.other, self.unit)
 
 
 def _ballot_choices(round_: Round) -> list[dict[str, int]]:
@@ -69,11 +95,20 @@ def _ballot_choices(round_: Round) -> list[dict[str, int]]:
     return [choices for (choices,) in rows]
 
 
+def money_unit(round_: Round, proposals: dict[int, Proposal]) -> int:
+    """The unit the count runs in: whole euros (100 cents) when the budget and every cost are
+    whole euros, as Pabulib files usually are, else cents. The published .pb file uses the
+    same unit, so anyone re-counting it gets our outcome; and whole units keep the add-one
+    completion of equal shares a hundred times shorter for independent checkers."""
+    amounts = [round_.budget_cents, *(p.reviewed_cost_cents for p in proposals.values())]
+    return 100 if all(amount % 100 == 0 for amount in amounts) else 1
+
+
 def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tuple[
     Election, dict[int, Proposal]
 ]:
     """The round's ballots as an election: random voter ids, shuffled order, proposals on the
-    ballot (minus ``excluded``) as projects with their reviewed costs in cents."""
+    ballot (minus ``excluded``) as projects with their reviewed costs, in ``money_unit``."""
     proposals = {
         p.id: p for p in db.session.execute(
             select(Proposal).where(Proposal.round_id == round_.id,
@@ -96,8 +131,9 @@ def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tup
             voter_id=voter_id,
         ))
     random.SystemRandom().shuffle(ballots)
+    unit = money_unit(round_, proposals)
     projects = tuple(
-        Project(str(p.id), p.reviewed_cost_cents,
+        Project(str(p.id), p.reviewed_cost_cents // unit,
                 fields={"name": p.title, "category": p.category or "",
                         "origin": p.origin.value})
         for p in proposals.values()
@@ -108,7 +144,8 @@ def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tup
         "unit": round_.table.name,
         "instance": round_.title,
         "currency": round_.currency,
-        "comment": "costs and budget in cents",
+        "comment": "costs and budget in whole euros" if unit == 100 else
+                   "costs and budget in cents",
         "rule": PABULIB_RULES[TALLY_RULES[round_.tally_rule]],
         "date_begin": round_.voting_open_at.strftime("%d.%m.%Y"),
         "date_end": round_.voting_close_at.strftime("%d.%m.%Y"),
@@ -121,7 +158,7 @@ def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tup
         meta["max_points"] = str(round_.points_max_per_proposal)
     election = Election(
         VoteType.CUMULATIVE if points else VoteType.APPROVAL,
-        round_.budget_cents, projects, tuple(ballots), meta=meta,
+        round_.budget_cents // unit, projects, tuple(ballots), meta=meta,
     )
     return election, proposals
 
@@ -145,7 +182,7 @@ def preview(round_: Round, excluded: frozenset[int] = frozenset()) -> Preview:
     other = tally(election, TALLY_RULES[other_rule], tie_break=TIE_BREAK)
     return Preview(round_.tally_rule, result, other_rule, other, election, proposals,
                    _satisfied(election, result), _satisfied(election, other),
-                   len(election.ballots))
+                   len(election.ballots), money_unit(round_, proposals))
 
 
 def turnout_figures(round_: Round) -> dict:
@@ -185,7 +222,8 @@ def _with_selected(election: Election, result: TallyResult) -> Election:
 def _comparison(view: Preview) -> dict:
     def side(rule: TallyRule, result: TallyResult, satisfied: int) -> dict:
         return {"rule": TALLY_RULES[rule], "selected": list(result.selected),
-                "total_cost": result.total_cost, "money_left": result.money_left,
+                "total_cost": result.total_cost * view.unit,
+                "money_left": result.money_left * view.unit,
                 "voters_with_a_funded_choice": satisfied}
 
     return {"ballots": view.ballot_count,
@@ -220,7 +258,7 @@ def publish(
         published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
         tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
         ballot_count=view.ballot_count, excluded=sorted(excluded),
-        result=view.result.as_dict(), comparison=_comparison(view),
+        result=view.result_in_cents(), comparison=_comparison(view),
         turnout=turnout_figures(round_), receipts=receipts,
         ballots_pb=format_pabulib(election),
     )

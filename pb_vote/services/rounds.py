@@ -7,7 +7,7 @@ clicks: ``sync_phase`` runs on every request that reads a round and from the cro
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -144,7 +144,9 @@ def _apply(round_: Round, settings: RoundSettings) -> dict:
             value = list(value)
         if getattr(round_, name) != value:
             changed[name] = value
-            setattr(round_, name, value)
+        # Set even when equal: on a new round an unset attribute would take its column
+        # default (approval limits on a knapsack round, say).
+        setattr(round_, name, value)
     return changed
 
 
@@ -223,22 +225,31 @@ def transition(
         raise RoundError("transition_not_allowed", current=current.value, target=target.value)
     if target is RoundPhase.VOTING and accepted_count(round_) == 0:
         raise RoundError("empty_ballot")
-    extra: dict = {}
-    if reason == "manual":
-        if target is RoundPhase.REVIEW and round_.proposals_close_at > now:
-            extra["proposals_close_at"] = now
-        if target is RoundPhase.VOTING and round_.voting_open_at > now:
-            extra["voting_open_at"] = now
-            if round_.proposals_close_at > now:
-                extra["proposals_close_at"] = now
-        if target is RoundPhase.CLOSED and round_.voting_close_at > now:
-            extra["voting_close_at"] = now
+    extra = _schedule_for_manual_move(round_, target, now) if reason == "manual" else {}
     if not _set_phase(round_, target, current, extra):
         raise RoundError("changed_meanwhile")
     record_event(
         actor, "round.phase_changed", "round", round_.id, table_id=round_.table_id,
         details={"from": current.value, "to": target.value, "reason": reason},
     )
+
+
+def _schedule_for_manual_move(round_: Round, target: RoundPhase, now: datetime) -> dict:
+    """The dates a hand move ahead of the schedule brings forward to ``now``. A window that
+    had not even started is recorded as skipped: it opens one second before it closes, so the
+    database's window-order checks keep holding."""
+    second = timedelta(seconds=1)
+    extra: dict = {}
+    if target in (RoundPhase.REVIEW, RoundPhase.VOTING) and round_.proposals_close_at > now:
+        extra["proposals_close_at"] = now
+        if round_.proposals_open_at >= now:
+            extra["proposals_open_at"] = now - second
+    if target is RoundPhase.VOTING and round_.voting_open_at > now:
+        extra["voting_open_at"] = now
+    if target is RoundPhase.CLOSED and round_.voting_close_at > now:
+        # Opened and closed by hand within one second: the window still lasts one second.
+        extra["voting_close_at"] = max(now, round_.voting_open_at + second)
+    return extra
 
 
 def due_phase(round_: Round, now: datetime) -> RoundPhase:

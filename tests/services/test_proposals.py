@@ -514,10 +514,6 @@ def test_merges_that_make_no_sense_are_refused(world, case, code):
     assert events() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: merge() checks each duplicate's phase and state inside the loop that already merged "
-    "and audited the earlier ones, so a refused merge leaves the first duplicate merged and "
-    "a proposal.merged event flushed"))
 def test_a_refused_merge_merges_none_of_the_duplicates(world):
     survivor = factories.proposal(world.round, title="Survivor")
     fine = factories.proposal(world.round, author=world.author, title="Fine")
@@ -544,16 +540,11 @@ DB_REFUSES = [
         ("unknown status", "status = 'approved'"),
     ]
 ]
-# CHECK (status <> 'rejected' OR length(rejection_reason) > 0) is NULL, so passes, when the
-# reason is NULL: the constraint needs "rejection_reason IS NOT NULL AND ...".
-NULL_REASON_BUG = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: CHECK rejected_has_reason / hidden_has_reason accept a NULL reason "
-    "(length(NULL) > 0 is NULL, which a CHECK lets through)"))
+# A CHECK that evaluates to NULL passes: the constraints say "reason IS NOT NULL AND ..."
+# (migration 0005), so a NULL reason is refused too.
 DB_REFUSES += [
-    pytest.param("status = 'rejected', rejection_reason = NULL", marks=NULL_REASON_BUG,
-                 id="rejected without a reason"),
-    pytest.param("status = 'hidden', hidden_reason = NULL", marks=NULL_REASON_BUG,
-                 id="hidden without a reason"),
+    pytest.param("status = 'rejected', rejection_reason = NULL", id="rejected without a reason"),
+    pytest.param("status = 'hidden', hidden_reason = NULL", id="hidden without a reason"),
 ]
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import JSON, bindparam, func, select, text
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import DatabaseError
 
 from pb_vote.extensions import db
 from pb_vote.models import (
@@ -218,10 +218,6 @@ def test_cancelling_keeps_the_schedule(world):
     assert stored(round_, *SCHEDULE) == before
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-    "BUG: transition() to review brings proposals_close_at to now but leaves a future "
-    "proposals_open_at (a draft opened by hand before its date), so the CHECK "
-    "proposal_window_order fails instead of the move succeeding"))
 def test_skipping_a_proposal_window_that_has_not_started(world):
     round_ = a_round(world, P.DRAFT)  # proposals open in ten days
     transition(world.coordinator, round_, P.PROPOSALS)
@@ -231,9 +227,6 @@ def test_skipping_a_proposal_window_that_has_not_started(world):
     assert opened < closed <= NOW
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-    "BUG: transition() closing voting in the same second it was opened early sets "
-    "voting_close_at = voting_open_at = now, which the CHECK voting_window_order refuses"))
 def test_voting_opened_and_closed_by_hand_in_the_same_second(world):
     round_ = a_round(world, P.REVIEW)
     transition(world.coordinator, round_, P.VOTING)
@@ -469,10 +462,6 @@ def test_create_round_makes_an_audited_draft(world):
     assert event.details == {"title": "Round 2027", "budget_cents": 10_000_000}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: create_round() stores a knapsack or points round with approval_min=1, "
-    "approval_max=5: _apply() only sets attributes that differ from the new Round's (None), "
-    "so None is never set and the INSERT falls back to the column defaults"))
 @pytest.mark.parametrize("kind", [KNAPSACK, POINTS], ids=["knapsack", "points"])
 def test_create_round_stores_only_the_settings_of_its_ballot_kind(world, kind):
     round_ = create_round(world.coordinator, world.table,

@@ -282,7 +282,7 @@ def test_table_page_shows_who_proposes(app, client, scene):
     page = client.get("/tables/keskusta").text
     assert "Who proposes" in page
     # Two resident proposals would be 67 %; the hidden one does not count: 1 resident, 1 city.
-    assert "50 %" in page
+    assert "50%" in page
 
 
 def test_api_lists_the_accepted_proposals_with_reviewed_costs(app, client, scene):

@@ -473,15 +473,16 @@ def results(round_id: int):
     if view is not None:
         proposals = {p.id: p for p in round_.proposals}
         points = round_.ballot_kind.value == "points"
-        table_rows = presentation.rows(view.result.as_dict(), proposals, round_.currency)
+        result = view.result_in_cents()
+        other = view.other_in_cents()
+        table_rows = presentation.rows(result, proposals, round_.currency)
         context = {
-            "rows": table_rows, "points": points,
-            "result": view.result.as_dict(),
-            "used": {"rule": view.result.rule, "selected": list(view.result.selected),
-                     "total_cost": view.result.total_cost,
+            "rows": table_rows, "points": points, "result": result,
+            "used": {"rule": result["rule"], "selected": result["selected"],
+                     "total_cost": result["total_cost"],
                      "voters_with_a_funded_choice": view.satisfied},
-            "other": {"rule": view.other.rule, "selected": list(view.other.selected),
-                      "total_cost": view.other.total_cost,
+            "other": {"rule": other["rule"], "selected": other["selected"],
+                      "total_cost": other["total_cost"],
                       "voters_with_a_funded_choice": view.other_satisfied},
             "titles": {str(pid): p.title for pid, p in proposals.items()},
             "ballot_count": view.ballot_count,

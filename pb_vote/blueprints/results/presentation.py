@@ -42,7 +42,7 @@ def explain(project: dict, currency: str) -> str:
     if reason == "funded":
         return gettext("Funded")
     if reason == "did not fit the money left":
-        left = _number(project.get("money_left", 0))
+        left = _number(project.get("money_left", 0))  # integer cents in a publication
         return gettext("Did not fit: %(left)s was left, it costs %(cost)s.",
                        left=money(int(left), currency), cost=money(project["cost"], currency))
     if reason == "not enough support left among its supporters":
