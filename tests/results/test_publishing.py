@@ -37,7 +37,7 @@ COSTS = [3_000_000, 2_500_000, 4_000_000, 1_000_000, 2_000_000, 6_000_000]
 
 
 def build_closed_round(app, *, ballots: int = 24, rule: TallyRule = TallyRule.GREEDY,
-                       kind: str = "approval", notify: bool = False) -> dict:
+                       kind: str = "approval", notify: bool = False, costs=COSTS) -> dict:
     """A closed round of table "keskusta" with six proposals and ``ballots`` resident ballots."""
     with app.app_context():
         table = factories.table("keskusta")
@@ -53,7 +53,7 @@ def build_closed_round(app, *, ballots: int = 24, rule: TallyRule = TallyRule.GR
         proposals = [
             factories.proposal(round_, author=author, title=f"Project {n}", cost_cents=cost,
                                status=ProposalStatus.ACCEPTED, origin=origins[n % 3])
-            for n, cost in enumerate(COSTS)
+            for n, cost in enumerate(costs)
         ]
         ids = [p.id for p in proposals]
         rng = random.Random(11)
@@ -299,21 +299,35 @@ def test_the_table_page_archives_published_rounds(app, client, auth, closed):
 
 
 def test_amounts_with_cents_are_counted_and_published_in_cents(app, client, auth):
-    info = build_closed_round(app, ballots=12)
+    info = build_closed_round(app, ballots=12, costs=[3_000_050, *COSTS[1:]])
     with app.app_context():
-        from pb_vote.models import Proposal
         from pb_vote.services.results import money_unit
 
         round_ = db.session.get(Round, info["round"])
-        proposals = {p.id: p for p in round_.proposals}
-        assert money_unit(round_, proposals) == 100
-        # The costs are frozen while voting; a closed round's reviewed cost may be fixed
-        # before publishing (by the database it is a plain column).
-        db.session.get(Proposal, info["proposals"][0]).reviewed_cost_cents = 3_000_050
-        db.session.commit()
         assert money_unit(round_, {p.id: p for p in round_.proposals}) == 1
     publish(client, auth, info["round"])
     text = client.get(f"/api/v1/rounds/{info['round']}/results.csv").text
     assert "3000050" in text
     pb = client.get(f"/api/v1/rounds/{info['round']}/ballots.pb").text
     assert "budget;10000000" in pb and "in cents" in pb
+
+
+def test_whole_euro_rounds_are_published_in_euros(app, client, auth, closed):
+    publish(client, auth, closed["round"])
+    pb = client.get(f"/api/v1/rounds/{closed['round']}/ballots.pb").text
+    assert "budget;100000" in pb and "in whole euros" in pb
+    body = client.get(f"/api/v1/rounds/{closed['round']}/results").get_json()
+    assert body["budget"] == 10_000_000  # the API speaks cents whatever the file's unit
+
+
+@pytest.mark.parametrize("change", ["reviewed_cost_cents = 123", "status = 'rejected', "
+                                    "rejection_reason = 'late'"])
+def test_the_database_refuses_to_change_the_ballot_after_voting_opened(app, closed, change):
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import DatabaseError
+
+    with app.app_context():
+        with pytest.raises(DatabaseError, match="ballot is fixed"):
+            db.session.execute(sql(f"UPDATE proposals SET {change} WHERE id = :id"),
+                               {"id": closed["proposals"][0]})
+        db.session.rollback()
