@@ -44,4 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     web.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -17,8 +17,12 @@ DEFAULTS: dict[str, object] = {
     # Keys the pseudonyms of ballots and receipts: HMAC(BALLOT_SECRET, voter, round). Keep it
     # apart from the database and from SECRET_KEY; losing it only stops vote changes.
     "BALLOT_SECRET": DEFAULT_BALLOT_SECRET,
-    # Wrong voting codes allowed per client (hashed IP address) in 15 minutes.
-    "CODE_ATTEMPTS_PER_15_MINUTES": 10,
+    # Wrong voting codes allowed per client (hashed IP address) in 15 minutes. Codes carry
+    # 79 random bits, so this is a brake, not the defence; a Speak-out event's shared Wi-Fi
+    # needs room for many people's typos.
+    "CODE_ATTEMPTS_PER_15_MINUTES": 30,
+    # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).
+    "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.
     "RESULTS_MIN_BALLOTS": 10,
     # None means the SQLite file instance/pb_vote.sqlite.

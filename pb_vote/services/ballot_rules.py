@@ -40,6 +40,8 @@ def normalize(spec: BallotSpec, choices: dict[int, int]) -> dict[str, int]:
             raise BallotInvalid("bad_value", proposal_id=proposal_id)
     chosen = {pid: value for pid, value in choices.items() if value > 0}
     if not chosen:
+        if spec.kind == "approval" and (spec.approval_min or 0) > 1:
+            raise BallotInvalid("too_few", minimum=spec.approval_min, count=0)
         raise BallotInvalid("empty")
     if spec.kind == "points":
         _check_points(spec, chosen)

@@ -71,7 +71,7 @@ class Voter:
 class CastResult:
     """What the voter is told after voting."""
 
-    receipt_code: str  # shown once; only its hash is stored
+    receipt_code: str  # only its hash is stored; the same for every ballot of this voter
     replaced: bool  # an earlier ballot of this voter was replaced
     choices: dict[str, int]
     cast_at: datetime
@@ -90,6 +90,18 @@ def voter_key(secret: str, voter: Voter, round_id: int) -> str:
 def receipt_key(secret: str, voter: Voter, round_id: int) -> str:
     """The pseudonym of a voter's receipt in a round (different from the ballot's)."""
     return _hmac(secret, "receipt", voter, round_id)
+
+
+def receipt_code_for(secret: str, voter: Voter, round_id: int) -> str:
+    """The voter's receipt code in a round: the same every time they vote there, so a double
+    click or a changed vote never leaves them holding a receipt that no longer counts.
+    Derived with the ballot secret, so the database alone cannot produce it."""
+    digest = int(_hmac(secret, "receipt-code", voter, round_id), 16)
+    symbols = []
+    for _ in range(CODE_LENGTH):
+        digest, index = divmod(digest, len(CODE_ALPHABET))
+        symbols.append(CODE_ALPHABET[index])
+    return "".join(symbols)
 
 
 def normalize_code(typed: str) -> str:
@@ -257,7 +269,7 @@ def cast_ballot(
     db.session.execute(ballot.on_conflict_do_update(
         index_elements=["round_id", "voter_key"], set_={"choices": ballot.excluded.choices}
     ))
-    receipt_code = new_code()
+    receipt_code = receipt_code_for(secret, voter, round_id)
     receipt = _insert(BallotReceipt).values(
         receipt_hash=code_hash(receipt_code), round_id=round_id,
         receipt_key=receipt_key(secret, voter, round_id),

@@ -31,7 +31,8 @@ def test_valid_ballots_are_normalized(spec, choices, expected):
     [
         (APPROVAL, {1: 1}, "too_few"),
         (APPROVAL, {1: 1, 2: 1, 3: 1, 4: 1}, "too_many"),
-        (APPROVAL, {}, "empty"),
+        (APPROVAL, {}, "too_few"),  # the minimum is 2: say so, not just "choose one"
+        (KNAPSACK, {}, "empty"),
         (APPROVAL, {1: 1, 9: 1}, "not_on_ballot"),
         (APPROVAL, {1: 2, 2: 1}, "bad_value"),
         (APPROVAL, {1: True, 2: 1}, "bad_value"),

@@ -163,7 +163,7 @@ def test_an_invalid_ballot_stores_nothing(app, open_round):
         assert _count(BallotReceipt, open_round["round"]) == 0
 
 
-def test_changing_the_vote_replaces_ballot_and_receipt(app, open_round):
+def test_changing_the_vote_replaces_the_ballot_and_keeps_the_receipt(app, open_round):
     voter = voting.Voter(user_id=open_round["voters"][0])
     with app.app_context():
         first = cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE,
@@ -171,11 +171,17 @@ def test_changing_the_vote_replaces_ballot_and_receipt(app, open_round):
         second = cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE,
                                  {open_round["proposals"][1]: 1})
         assert (first.replaced, second.replaced) == (False, True)
-        assert not voting.receipt_is_counted(open_round["round"], first.receipt_code)
+        # The receipt stays the same when the vote changes, and it is counted.
+        assert first.receipt_code == second.receipt_code
         assert voting.receipt_is_counted(open_round["round"], second.receipt_code)
+        other = cast_with_retry(open_round["round"], voting.Voter(user_id=open_round["voters"][1]),
+                                VoteChannel.ONLINE, {open_round["proposals"][1]: 1})
+        assert other.receipt_code != first.receipt_code
         assert voting.receipt_is_counted(open_round["round"], second.receipt_code.lower())
-        [ballot] = db.session.execute(select(Ballot)).scalars().all()
-        assert ballot.choices == {str(open_round["proposals"][1]): 1}
+        secret = app.config["BALLOT_SECRET"]
+        assert voting.existing_choices(secret, voter, open_round["round"]) == {
+            str(open_round["proposals"][1]): 1}
+        assert _count(Ballot, open_round["round"]) == 2  # this voter's one, and the other's
 
 
 def test_ballots_and_participations_cannot_be_joined_without_the_secret(app, open_round):

@@ -359,7 +359,8 @@ def voting_codes(round_id: int):
     issued = db.session.execute(
         select(func.count()).select_from(VotingCode).where(VotingCode.round_id == round_.id)
     ).scalar_one()
-    return render_template("coordinate/codes.html", round=round_, form=form, issued=issued)
+    return render_template("coordinate/codes.html", round=round_, form=form, issued=issued), (
+        400 if request.method == "POST" else 200)
 
 
 @bp.route("/rounds/<int:round_id>/paper", methods=["GET", "POST"])
@@ -375,10 +376,11 @@ def paper_ballot(round_id: int):
     kind = round_.ballot_kind.value
     error = receipt = None
     kept: dict[int, int] = {}
+    if request.method == "POST":
+        kept = kept_choices(request.form, kind)
     if not voting.codes_admitted(round_):
         error = gettext("This round takes no voting codes, so no paper ballots either.")
     elif form.validate_on_submit():
-        kept = kept_choices(request.form, kind)
         code = voting.find_code(round_, form.code.data)
         if code is None:
             error = gettext("No voting code of this round matches. Check the slip.")
@@ -396,11 +398,12 @@ def paper_ballot(round_id: int):
                               code=result.receipt_code), "success")
                 return redirect(url_for("coordinate.paper_ballot", round_id=round_.id),
                                 code=303)
+    refused = request.method == "POST" and (error is not None or bool(form.errors))
     return render_template(
         "coordinate/paper.html", round=round_, form=form, proposals=proposals,
         choices=kept, error=error, receipt=receipt,
         open=voting.voting_open(round_, clock.utcnow()),
-    ), (400 if error and request.method == "POST" else 200)
+    ), (400 if refused else 200)
 
 
 def voting_message(error) -> str:

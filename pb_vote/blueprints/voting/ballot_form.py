@@ -17,8 +17,12 @@ def parse_choices(values, kind: str) -> dict[int, int]:
         if kind == "points":
             for name in values:
                 if name.startswith("points-"):
+                    proposal_id = int(name.removeprefix("points-"))
                     text = (values.get(name) or "").strip() or "0"
-                    choices[int(name.removeprefix("points-"))] = int(text)
+                    if not text.lstrip("-").isdigit():
+                        # Typed by the voter ("abc", "2.5"): a points problem, not tampering.
+                        raise BallotInvalid("bad_value", proposal_id=proposal_id)
+                    choices[proposal_id] = int(text)
         else:
             for text in values.getlist("choice"):
                 proposal_id = int(text)

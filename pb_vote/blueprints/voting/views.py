@@ -182,9 +182,11 @@ def cast(round_id: int):
         return _render_ballot(round_, voting.ballot_proposals(round_),
                               kept_choices(request.form, kind),
                               gettext("This code has already been used."), 409)
+    # The choices stay out of the (signed, readable) session cookie: the confirmation page
+    # reads them back from the voter's own ballot.
     session["vote_done"] = {
         "round": round_id, "receipt": result.receipt_code, "replaced": result.replaced,
-        "choices": result.choices, "at": result.cast_at.isoformat(),
+        "at": result.cast_at.isoformat(),
     }
     if channel is VoteChannel.ONLINE:
         _mail_receipt(round_, result)
@@ -210,11 +212,16 @@ def done(round_id: int):
         return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     receipt = stash.pop("receipt", None)
     session["vote_done"] = stash
+    voter, channel, _ = current_voter(round_)
+    choices = voting.existing_choices(current_app.config["BALLOT_SECRET"], voter, round_id) if (
+        voter) else None
+    if not choices:
+        return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     proposals = {p.id: p for p in voting.ballot_proposals(round_)}
     return render_template(
         "voting/done.html", round=round_, receipt=receipt, replaced=stash["replaced"],
-        choices=stash["choices"], by_id=proposals,
-        cast_at=datetime.fromisoformat(stash["at"]), channel=current_voter(round_)[1],
+        choices=choices, by_id=proposals,
+        cast_at=datetime.fromisoformat(stash["at"]), channel=channel,
     )
 
 
