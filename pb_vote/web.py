@@ -21,6 +21,15 @@ from pb_vote.models import LANGUAGES
 
 LANGUAGE_COOKIE = "pb_vote_lang"
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+# Dates, times, numbers and money follow the conventions of Finland for Finnish and Swedish
+# (Finland-Swedish), and British English (24-hour clock, day first) for English.
+FORMAT_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+
+
+def format_locale() -> str:
+    """The Babel locale for formatting in the current language."""
+    language = str(get_locale())
+    return FORMAT_LOCALES.get(language, language)
 
 
 def select_locale() -> str:
@@ -58,7 +67,7 @@ def money(cents: int | None, currency: str = "EUR") -> str:
     Whole amounts are shown without cents ("12 000 €")."""
     if cents is None:
         return ""
-    locale = str(get_locale())
+    locale = format_locale()
     amount = Decimal(cents) / 100
     if cents % 100:
         return format_currency(amount, currency, locale=locale)
@@ -68,24 +77,24 @@ def money(cents: int | None, currency: str = "EUR") -> str:
 
 def local_date(value) -> str:
     """A calendar date in the current locale."""
-    return format_date(value, "medium", locale=str(get_locale()))
+    return format_date(value, "medium", locale=format_locale())
 
 
 def percent(ratio) -> str:
     """A ratio (0.062) as a percentage in the current locale ("6,2 %" in Finnish)."""
-    return format_percent(ratio, "#,##0.#%", locale=str(get_locale()))
+    return format_percent(ratio, "#,##0.#%", locale=format_locale())
 
 
 def number(value) -> str:
     """A number in the current locale."""
-    return format_decimal(value, locale=str(get_locale()))
+    return format_decimal(value, locale=format_locale())
 
 
 def local_datetime(value: datetime | None, time_zone: str = "Europe/Helsinki", style="medium"):
     """A UTC timestamp shown in the given time zone, formatted for the current locale."""
     if value is None:
         return ""
-    return format_datetime(value, style, tzinfo=ZoneInfo(time_zone), locale=str(get_locale()))
+    return format_datetime(value, style, tzinfo=ZoneInfo(time_zone), locale=format_locale())
 
 
 ERROR_TEXTS = {
@@ -196,7 +205,8 @@ def init_app(app: Flask) -> None:
         local_date=local_date,
     )
     app.jinja_env.globals.update(
-        LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, PHASE_LABELS=labels.PHASE_LABELS,
+        LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, format_locale=format_locale,
+        PHASE_LABELS=labels.PHASE_LABELS,
         ORIGIN_LABELS=labels.ORIGIN_LABELS, STATUS_LABELS=labels.STATUS_LABELS,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
