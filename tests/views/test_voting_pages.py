@@ -299,7 +299,7 @@ def test_resident_sees_the_ballot_reviews_votes_and_gets_a_receipt(
     if max(named.values()) > 1:  # a points ballot says how many
         assert "4 points" in confirmation and "3 points" in confirmation
     recorded_at = format_datetime(frozen_clock.now, "medium",
-                                  tzinfo=ZoneInfo("Europe/Helsinki"), locale="en")
+                                  tzinfo=ZoneInfo("Europe/Helsinki"), locale="en_GB")
     assert recorded_at in confirmation
     [receipt] = RECEIPT.findall(confirmation)
     assert "We also sent it to your email." in confirmation
@@ -983,8 +983,8 @@ def test_turnout_counts_by_channel_and_day_for_the_tables_staff_only(app, client
         rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', page)
         assert rows == [
             ("Online, signed in", "1"), ("Online, with a voting code", "1"), ("Paper", "1"),
-            (format_date(first_day, "medium", locale="en"), "1"),
-            (format_date(first_day + timedelta(days=1), "medium", locale="en"), "2"),
+            (format_date(first_day, "medium", locale="en_GB"), "1"),
+            (format_date(first_day + timedelta(days=1), "medium", locale="en_GB"), "2"),
         ]
         for title in (*[t for t, _, _ in ON_BALLOT.values()], "Parks", "Culture", "€"):
             assert title not in page

@@ -84,9 +84,9 @@ def bar_chart(items: list[ResultRow], title: str, points: bool) -> Markup:
         f'<title id="chart-title">{escape(title)}</title>',
     ]
     unit = gettext("points") if points else gettext("votes")
+    funded = gettext("funded")
     described = "; ".join(
-        f"{r.title}: {number(r.support)} {unit}"
-        + (f", {gettext('funded')}" if r.funded else "")
+        f"{r.title}: {number(r.support)} {unit}" + (f", {funded}" if r.funded else "")
         for r in items
     )
     parts.append(f'<desc id="chart-desc">{escape(described)}</desc>')
