@@ -202,6 +202,7 @@ def test_pages_have_a_skip_link_main_landmark_and_viewport(client, city):
         assert '<main id="main"' in page, path
         assert 'name="viewport"' in page, path
         assert "<script" not in page, path  # nothing here needs JavaScript
+        assert '="None"' not in page, path  # no attribute written from a missing value
 
 
 def test_security_headers(client, city):
