@@ -12,8 +12,8 @@ votes on the points round; a code holder votes with a printed code; a member ent
 ballot; the approval vote with the keyboard only and with JavaScript off; the vote under the
 app's real Content-Security-Policy. App defects found are pinned by strict xfail tests.
 
-Not covered yet: the results journey of issue 7 (the coordinator closes, previews and
-publishes; a visitor reads the results, downloads the .pb file and checks a receipt).
+The results journey (close, preview, publish, read, download the .pb, check a receipt) and
+the vote in Finnish, Swedish and English are in test_results.py.
 
 The folder skips (with the reason) when Chromium is missing: set PB_VOTE_CHROMIUM to its
 path, or install Debian's ``chromium`` (.ci/run does). axe-core comes from

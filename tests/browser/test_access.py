@@ -160,12 +160,6 @@ HIDDEN_FOCUS = """() => {
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: static/css/site.css .tally is position: sticky; bottom: 0, and Tab leaves the "
-    "focused checkbox or link underneath it (WCAG 2.4.7 / 2.2's 2.4.11 Focus Not Obscured); "
-    "reserve its height when scrolling, e.g. html:has(#tally:not([hidden])) "
-    "{ scroll-padding-bottom: 10rem } or ballot.js setting scrollPaddingBottom to the box's "
-    "height"))
 def test_keyboard_focus_is_never_hidden_behind_the_running_tally(page, visit, scenario):
     sign_in_by_link(page, scenario.app, scenario.new_resident())
     page.goto(f"/rounds/{scenario.approval_round}/vote")
