@@ -108,3 +108,19 @@ def test_the_vote_in_every_language(page, visit, scenario, language):
     page.get_by_role("button", name=say("Vote"), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(say("Your vote is recorded"))
     visit(page, f"done-{language}")
+
+
+def test_no_page_scrolls_sideways_at_320_px(browser, scenario):
+    context = browser.new_context(base_url=scenario.url, locale="en-GB", is_mobile=True,
+                                  has_touch=True, viewport={"width": 320, "height": 640})
+    try:
+        page = context.new_page()
+        sign_in_by_link(page, scenario.app, scenario.new_resident())
+        for path in ("/", "/tables/keskusta", f"/rounds/{scenario.approval_round}",
+                     f"/rounds/{scenario.approval_round}/vote", "/account", "/my/proposals",
+                     "/sign-in"):
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, f"{path} scrolls sideways at 320 px ({width})"
+    finally:
+        context.close()
