@@ -38,6 +38,7 @@ def test_home_lists_every_table_with_its_current_round(client, city):
 
 def test_table_page_shows_area_and_public_rounds(client, city):
     page = client.get("/tables/keskusta").text
+    assert "<title>Keskusta – Centre · Participatory budgeting</title>" in page
     assert "15100" in page
     assert "Keskusta 2027" in page
     assert "Secret plans" not in page
