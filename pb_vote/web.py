@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from pb_vote.extensions import login_manager
+from pb_vote.extensions import db, login_manager
 from pb_vote.models import LANGUAGES
 
 LANGUAGE_COOKIE = "pb_vote_lang"
@@ -143,11 +143,7 @@ def _handle_csrf_error(error: CSRFError):
 
 
 def _handle_unexpected(error: Exception):
-    from pb_vote.extensions import db
-
     db.session.rollback()
-    from flask import current_app
-
     current_app.logger.exception("unhandled error")
     return _error_response(500)
 

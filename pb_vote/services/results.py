@@ -30,6 +30,7 @@ from pb_vote.models import (
 )
 from pb_vote.services.audit import record_event
 from pb_vote.services.rounds import transition
+from pb_vote.services.voting import code_hash, turnout
 from pb_vote.tally import Ballot as TallyBallot
 from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
 
@@ -187,18 +188,12 @@ def preview(round_: Round, excluded: frozenset[int] = frozenset()) -> Preview:
 
 def turnout_figures(round_: Round) -> dict:
     """Ballots by channel and by local day, and the share of eligible residents."""
-    rows = db.session.execute(
-        select(Participation.channel, Participation.first_voted_at)
-        .where(Participation.round_id == round_.id)
-    ).all()
-    channels = Counter(channel.value for channel, _ in rows)
-    days = Counter(voted.astimezone(round_.zone).date().isoformat() for _, voted in rows)
-    eligible = round_.table.eligible_residents
+    counts = turnout(round_)
     return {
-        "ballots": len(rows),
-        "by_channel": {name: channels.get(name, 0) for name in ("online", "code", "paper")},
-        "by_day": sorted(days.items()),
-        "eligible_residents": eligible,
+        "ballots": counts["total"],
+        "by_channel": {channel.value: n for channel, n in counts["by_channel"].items()},
+        "by_day": [(day.isoformat(), n) for day, n in counts["by_day"]],
+        "eligible_residents": round_.table.eligible_residents,
     }
 
 
@@ -288,8 +283,6 @@ def latest(round_: Round) -> Publication | None:
 
 def receipt_in_publication(publication: Publication, typed: str) -> bool:
     """Whether a receipt code's hash is in a publication's list."""
-    from pb_vote.services.voting import code_hash
-
     return code_hash(typed) in set(publication.receipts)
 
 

@@ -9,7 +9,7 @@ clicks: ``sync_phase`` runs on every request that reads a round and from the cro
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from pb_vote import clock
 from pb_vote.extensions import db
@@ -187,13 +187,11 @@ def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[st
 
 def accepted_count(round_: Round) -> int:
     """How many proposals are on the ballot."""
-    return len(
-        db.session.execute(
-            select(Proposal.id).where(
-                Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED
-            )
-        ).all()
-    )
+    return db.session.execute(
+        select(func.count()).select_from(Proposal).where(
+            Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED
+        )
+    ).scalar_one()
 
 
 def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict) -> bool:

@@ -25,7 +25,6 @@ from pb_vote.models import (
     PaperConflictRule,
     Participation,
     Proposal,
-    ProposalStatus,
     RateLimitEvent,
     Round,
     RoundPhase,
@@ -34,6 +33,7 @@ from pb_vote.models import (
     VoterEligibility,
     VotingCode,
 )
+from pb_vote.services import catalog
 from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_rules import BallotSpec, normalize
 
@@ -182,11 +182,7 @@ def codes_admitted(round_: Round) -> bool:
 
 def ballot_proposals(round_: Round) -> list[Proposal]:
     """The accepted proposals: the ballot."""
-    return list(db.session.execute(
-        select(Proposal)
-        .where(Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED)
-        .order_by(Proposal.title, Proposal.id)
-    ).scalars())
+    return catalog.ballot(round_)
 
 
 def ballot_spec(round_: Round, proposals: list[Proposal] | None = None) -> BallotSpec:

@@ -29,8 +29,8 @@ from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
 from pb_vote.blueprints.results import presentation
-from pb_vote.blueprints.voting.ballot_form import explain, parse_choices
-from pb_vote.blueprints.voting.views import cast_with_retry, kept_choices
+from pb_vote.blueprints.voting.ballot_form import explain, kept_choices, parse_choices
+from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
 from pb_vote.models import (
@@ -455,8 +455,6 @@ def results(round_id: int):
                     current_user, round_, correction_reason=correction_form.reason.data,
                     excluded=frozenset(correction_form.excluded.data or []))
             else:
-                if published is not None:
-                    raise results_service.ResultsError("already_published")
                 results_service.publish(current_user, round_)
         except results_service.ResultsError as refused:
             db.session.rollback()

@@ -34,6 +34,23 @@ def parse_choices(values, kind: str) -> dict[int, int]:
     return choices
 
 
+def kept_choices(values, kind: str) -> dict[int, int]:
+    """Whatever picks can be read back, to show them again after a refusal."""
+    kept: dict[int, int] = {}
+    if kind == "points":
+        for name in values:
+            if name.startswith("points-"):
+                try:
+                    kept[int(name.removeprefix("points-"))] = int(values.get(name) or 0)
+                except ValueError:
+                    continue
+    else:
+        for text in values.getlist("choice"):
+            if text.isdigit():
+                kept[int(text)] = 1
+    return kept
+
+
 def as_query(choices: dict, kind: str) -> list[tuple[str, str]]:
     """The choices as query parameters, for the "change my choices" link."""
     if kind == "points":

@@ -25,7 +25,12 @@ from sqlalchemy.exc import OperationalError
 
 from pb_vote import clock
 from pb_vote.blueprints.common import load_round, no_store
-from pb_vote.blueprints.voting.ballot_form import as_query, explain, parse_choices
+from pb_vote.blueprints.voting.ballot_form import (
+    as_query,
+    explain,
+    kept_choices,
+    parse_choices,
+)
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
@@ -119,23 +124,6 @@ def review(round_id: int):
         "voting/review.html", round=round_, choices=choices, by_id=by_id,
         totals=summary(spec, choices), change_query=as_query(choices, kind), channel=channel,
     )
-
-
-def kept_choices(values, kind: str) -> dict[int, int]:
-    """Whatever picks can be read back, to show them again after a refusal."""
-    kept: dict[int, int] = {}
-    if kind == "points":
-        for name in values:
-            if name.startswith("points-"):
-                try:
-                    kept[int(name.removeprefix("points-"))] = int(values.get(name) or 0)
-                except ValueError:
-                    continue
-    else:
-        for text in values.getlist("choice"):
-            if text.isdigit():
-                kept[int(text)] = 1
-    return kept
 
 
 def cast_with_retry(round_id: int, voter, channel: VoteChannel, choices, **options):
