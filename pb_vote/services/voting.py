@@ -9,13 +9,14 @@ submissions by one voter leave exactly one ballot (the database's unique keys de
 
 import hashlib
 import hmac
+import re
 import secrets
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Boolean, Integer, String, bindparam, func, select, text
 
 from pb_vote import clock
 from pb_vote.extensions import db
@@ -33,6 +34,7 @@ from pb_vote.models import (
     VoterEligibility,
     VotingCode,
 )
+from pb_vote.models.base import UTCDateTime
 from pb_vote.services import catalog
 from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_rules import BallotSpec, normalize
@@ -185,9 +187,25 @@ def ballot_proposals(round_: Round) -> list[Proposal]:
     return catalog.ballot(round_)
 
 
+# Ballot rules of rounds seen in voting, per database engine (so per application: tests that
+# reuse round ids in new databases get new engines). A round never returns to voting once it
+# leaves, and while it votes the database refuses changes to its settings and to its ballot's
+# proposals and costs (migrations 0002, 0003 and 0006), so they cannot go stale.
+_frozen_specs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def ballot_spec(round_: Round, proposals: list[Proposal] | None = None) -> BallotSpec:
     """The rules of ``round_``'s ballot."""
-    proposals = ballot_proposals(round_) if proposals is None else proposals
+    if proposals is None and round_.phase is RoundPhase.VOTING:
+        specs = _frozen_specs.setdefault(db.engine, {})
+        spec = specs.get(round_.id)
+        if spec is None:
+            spec = specs[round_.id] = _spec(round_, ballot_proposals(round_))
+        return spec
+    return _spec(round_, ballot_proposals(round_) if proposals is None else proposals)
+
+
+def _spec(round_: Round, proposals: list[Proposal]) -> BallotSpec:
     return BallotSpec(
         kind=round_.ballot_kind.value,
         costs={p.id: p.reviewed_cost_cents for p in proposals},
@@ -206,11 +224,6 @@ def voting_open(round_: Round, now: datetime) -> bool:
         round_.phase is RoundPhase.VOTING
         and round_.voting_open_at <= now < round_.voting_close_at
     )
-
-
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _still_open(round_id: int, now: datetime) -> bool:
@@ -232,6 +245,96 @@ def existing_choices(secret: str, voter: Voter, round_id: int) -> dict[str, int]
     ).scalar_one_or_none()
 
 
+def may_follow(earlier: VoteChannel, channel: VoteChannel, rule: PaperConflictRule) -> bool:
+    """Whether a ballot arriving by ``channel`` stands over the same voter's ``earlier`` one.
+
+    Online, a voter may change their vote until close (so a double click just records the
+    same ballot again). A paper slip is entered once: a second entry is refused. A code used
+    both online and on paper: the round's rule decides which stands.
+    """
+    if earlier is channel:
+        return channel is not VoteChannel.PAPER
+    return (channel is VoteChannel.CODE) == (rule is PaperConflictRule.ONLINE_WINS)
+
+
+# The participation is written first, and only while the round is open at ``now`` and the
+# voter's earlier ballot (if any) gives way by may_follow(); everything else is written only
+# when it was. Each voter's concurrent submissions queue on their participation row.
+_OPEN = (
+    f"rounds WHERE id = :round_id AND phase = '{RoundPhase.VOTING.value}'"
+    " AND voting_open_at <= :now AND :now < voting_close_at"
+)
+_PARTICIPATION = (
+    "INSERT INTO participations (round_id, user_id, voting_code_id, channel, first_voted_at,"
+    " last_voted_at, notify_results)"
+    " SELECT :round_id, :user_id, :code_id, :channel, :now, :now, :notify FROM {source}"
+    " ON CONFLICT (round_id, {column}) DO UPDATE SET channel = excluded.channel,"
+    " last_voted_at = excluded.last_voted_at, notify_results = excluded.notify_results"
+    " WHERE (participations.channel = excluded.channel AND :may_repeat)"
+    " OR (participations.channel <> excluded.channel AND :may_override)"
+    " RETURNING first_voted_at"
+)
+_BALLOT = (
+    "INSERT INTO ballots (id, round_id, voter_key, choices) {source}"
+    " ON CONFLICT (round_id, voter_key) DO UPDATE SET choices = excluded.choices"
+)
+_RECEIPT = (
+    "INSERT INTO ballot_receipts (receipt_hash, round_id, receipt_key) {source}"
+    " ON CONFLICT (round_id, receipt_key) DO UPDATE SET receipt_hash = excluded.receipt_hash"
+)
+_CODE_USED = "UPDATE voting_codes SET used_at = :now WHERE id = :code_id AND used_at IS NULL"
+_PARAMETER_TYPES = {
+    "round_id": Integer, "user_id": Integer, "code_id": Integer, "channel": String,
+    "now": UTCDateTime, "notify": Boolean, "may_repeat": Boolean, "may_override": Boolean,
+    "ballot_id": String, "voter_key": String, "choices": JSON, "receipt_hash": String,
+    "receipt_key": String,
+}
+
+
+def _statement(sql: str, **columns):
+    """A text statement whose parameters and result columns convert like the models'."""
+    return text(sql).bindparams(
+        *(bindparam(name, type_=_PARAMETER_TYPES[name]) for name in set(re.findall(r":(\w+)", sql)))
+    ).columns(**columns)
+
+
+def _postgresql_cast(column: str):
+    """PostgreSQL: the whole ballot in one statement (data-modifying CTEs). The round row is
+    locked FOR SHARE, so a close or cancel waits for the ballots in flight, and a ballot
+    after it sees the round closed and writes nothing."""
+    return _statement(
+        f"WITH open_round AS (SELECT voting_close_at FROM {_OPEN} FOR SHARE),"
+        f" participation AS ({_PARTICIPATION.format(source='open_round', column=column)}),"
+        " ballot AS ("
+        + _BALLOT.format(source="SELECT :ballot_id, :round_id, :voter_key, :choices"
+                                " FROM participation")
+        + "), receipt AS ("
+        + _RECEIPT.format(source="SELECT :receipt_hash, :round_id, :receipt_key"
+                                 " FROM participation")
+        + f"), code AS ({_CODE_USED} AND EXISTS (SELECT FROM participation))"
+        " SELECT participation.first_voted_at, open_round.voting_close_at"
+        " FROM participation, open_round",
+        first_voted_at=UTCDateTime(), voting_close_at=UTCDateTime(),
+    )
+
+
+_CAST_STATEMENTS = {
+    "postgresql": {column: _postgresql_cast(column) for column in ("user_id", "voting_code_id")},
+    "sqlite": {
+        # SQLite takes its write lock at the first write, so the round cannot change after
+        # the participation is written; the other rows follow in their own statements.
+        column: _statement(_PARTICIPATION.format(source=_OPEN, column=column),
+                           first_voted_at=UTCDateTime())
+        for column in ("user_id", "voting_code_id")
+    },
+}
+_SQLITE_FOLLOWERS = (
+    _statement(_BALLOT.format(source="VALUES (:ballot_id, :round_id, :voter_key, :choices)")),
+    _statement(_RECEIPT.format(source="VALUES (:receipt_hash, :round_id, :receipt_key)")),
+    _statement(_CODE_USED),
+)
+
+
 def cast_ballot(
     secret: str,
     round_id: int,
@@ -250,79 +353,57 @@ def cast_ballot(
     now = clock.utcnow()
     # The ballot settings cannot change once voting is open (a database trigger refuses it),
     # so the round already loaded by this request serves for them; the phase and the clock
-    # are checked again below, after the writes.
+    # are checked again by the writes themselves, and once more after them.
     round_ = db.session.get(Round, round_id)
     if round_ is None or not voting_open(round_, now):
         raise VotingError("closed")
     normal = normalize(ballot_spec(round_), choices)
-    key = voter_key(secret, voter, round_id)
-    if voter.voting_code_id is not None:
-        _check_code_use(round_, voter, channel)
-
-    ballot = _insert(Ballot).values(
-        id=secrets.token_hex(16), round_id=round_id, voter_key=key, choices=normal
-    )
-    db.session.execute(ballot.on_conflict_do_update(
-        index_elements=["round_id", "voter_key"], set_={"choices": ballot.excluded.choices}
-    ))
     receipt_code = receipt_code_for(secret, voter, round_id)
-    receipt = _insert(BallotReceipt).values(
-        receipt_hash=code_hash(receipt_code), round_id=round_id,
-        receipt_key=receipt_key(secret, voter, round_id),
-    )
-    db.session.execute(receipt.on_conflict_do_update(
-        index_elements=["round_id", "receipt_key"],
-        set_={"receipt_hash": receipt.excluded.receipt_hash},
-    ))
-    conflict_column = "user_id" if voter.user_id is not None else "voting_code_id"
-    participation = _insert(Participation).values(
-        round_id=round_id, user_id=voter.user_id, voting_code_id=voter.voting_code_id,
-        channel=channel.value, first_voted_at=now, last_voted_at=now,
-        notify_results=notify_results,
-    )
-    first_voted_at = db.session.execute(participation.on_conflict_do_update(
-        index_elements=["round_id", conflict_column],
-        set_={"last_voted_at": now, "channel": channel.value,
-              "notify_results": participation.excluded.notify_results},
-    ).returning(Participation.first_voted_at)).scalar_one()
-    replaced = first_voted_at != now
-    if voter.voting_code_id is not None and not replaced:
-        db.session.execute(
-            VotingCode.__table__.update()
-            .where(VotingCode.id == voter.voting_code_id, VotingCode.used_at.is_(None))
-            .values(used_at=now)
-        )
-    # Check again now that this transaction holds the write locks (SQLite takes its lock at
-    # the first write): a round closed or cancelled meanwhile stores nothing.
-    if not _still_open(round_id, clock.utcnow()):
+    other = VoteChannel.PAPER if channel is VoteChannel.CODE else VoteChannel.CODE
+    rule = round_.paper_conflict_rule
+    values = {
+        "round_id": round_id, "user_id": voter.user_id, "code_id": voter.voting_code_id,
+        "channel": channel.value, "now": now, "notify": notify_results,
+        "may_repeat": may_follow(channel, channel, rule),
+        "may_override": channel is not VoteChannel.ONLINE and may_follow(other, channel, rule),
+        "ballot_id": secrets.token_hex(16), "voter_key": voter_key(secret, voter, round_id),
+        "choices": normal, "receipt_hash": code_hash(receipt_code),
+        "receipt_key": receipt_key(secret, voter, round_id),
+    }
+    column = "user_id" if voter.user_id is not None else "voting_code_id"
+    dialect = db.session.get_bind().dialect.name
+    row = db.session.execute(_CAST_STATEMENTS[dialect][column], values).first()
+    if row is None:
+        raise _refusal(round_, voter, channel, now)
+    if dialect == "postgresql":
+        # The round stays locked until commit: only the clock can still close it.
+        still_open = clock.utcnow() < row.voting_close_at
+    else:
+        for statement in _SQLITE_FOLLOWERS:
+            db.session.execute(statement, values)
+        still_open = _still_open(round_id, clock.utcnow())
+    if not still_open:
         raise VotingError("closed")
-    return CastResult(format_code(receipt_code), replaced, normal, now)
+    return CastResult(format_code(receipt_code), row.first_voted_at != now, normal, now)
 
 
-def _check_code_use(round_: Round, voter: Voter, channel: VoteChannel) -> None:
-    """Apply the one-ballot-per-code rule (raises VotingError when the code may not vote).
-
-    Online, a code holder may change their vote until close, like a resident (so a double
-    click just records the same ballot again). A paper slip is entered once: a second entry
-    is refused. A code used both online and on paper: the round's rule decides which stands.
-    """
-    statement = select(Participation).where(
-        Participation.round_id == round_.id,
-        Participation.voting_code_id == voter.voting_code_id,
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    earlier = db.session.execute(statement).scalar_one_or_none()
-    if earlier is None:
-        return
-    if earlier.channel is channel:
-        if channel is VoteChannel.PAPER:
-            raise VotingError("code_used")
-        return
-    online_wins = round_.paper_conflict_rule is PaperConflictRule.ONLINE_WINS
-    newcomer_wins = (channel is VoteChannel.CODE) == online_wins
-    if not newcomer_wins:
-        raise VotingError("code_used_other_channel", channel=earlier.channel.value)
+def _refusal(round_: Round, voter: Voter, channel: VoteChannel, now: datetime) -> VotingError:
+    """Why nothing was written: the round was not open at ``now``, or the voter's earlier
+    ballot stands (a paper slip entered twice, or the other channel wins by the round's
+    rule)."""
+    if not _still_open(round_.id, now):
+        return VotingError("closed")
+    earlier = db.session.execute(
+        select(Participation.channel).where(
+            Participation.round_id == round_.id,
+            Participation.voting_code_id == voter.voting_code_id,
+        )
+    ).scalar_one_or_none()
+    if earlier is channel:
+        return VotingError("code_used")
+    if earlier is not None:
+        return VotingError("code_used_other_channel", channel=earlier.value)
+    return VotingError("closed")
 
 
 def turnout(round_: Round) -> dict:
