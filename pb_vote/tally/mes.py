@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 
+import numpy
+
 from pb_vote.tally.model import Number
 
 
@@ -105,8 +107,13 @@ class MesProfile:
         self.tie_rank = list(tie_rank)
         # Scaling every weight by the same factor divides every rho by it: same argmin, same
         # payments. It makes weights whole numbers.
-        scale = lcm(1, *(Fraction(w).denominator for b in ballots for _, w in b))
-        groups = Counter(tuple(sorted((j, int(w * scale)) for j, w in b)) for b in ballots if b)
+        distinct = Counter(ballots)  # the same tuple object for identical ballots: fast
+        weights = {w for b in distinct for _, w in b}
+        scale = lcm(1, *(w.denominator for w in weights if isinstance(w, Fraction)))
+        groups: Counter[tuple[tuple[int, int], ...]] = Counter()
+        for b, count in distinct.items():
+            if b:
+                groups[tuple(sorted((j, int(w * scale)) for j, w in b))] += count
         self.group_ballots = list(groups)
         self.multiplicity = [groups[g] for g in self.group_ballots]
         m = len(self.costs)
@@ -114,22 +121,125 @@ class MesProfile:
         for g, ballot in enumerate(self.group_ballots):
             for j, w in ballot:
                 by_weight[j].setdefault(w, []).append(g)
-        # per project: (weight, groups with that weight, the same repeated by multiplicity)
-        self.levels: list[list[tuple[int, list[int], list[int]]]] = []
-        self.weight_lcm: list[int] = []
-        self.total_weight: list[int] = []
-        for j in range(m):
-            levels = []
-            for w, gs in sorted(by_weight[j].items()):
-                expanded = [g for g in gs for _ in range(self.multiplicity[g])]
-                levels.append((w, gs, expanded))
-            self.levels.append(levels)
-            self.weight_lcm.append(lcm(1, *(w for w, _, _ in levels)))
-            self.total_weight.append(sum(w * len(expanded) for w, _, expanded in levels))
-        self.supported = [bool(levels) for levels in self.levels]
+        # Large profiles keep each group's budget class in an array and count classes with
+        # numpy (exact integer counts); small ones in a list with Counter, which is faster there.
+        self.vectorized = len(self.group_ballots) >= _VECTORIZE_FROM_GROUPS
+        self.supporters = [
+            _Supporters(
+                dict(sorted(by_weight[j].items())),
+                self.multiplicity, self.vectorized,
+            )
+            for j in range(m)
+        ]
+        self.weight_lcm = [lcm(1, *s.weights) for s in self.supporters]
+        self.total_weight = [s.total_weight for s in self.supporters]
+        self.supported = [bool(s.weights) for s in self.supporters]
+
+    def start_classes(self):
+        """Every group in budget class 1 (the start budget): a list, or an array when large."""
+        if self.vectorized:
+            return numpy.ones(len(self.group_ballots), dtype=numpy.intp)
+        return [1] * len(self.group_ballots)
+
+
+_VECTORIZE_FROM_GROUPS = 4096
+
+
+class _Supporters:
+    """The supporters of one project, by the weight they give it: their groups, and the
+    groups repeated by multiplicity (one entry per voter) for counting voters per class."""
+
+    __slots__ = (
+        "_group_arrays",
+        "_keys",
+        "_levels",
+        "expanded",
+        "groups",
+        "total_weight",
+        "weights",
+    )
+
+    def __init__(self, groups_by_weight: dict[int, list[int]], multiplicity: list[int],
+                 vectorized: bool) -> None:
+        self.weights = list(groups_by_weight)
+        self.groups = list(groups_by_weight.values())
+        self.expanded = [[g for g in gs for _ in range(multiplicity[g])] for gs in self.groups]
+        self.total_weight = sum(w * len(e) for w, e in zip(self.weights, self.expanded,
+                                                           strict=True))
+        self._keys = self._levels = self._group_arrays = None
+        if vectorized and self.weights:
+            # one array for all weights: counting (class * levels + level) counts voters per
+            # (class, weight) in a single pass
+            self._keys = numpy.concatenate(
+                [numpy.array(e, dtype=numpy.intp) for e in self.expanded])
+            self._levels = numpy.concatenate(
+                [numpy.full(len(e), k, dtype=numpy.intp) for k, e in enumerate(self.expanded)])
+            self._group_arrays = [numpy.array(gs, dtype=numpy.intp) for gs in self.groups]
+
+    def class_counts(self, group_class) -> list[tuple[int, int, int]]:
+        """(weight, budget class, number of voters) for every class among the supporters."""
+        if self._keys is None:
+            return [
+                (w, c, n)
+                for w, expanded in zip(self.weights, self.expanded, strict=True)
+                for c, n in Counter(map(group_class.__getitem__, expanded)).items()
+            ]
+        levels = len(self.weights)
+        keys = group_class[self._keys]
+        if levels > 1:
+            keys = keys * levels + self._levels
+        counts = numpy.bincount(keys)
+        present = counts.nonzero()[0]
+        weights = self.weights
+        return [
+            (weights[key % levels], key // levels, n)
+            for key, n in zip(present.tolist(), counts[present].tolist(), strict=True)
+        ]
+
+    def move(self, group_class, moves: dict[int, dict[int, int]], classes: int) -> None:
+        """Put the supporters of weight w and class c into class ``moves[w][c]``."""
+        for k, w in enumerate(self.weights):
+            to = moves.get(w)
+            if not to:
+                continue
+            if self._group_arrays is None:
+                for g in self.groups[k]:
+                    target = to.get(group_class[g])
+                    if target is not None:
+                        group_class[g] = target
+                continue
+            table = numpy.arange(classes, dtype=numpy.intp)
+            for old, new in to.items():
+                table[old] = new
+            groups = self._group_arrays[k]
+            group_class[groups] = table[group_class[groups]]
 
 
 _ZERO = 0  # budget class of voters with nothing left
+
+
+class _Rho:
+    """An exact price num / den (both positive integers) that compares by cross-multiplying:
+    the heap compares prices far more often than it creates them, and this skips the gcd and
+    the type checks of ``Fraction`` on every comparison."""
+
+    __slots__ = ("den", "num")
+
+    def __init__(self, num: int, den: int) -> None:
+        self.num = num
+        self.den = den
+
+    def __lt__(self, other: _Rho) -> bool:
+        return self.num * other.den < other.num * self.den
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rho) and self.num * other.den == other.num * self.den
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def exact(self) -> Fraction:
+        """The price as a Fraction (for reporting)."""
+        return Fraction(self.num, self.den)
 
 
 def run_mes(
@@ -149,31 +259,32 @@ def run_mes(
     start = Fraction(start_budget)
     scale = start.denominator  # money is kept as integers in units of 1/scale
     value = [0, start.numerator]  # class 0: nothing left; class 1: the start budget
-    group_class = [1] * len(profile.group_ballots)
-    costs, unit, levels, ranks = profile.costs, profile.unit, profile.levels, profile.tie_rank
+    group_class = profile.start_classes()
+    costs, unit, supporters, ranks = (
+        profile.costs, profile.unit, profile.supporters, profile.tie_rank)
 
     def price(j: int):
         """(rho, remaining cost, remaining weight, classes cheapest first, first rich) or None."""
         step = profile.weight_lcm[j]
         entries = []
-        available = 0
-        for w, _, expanded in levels[j]:
-            for c, n in Counter(map(group_class.__getitem__, expanded)).items():
-                if c != _ZERO:
-                    v = value[c]
-                    entries.append((v * (step // w), c, w, n))
-                    available += n * v
+        available = weight = 0
+        for w, c, n in supporters[j].class_counts(group_class):
+            if c:  # not _ZERO
+                v = value[c]
+                # sorting by value * (step // w) sorts by value / weight
+                entries.append((v * (step // w), c, w, n))
+                available += n * v
+                weight += n * w
         cost = costs[j] * scale
         if available < cost:
             return None
         entries.sort()
-        weight = sum(w * n for _, _, w, n in entries)
         paid = 0
         for k, (_, c, w, n) in enumerate(entries):
             rest = cost - paid
             if rest * w <= value[c] * weight:
                 # rho * U_j * w = rest * w / (scale * weight)
-                return Fraction(rest, scale * weight * unit[j]), rest, weight, entries, k
+                return _Rho(rest, scale * weight * unit[j]), rest, weight, entries, k
             paid += n * value[c]
             weight -= n * w
         raise AssertionError("affordable project without a price")  # pragma: no cover
@@ -182,7 +293,7 @@ def run_mes(
     for j in range(len(costs)):
         if profile.supported[j]:
             # the price if nobody runs out of money: a lower bound
-            bound = Fraction(costs[j], profile.total_weight[j] * unit[j])
+            bound = _Rho(costs[j], profile.total_weight[j] * unit[j])
             heap.append((bound, ranks[j], j))
     heapq.heapify(heap)
     fresh: dict[int, tuple] = {}
@@ -205,7 +316,7 @@ def run_mes(
                 return MesRun(start_budget, tuple(purchases), spent, False)
         _, rest, weight, entries, first_rich = fresh[j]
         fresh.clear()
-        purchases.append(MesPurchase(j, rho, profile.budget - spent))
+        purchases.append(MesPurchase(j, rho.exact(), profile.budget - spent))
         spent += costs[j]
         # pay: poor classes go to 0; rich ones pay rest * w / weight (in units of 1/scale).
         # Rescale all money by weight / g so that the payments are whole.
@@ -214,22 +325,16 @@ def run_mes(
         if factor != 1:
             scale *= factor
             value = [v * factor for v in value]
-        moves = {}
+        moves: dict[int, dict[int, int]] = {}
         for index, (_, c, w, _) in enumerate(entries):
-            if index < first_rich:
-                moves[(c, w)] = _ZERO
-            else:
+            target = _ZERO
+            if index >= first_rich:
                 left = value[c] - rest * w
                 if left:
                     value.append(left)
-                    moves[(c, w)] = len(value) - 1
-                else:
-                    moves[(c, w)] = _ZERO
-        for w, groups, _ in levels[j]:
-            for g in groups:
-                target = moves.get((group_class[g], w))
-                if target is not None:
-                    group_class[g] = target
+                    target = len(value) - 1
+            moves.setdefault(w, {})[c] = target
+        supporters[j].move(group_class, moves, len(value))
     if verified and len(purchases) != len(expected):
         verified = False
     money: tuple[Fraction, ...] = ()
@@ -238,8 +343,7 @@ def run_mes(
             Fraction(
                 sum(
                     value[c] * n
-                    for _, _, expanded in levels[j]
-                    for c, n in Counter(map(group_class.__getitem__, expanded)).items()
+                    for _, c, n in supporters[j].class_counts(group_class)
                 ),
                 scale,
             )
@@ -253,7 +357,8 @@ def _same_winner(heap, fresh, price, expected, round_index, winner, ranks) -> bo
     here is below (or equal and earlier in the tie order than) the reference's winning price."""
     if round_index >= len(expected) or expected[round_index].project != winner:
         return False
-    target = (expected[round_index].rho, ranks[winner])
+    rho = expected[round_index].rho
+    target = (_Rho(rho.numerator, rho.denominator), ranks[winner])
     while heap and heap[0][:2] < target:
         _, rank, k = heapq.heappop(heap)
         if k in fresh:
@@ -266,6 +371,10 @@ def _same_winner(heap, fresh, price, expected, round_index, winner, ranks) -> bo
     return True
 
 
+# Consecutive add-one steps with an unchanged outcome before trying to jump over steps.
+_REPEATS_BEFORE_JUMPING = 3
+
+
 def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, int, list[str]]:
     """MES with add-one completion; returns the chosen run, the number of MES runs, and notes.
 
@@ -274,9 +383,11 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, i
     ``voter_budget_increment=1``). ``stopping="pabulib"``: start at floor(budget/voters), stop
     only before the first outcome over budget (the Pabulib checker).
 
-    Steps are skipped by galloping: from a computed run at t, try t + K (K doubling after each
-    success); a verified run proves every step up to t + K gives the same outcome as at t. After
-    a failure K is halved; at K = 1 the run at t + 1 is simply the next outcome.
+    Steps are computed one by one while outcomes keep changing (on the real files they change
+    every one to five steps, and a failed jump costs as much as a step). After a few unchanged
+    outcomes in a row, steps are skipped by galloping: from a computed run at t, try t + K
+    (K doubling after each success); a verified run proves every step up to t + K gives the
+    same outcome as at t. After a failure K is halved, back to single steps at K = 1.
     """
     if profile.voters == 0:
         return run_mes(profile, 0, report=True), 1, ["no ballots: equal shares buys nothing"]
@@ -291,7 +402,7 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, i
     everything = sum(costs[j] for j in supported)
     t, current = start, run_mes(profile, start)
     previous: MesRun | None = None
-    runs, jump = 1, 1
+    runs, jump, repeats = 1, 1, 0
     while True:
         if current.total_cost > profile.budget:
             assert previous is not None, "t * voters <= budget at the start"
@@ -305,15 +416,24 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> tuple[MesRun, i
         if current.total_cost == everything:
             final = current  # everything supported is bought: more money changes nothing
             break
-        candidate = run_mes(profile, t + jump, reference=current, give_up=jump > 1)
+        if jump == 1:
+            # One step, computed in full: its outcome is what counts, so it needs no check
+            # against the reference. A run of unchanged outcomes suggests a longer stretch.
+            candidate = run_mes(profile, t + 1)
+            runs += 1
+            repeats = repeats + 1 if candidate.selected == current.selected else 0
+            if repeats >= _REPEATS_BEFORE_JUMPING:
+                jump = 2
+            t, previous, current = t + 1, current, candidate
+            continue
+        candidate = run_mes(profile, t + jump, reference=current, give_up=True)
         runs += 1
         if candidate.verified:  # same outcome from t to t + jump: no stop among them
             t, current, previous = t + jump, candidate, candidate
             jump *= 2
-        elif jump == 1:
-            t, previous, current = t + 1, current, candidate
         else:
             jump //= 2
+            repeats = 0
     report = run_mes(profile, final.start_budget, report=True)
     notes = [
         f"add-one ({stopping}): voter budget started at {_show(start)} and ended at "

@@ -147,7 +147,13 @@ class Election:
         index = {p.id: i for i, p in enumerate(self.projects)}
         length = self.ordinal_length if self.vote_type is VoteType.ORDINAL else 0
         weighted = []
+        known: dict[tuple, tuple[tuple[int, Number], ...]] = {}  # identical ballots are common
         for ballot in self.ballots:
+            key = (ballot.projects, ballot.points)
+            pairs_of_ballot = known.get(key)
+            if pairs_of_ballot is not None:
+                weighted.append(pairs_of_ballot)
+                continue
             if self.vote_type.has_points:
                 assert ballot.points is not None
                 pairs = zip(ballot.projects, ballot.points, strict=True)
@@ -155,7 +161,9 @@ class Election:
                 pairs = ((pid, length - pos) for pos, pid in enumerate(ballot.projects))
             else:
                 pairs = ((pid, 1) for pid in ballot.projects)
-            weighted.append(tuple((index[pid], _exact(w)) for pid, w in pairs if w > 0))
+            pairs_of_ballot = known[key] = tuple(
+                (index[pid], _exact(w)) for pid, w in pairs if w > 0)
+            weighted.append(pairs_of_ballot)
         return weighted
 
 
