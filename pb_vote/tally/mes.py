@@ -94,7 +94,8 @@ class MesProfile:
     """Ballots prepared for MES: grouped identical ballots and per-project supporter lists.
 
     ``ballots`` are (project index, weight) pairs; ``utility_per_weight`` is U_j; ``tie_rank``
-    orders tied projects (lower wins).
+    orders tied projects (lower wins). ``vectorized`` chooses numpy counting (default: for
+    large elections only; both give the same exact results).
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class MesProfile:
         utility_per_weight: Sequence[int],
         tie_rank: Sequence[int],
         budget: int,
+        vectorized: bool | None = None,
     ) -> None:
         self.budget = budget
         self.costs = list(costs)
@@ -128,7 +130,8 @@ class MesProfile:
                 by_weight[j].setdefault(w, []).append(g)
         # Large profiles keep each group's budget class in an array and count classes with
         # numpy (exact integer counts); small ones in a list with Counter, which is faster there.
-        self.vectorized = len(self.group_ballots) >= _VECTORIZE_FROM_GROUPS
+        self.vectorized = (len(self.group_ballots) >= _VECTORIZE_FROM_GROUPS
+                           if vectorized is None else vectorized)
         self.supporters = [
             _Supporters(
                 dict(sorted(by_weight[j].items())),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pb_vote.tally import Reason, format_pabulib, parse_pabulib, tally
+from pb_vote.tally.mes import MesProfile, add_one, run_mes
 from pb_vote.tally.model import Ballot, Election, Project, VoteType
-from pb_vote.tally.rules import RULES
+from pb_vote.tally.rules import RULES, _prepare
 from tests.tally.oracle import pabutools_selection
 
 MES_RULES = ("mes", "mes-raw", "mes-add1", "mes-cardinality")
@@ -118,30 +120,54 @@ def test_equal_shares_with_more_voters_equals_pabutools(election, rule):
     )
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_add_one_skipping_matches_every_step(seed):
-    """The skipping add-one loop returns what computing every single step returns."""
-    from fractions import Fraction
-
-    from pb_vote.tally.mes import MesProfile, add_one, run_mes
-
-    rnd = random.Random(seed)
-    costs = [rnd.randint(5, 60) for _ in range(8)]
-    ballots = [tuple((j, 1) for j in rnd.sample(range(8), rnd.randint(1, 4))) for _ in range(60)]
-    budget = 200
-    profile = MesProfile(costs, ballots, costs, list(range(8)), budget)
-    supported = [j for j in range(8) if profile.supported[j]]
-    t, previous = Fraction(budget, 60), None
+def add_one_step_by_step(profile):
+    """The add-one completion computed naively, every step: (chosen run, steps computed)."""
+    supported = [j for j in range(len(profile.costs)) if profile.supported[j]]
+    t, previous, steps = Fraction(profile.budget, profile.voters), None, 0
     while True:
         outcome = run_mes(profile, t)
-        if outcome.total_cost > budget:
-            expected = previous
-            break
-        left = budget - outcome.total_cost
-        if all(j in outcome.selected or costs[j] > left for j in supported):
-            expected = outcome
-            break
+        steps += 1
+        if outcome.total_cost > profile.budget:
+            return previous, steps
+        left = profile.budget - outcome.total_cost
+        if all(j in outcome.selected or profile.costs[j] > left for j in supported):
+            return outcome, steps
         previous, t = outcome, t + 1
-    chosen, _, _ = add_one(profile)
-    assert chosen.selected == expected.selected
-    assert chosen.start_budget == expected.start_budget
+
+
+@pytest.mark.parametrize("vectorized", [False, True], ids=["lists", "numpy"])
+def test_add_one_skipping_matches_every_step(vectorized):
+    """The skipping add-one loop returns what computing every single step returns, and on
+    these elections (costs large against the 60 units one step adds) it does skip."""
+    steps_total = runs_total = 0
+    for seed in range(4):
+        rnd = random.Random(seed)
+        costs = [rnd.randint(500, 6000) for _ in range(8)]
+        ballots = [tuple((j, 1) for j in rnd.sample(range(8), rnd.randint(1, 4)))
+                   for _ in range(60)]
+        profile = MesProfile(costs, ballots, costs, list(range(8)), 20_000,
+                             vectorized=vectorized)
+        expected, steps = add_one_step_by_step(profile)
+        chosen, runs, _ = add_one(profile)
+        assert chosen.selected == expected.selected
+        assert chosen.start_budget == expected.start_budget
+        steps_total, runs_total = steps_total + steps, runs_total + runs
+    assert runs_total < steps_total  # some steps were skipped, and skipping was checked
+
+
+@FAST
+@given(elections(vote_types=("approval", "cumulative", "ordinal"), max_voters=12),
+       st.integers(0, 5))
+def test_numpy_counting_gives_the_same_runs(election, extra):
+    """Large elections count budget classes with numpy: the runs are identical, figure by
+    figure, to counting in Python."""
+    prepared = _prepare(election, "default")
+    profiles = [
+        MesProfile(prepared.costs, prepared.weights, prepared.costs, prepared.tie_rank,
+                   election.budget, vectorized=vectorized)
+        for vectorized in (False, True)
+    ]
+    start = Fraction(election.budget, max(len(election.ballots), 1)) + extra
+    plain, counted = (run_mes(profile, start, report=True) for profile in profiles)
+    assert plain == counted
+    assert add_one(profiles[0]) == add_one(profiles[1])
