@@ -37,7 +37,7 @@ from pb_vote.models import (
 from pb_vote.models.base import UTCDateTime
 from pb_vote.services import catalog
 from pb_vote.services.audit import record_event
-from pb_vote.services.ballot_rules import BallotSpec, normalize
+from pb_vote.services.ballot_rules import BallotInvalid, BallotSpec, normalize
 
 # Codes: no look-alike characters (no 0/O, 1/I/L), typed in groups of four, any case.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -187,25 +187,9 @@ def ballot_proposals(round_: Round) -> list[Proposal]:
     return catalog.ballot(round_)
 
 
-# Ballot rules of rounds seen in voting, per database engine (so per application: tests that
-# reuse round ids in new databases get new engines). A round never returns to voting once it
-# leaves, and while it votes the database refuses changes to its settings and to its ballot's
-# proposals and costs (migrations 0002, 0003 and 0006), so they cannot go stale.
-_frozen_specs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def ballot_spec(round_: Round, proposals: list[Proposal] | None = None) -> BallotSpec:
     """The rules of ``round_``'s ballot."""
-    if proposals is None and round_.phase is RoundPhase.VOTING:
-        specs = _frozen_specs.setdefault(db.engine, {})
-        spec = specs.get(round_.id)
-        if spec is None:
-            spec = specs[round_.id] = _spec(round_, ballot_proposals(round_))
-        return spec
-    return _spec(round_, ballot_proposals(round_) if proposals is None else proposals)
-
-
-def _spec(round_: Round, proposals: list[Proposal]) -> BallotSpec:
+    proposals = ballot_proposals(round_) if proposals is None else proposals
     return BallotSpec(
         kind=round_.ballot_kind.value,
         costs={p.id: p.reviewed_cost_cents for p in proposals},
@@ -216,6 +200,40 @@ def _spec(round_: Round, proposals: list[Proposal]) -> BallotSpec:
         points_total=round_.points_total,
         points_max_per_proposal=round_.points_max_per_proposal,
     )
+
+
+@dataclass(frozen=True)
+class VotingRules:
+    """What a ballot in a round is checked against; fixed once the round votes."""
+
+    round_id: int
+    voter_eligibility: VoterEligibility
+    paper_conflict_rule: PaperConflictRule
+    spec: BallotSpec
+
+
+# The rules of rounds seen voting, per database engine (so per application: tests that reuse
+# round ids in fresh databases get fresh engines). A round never returns to voting once it
+# leaves, and while it votes the database refuses changes to its settings and to the status
+# and cost of its proposals (migrations 0002, 0003, 0006), and no service adds a proposal to
+# it, so the rules cannot go stale. The phase and the clock are never taken from here.
+_rules_of_voting_rounds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def known_rules(round_id: int) -> VotingRules | None:
+    """The rules of a round already seen voting (no database read), or None."""
+    return _rules_of_voting_rounds.get(db.engine, {}).get(round_id)
+
+
+def voting_rules(round_: Round) -> VotingRules:
+    """The rules of ``round_``, kept for next time when it is voting."""
+    rules = known_rules(round_.id)
+    if rules is None:
+        rules = VotingRules(round_.id, round_.voter_eligibility, round_.paper_conflict_rule,
+                            ballot_spec(round_))
+        if round_.phase is RoundPhase.VOTING:
+            _rules_of_voting_rounds.setdefault(db.engine, {})[round_.id] = rules
+    return rules
 
 
 def voting_open(round_: Round, now: datetime) -> bool:
@@ -278,9 +296,11 @@ _BALLOT = (
     "INSERT INTO ballots (id, round_id, voter_key, choices) {source}"
     " ON CONFLICT (round_id, voter_key) DO UPDATE SET choices = excluded.choices"
 )
+# A voter's receipt code is the same for every ballot they cast in a round
+# (receipt_code_for), so a receipt once stored stays as it is.
 _RECEIPT = (
     "INSERT INTO ballot_receipts (receipt_hash, round_id, receipt_key) {source}"
-    " ON CONFLICT (round_id, receipt_key) DO UPDATE SET receipt_hash = excluded.receipt_hash"
+    " ON CONFLICT (round_id, receipt_key) DO NOTHING"
 )
 _CODE_USED = "UPDATE voting_codes SET used_at = :now WHERE id = :code_id AND used_at IS NULL"
 _PARAMETER_TYPES = {
@@ -331,8 +351,8 @@ _CAST_STATEMENTS = {
 _SQLITE_FOLLOWERS = (
     _statement(_BALLOT.format(source="VALUES (:ballot_id, :round_id, :voter_key, :choices)")),
     _statement(_RECEIPT.format(source="VALUES (:receipt_hash, :round_id, :receipt_key)")),
-    _statement(_CODE_USED),
 )
+_SQLITE_CODE_USED = _statement(_CODE_USED)
 
 
 def cast_ballot(
@@ -351,16 +371,23 @@ def cast_ballot(
     voted (or whose other channel stands by the round's rule).
     """
     now = clock.utcnow()
-    # The ballot settings cannot change once voting is open (a database trigger refuses it),
-    # so the round already loaded by this request serves for them; the phase and the clock
-    # are checked again by the writes themselves, and once more after them.
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or not voting_open(round_, now):
-        raise VotingError("closed")
-    normal = normalize(ballot_spec(round_), choices)
+    # The rules cannot change once voting is open; the phase and the clock are checked by the
+    # writes themselves, and the clock once more after them.
+    rules = known_rules(round_id)
+    if rules is None:
+        round_ = db.session.get(Round, round_id)
+        if round_ is None or not voting_open(round_, now):
+            raise VotingError("closed")
+        rules = voting_rules(round_)
+    try:
+        normal = normalize(rules.spec, choices)
+    except BallotInvalid:
+        if not _still_open(round_id, now):
+            raise VotingError("closed") from None
+        raise
     receipt_code = receipt_code_for(secret, voter, round_id)
     other = VoteChannel.PAPER if channel is VoteChannel.CODE else VoteChannel.CODE
-    rule = round_.paper_conflict_rule
+    rule = rules.paper_conflict_rule
     values = {
         "round_id": round_id, "user_id": voter.user_id, "code_id": voter.voting_code_id,
         "channel": channel.value, "now": now, "notify": notify_results,
@@ -374,28 +401,30 @@ def cast_ballot(
     dialect = db.session.get_bind().dialect.name
     row = db.session.execute(_CAST_STATEMENTS[dialect][column], values).first()
     if row is None:
-        raise _refusal(round_, voter, channel, now)
+        raise _refusal(round_id, voter, channel, now)
     if dialect == "postgresql":
         # The round stays locked until commit: only the clock can still close it.
         still_open = clock.utcnow() < row.voting_close_at
     else:
         for statement in _SQLITE_FOLLOWERS:
             db.session.execute(statement, values)
+        if voter.voting_code_id is not None:
+            db.session.execute(_SQLITE_CODE_USED, values)
         still_open = _still_open(round_id, clock.utcnow())
     if not still_open:
         raise VotingError("closed")
     return CastResult(format_code(receipt_code), row.first_voted_at != now, normal, now)
 
 
-def _refusal(round_: Round, voter: Voter, channel: VoteChannel, now: datetime) -> VotingError:
+def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -> VotingError:
     """Why nothing was written: the round was not open at ``now``, or the voter's earlier
     ballot stands (a paper slip entered twice, or the other channel wins by the round's
     rule)."""
-    if not _still_open(round_.id, now):
+    if not _still_open(round_id, now):
         return VotingError("closed")
     earlier = db.session.execute(
         select(Participation.channel).where(
-            Participation.round_id == round_.id,
+            Participation.round_id == round_id,
             Participation.voting_code_id == voter.voting_code_id,
         )
     ).scalar_one_or_none()

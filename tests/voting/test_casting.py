@@ -3,13 +3,15 @@
 import hashlib
 import logging
 import random
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 
+from pb_vote import create_app
 from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
 from pb_vote.models import (
@@ -18,14 +20,16 @@ from pb_vote.models import (
     BallotReceipt,
     Participation,
     ProposalStatus,
+    Round,
     RoundPhase,
     VoteChannel,
     VoterEligibility,
     VotingCode,
 )
-from pb_vote.services import voting
+from pb_vote.services import rounds, voting
 from pb_vote.services.ballot_rules import BallotInvalid
 from tests import factories
+from tests.conftest import base_test_config
 
 VOTERS = 50
 SUBMISSIONS_EACH = 32
@@ -248,3 +252,153 @@ def test_voting_codes_are_random_hashed_and_free_of_look_alikes(app, open_round)
         assert voting.find_code(other_round, codes[0]) is None
         # 16 symbols of 31 carry more than 64 bits.
         assert voting.CODE_LENGTH * 4.95 > 64
+
+
+def _statements_of(engine, action) -> list[str]:
+    """The SQL statements ``action()`` sends through ``engine``."""
+    sent = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return sent
+
+
+def test_a_ballot_is_one_statement_on_postgresql(app, open_round):
+    voters = [voting.Voter(user_id=voter_id) for voter_id in open_round["voters"][:2]]
+    with app.app_context():
+        cast_with_retry(open_round["round"], voters[0], VoteChannel.ONLINE,
+                        {open_round["proposals"][0]: 1})  # the round's rules are now known
+        sent = _statements_of(db.engine, lambda: cast_with_retry(
+            open_round["round"], voters[1], VoteChannel.ONLINE, {open_round["proposals"][1]: 1}))
+        dialect = db.engine.dialect.name
+    # PostgreSQL: all writes behind the open-round check; SQLite: the participation behind
+    # it, then the ballot, the receipt, and the re-check of the round.
+    assert len(sent) == (1 if dialect == "postgresql" else 4), sent
+
+
+def test_rules_are_kept_per_database_even_where_round_ids_repeat(app, open_round,
+                                                                 migrated_sqlite_file, tmp_path):
+    """Another database (as in every test) may hold another round under the same id."""
+    path = tmp_path / "other.sqlite"
+    shutil.copy(migrated_sqlite_file, path)
+    other_app = create_app(base_test_config(f"sqlite:///{path}"))
+    voter = voting.Voter(user_id=open_round["voters"][0])
+    with app.app_context():
+        cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE,
+                        {open_round["proposals"][0]: 1})
+    with other_app.app_context():
+        round_ = factories.round_(factories.table(), RoundPhase.VOTING)
+        for _ in open_round["proposals"]:  # the same ids as there, not on this ballot
+            factories.proposal(round_, status=ProposalStatus.REJECTED)
+        proposal = factories.proposal(round_, status=ProposalStatus.ACCEPTED, title="Other")
+        other_voter = voting.Voter(user_id=factories.user("voter0@example.org").id)
+        db.session.commit()
+        assert round_.id == open_round["round"]
+        assert proposal.id not in open_round["proposals"]
+        with pytest.raises(BallotInvalid):
+            cast_with_retry(round_.id, other_voter, VoteChannel.ONLINE,
+                            {open_round["proposals"][0]: 1})
+        cast_with_retry(round_.id, other_voter, VoteChannel.ONLINE, {proposal.id: 1})
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_round_cancelled_after_its_rules_are_known_takes_no_ballot(app, open_round):
+    voter = voting.Voter(user_id=open_round["voters"][0])
+    with app.app_context():
+        cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE,
+                        {open_round["proposals"][0]: 1})
+        rounds.transition(None, db.session.get(Round, open_round["round"]),
+                          RoundPhase.CANCELLED)
+        db.session.commit()
+        with pytest.raises(voting.VotingError, match="closed"):
+            cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE,
+                            {open_round["proposals"][1]: 1})
+        with pytest.raises(voting.VotingError, match="closed"):  # invalid, and closed
+            cast_with_retry(open_round["round"], voter, VoteChannel.ONLINE, {})
+        secret = app.config["BALLOT_SECRET"]
+        assert voting.existing_choices(secret, voter, open_round["round"]) == {
+            str(open_round["proposals"][0]): 1}
+
+
+def _in_thread(app, work):
+    """Run ``work`` in an application context on its own thread; returns the thread and a
+    list that receives its result or exception."""
+    outcome = []
+
+    def run():
+        with app.app_context():
+            try:
+                outcome.append(work())
+            except Exception as error:
+                outcome.append(error)
+            finally:
+                db.session.rollback()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_close_by_hand_waits_for_the_ballots_in_flight(app, open_round):
+    written, go = threading.Event(), threading.Event()
+    voter = voting.Voter(user_id=open_round["voters"][0])
+
+    def vote():
+        result = voting.cast_ballot(app.config["BALLOT_SECRET"], open_round["round"], voter,
+                                    VoteChannel.ONLINE, {open_round["proposals"][0]: 1})
+        written.set()
+        go.wait(10)
+        db.session.commit()
+        return result
+
+    def close():
+        rounds.transition(None, db.session.get(Round, open_round["round"]), RoundPhase.CLOSED)
+        db.session.commit()
+        return "closed"
+
+    voting_thread, voted = _in_thread(app, vote)
+    assert written.wait(10)
+    closing_thread, closed = _in_thread(app, close)
+    closing_thread.join(0.5)
+    assert closing_thread.is_alive()  # the close waits for the ballot's transaction
+    go.set()
+    voting_thread.join(10)
+    closing_thread.join(10)
+    assert isinstance(voted[0], voting.CastResult) and closed == ["closed"]
+    with app.app_context():
+        assert _count(Ballot, open_round["round"]) == 1
+
+
+def test_a_ballot_behind_a_close_in_flight_is_refused(app, open_round):
+    changed, go = threading.Event(), threading.Event()
+    voter = voting.Voter(user_id=open_round["voters"][0])
+
+    def close():
+        rounds.transition(None, db.session.get(Round, open_round["round"]), RoundPhase.CLOSED)
+        db.session.flush()
+        changed.set()
+        go.wait(10)
+        db.session.commit()
+        return "closed"
+
+    closing_thread, closed = _in_thread(app, close)
+    assert changed.wait(10)
+    voting_thread, voted = _in_thread(app, lambda: cast_with_retry(
+        open_round["round"], voter, VoteChannel.ONLINE, {open_round["proposals"][0]: 1}))
+    voting_thread.join(0.5)
+    assert voting_thread.is_alive()  # the ballot waits for the close's transaction
+    go.set()
+    closing_thread.join(10)
+    voting_thread.join(10)
+    assert closed == ["closed"]
+    assert isinstance(voted[0], voting.VotingError) and voted[0].code == "closed"
+    with app.app_context():
+        assert _count(Ballot, open_round["round"]) == 0
+        assert _count(Participation, open_round["round"]) == 0

@@ -51,11 +51,18 @@ def _public_round(round_id: int) -> Round:
     return round_
 
 
+def _code_voter(round_id: int, rules) -> voting.Voter | None:
+    """The voting code this browser holds for the round (``rules``: a Round or VotingRules)."""
+    held = session.get("vote_code")
+    if held and held.get("round") == round_id and voting.codes_admitted(rules):
+        return voting.Voter(voting_code_id=held["code"])
+    return None
+
+
 def current_voter(round_: Round):
     """(voter, channel, reason): who votes in this browser, or why nobody can."""
-    held = session.get("vote_code")
-    if held and held.get("round") == round_.id and voting.codes_admitted(round_):
-        return voting.Voter(voting_code_id=held["code"]), VoteChannel.CODE, None
+    if code_voter := _code_voter(round_.id, round_):
+        return code_voter, VoteChannel.CODE, None
     if not current_user.is_authenticated:
         return None, None, "sign_in"
     if voting.resident_may_vote(current_user, round_):
@@ -150,20 +157,29 @@ def cast_with_retry(round_id: int, voter, channel: VoteChannel, choices, **optio
 def cast(round_id: int):
     """Record the ballot; then show the confirmation with the receipt code."""
     no_store()
-    round_ = _public_round(round_id)
-    voter, channel, _ = current_voter(round_)
-    if voter is None:
-        return redirect(url_for("voting.ballot", round_id=round_id), code=303)
-    kind = round_.ballot_kind.value
+    # A code holder in a round already seen voting needs no read of the round: the rules are
+    # fixed, and the writes check the phase and the clock themselves.
+    rules = voting.known_rules(round_id)
+    round_ = None
+    if rules and (voter := _code_voter(round_id, rules)):
+        channel, kind = VoteChannel.CODE, rules.spec.kind
+    else:
+        round_ = _public_round(round_id)
+        voter, channel, _ = current_voter(round_)
+        if voter is None:
+            return redirect(url_for("voting.ballot", round_id=round_id), code=303)
+        kind = round_.ballot_kind.value
     try:
         choices = parse_choices(request.form, kind)
         result = cast_with_retry(round_id, voter, channel, choices,
                                  notify_results=bool(request.form.get("notify_results")))
     except BallotInvalid as error:
+        round_ = round_ or _public_round(round_id)
         return _render_ballot(round_, voting.ballot_proposals(round_),
                               kept_choices(request.form, kind),
                               explain(error, lambda c: money(c, round_.currency)), 400)
     except voting.VotingError as error:
+        round_ = round_ or _public_round(round_id)
         if error.code == "closed":
             return render_template("voting/closed.html", round=round_,
                                    now=clock.utcnow(), refused=True), 409
