@@ -184,25 +184,42 @@ class _Supporters:
                 [numpy.full(len(e), k, dtype=numpy.intp) for k, e in enumerate(self.expanded)])
             self._group_arrays = [numpy.array(gs, dtype=numpy.intp) for gs in self.groups]
 
-    def class_counts(self, group_class) -> list[tuple[int, int, int]]:
-        """(weight, budget class, number of voters) for every class among the supporters."""
+    def entries(self, group_class, value: list[int], step: int) -> tuple[list[tuple], int]:
+        """The supporters by budget class, for pricing: a list of (value * step / weight,
+        class, weight, voters) for every class with money left (``step`` is a multiple of
+        every weight, so the first item orders by value per unit of weight), and the total
+        weight of those voters."""
+        weight = self.total_weight
         if self._keys is None:
-            return [
-                (w, c, n)
-                for w, expanded in zip(self.weights, self.expanded, strict=True)
-                for c, n in Counter(map(group_class.__getitem__, expanded)).items()
-            ]
-        levels = len(self.weights)
+            found: list[tuple] = []
+            for w, expanded in zip(self.weights, self.expanded, strict=True):
+                counts = Counter(map(group_class.__getitem__, expanded))
+                broke = counts.pop(_ZERO, 0)
+                weight -= broke * w
+                stretch = step // w
+                found += [(value[c] * stretch, c, w, n) for c, n in counts.items()]
+            return found, weight
+        levels, weights = len(self.weights), self.weights
         keys = group_class[self._keys]
         if levels > 1:
-            keys = keys * levels + self._levels
+            keys = keys * levels + self._levels  # key = class * levels + level
         counts = numpy.bincount(keys)
         present = counts.nonzero()[0]
-        weights = self.weights
+        present_keys, present_counts = present.tolist(), counts[present].tolist()
+        first = 0  # keys below ``levels`` are class 0 (_ZERO), and they come first
+        while first < len(present_keys) and present_keys[first] < levels:
+            weight -= present_counts[first] * weights[present_keys[first]]
+            first += 1
+        if levels == 1:
+            w = weights[0]
+            return [(value[c], c, w, n) for c, n in zip(
+                present_keys[first:], present_counts[first:], strict=True)], weight
+        stretches = [step // w for w in weights]
         return [
-            (weights[key % levels], key // levels, n)
-            for key, n in zip(present.tolist(), counts[present].tolist(), strict=True)
-        ]
+            (value[key // levels] * stretches[key % levels], key // levels,
+             weights[key % levels], n)
+            for key, n in zip(present_keys[first:], present_counts[first:], strict=True)
+        ], weight
 
     def move(self, group_class, moves: dict[int, dict[int, int]], classes: int) -> None:
         """Put the supporters of weight w and class c into class ``moves[w][c]``."""
@@ -226,26 +243,21 @@ class _Supporters:
 _ZERO = 0  # budget class of voters with nothing left
 
 
-class _Rho:
-    """An exact price num / den (both positive integers) that compares by cross-multiplying:
-    the heap compares prices far more often than it creates them, and this skips the gcd and
-    the type checks of ``Fraction`` on every comparison."""
+class _Offer:
+    """A project in the heap at the price rho = num / den (positive integers), ordered by price
+    and then by tie rank. Comparing by cross-multiplying skips the gcd and type checks of
+    ``Fraction``; the heap compares offers far more often than it makes them."""
 
-    __slots__ = ("den", "num")
+    __slots__ = ("den", "num", "project", "rank")
 
-    def __init__(self, num: int, den: int) -> None:
-        self.num = num
-        self.den = den
+    def __init__(self, num: int, den: int, rank: int, project: int) -> None:
+        self.num, self.den, self.rank, self.project = num, den, rank, project
 
-    def __lt__(self, other: _Rho) -> bool:
-        return self.num * other.den < other.num * self.den
+    def __lt__(self, other: _Offer) -> bool:
+        left, right = self.num * other.den, other.num * self.den
+        return left < right or (left == right and self.rank < other.rank)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rho) and self.num * other.den == other.num * self.den
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def exact(self) -> Fraction:
+    def rho(self) -> Fraction:
         """The price as a Fraction (for reporting)."""
         return Fraction(self.num, self.den)
 
@@ -273,75 +285,72 @@ def run_mes(
 
     def price(j: int):
         """(rho, remaining cost, remaining weight, classes cheapest first, first rich) or None."""
-        step = profile.weight_lcm[j]
-        entries = []
-        available = weight = 0
-        for w, c, n in supporters[j].class_counts(group_class):
-            if c:  # not _ZERO
-                v = value[c]
-                # sorting by value * (step // w) sorts by value / weight
-                entries.append((v * (step // w), c, w, n))
-                available += n * v
-                weight += n * w
-        cost = costs[j] * scale
-        if available < cost:
-            return None
+        entries, weight = supporters[j].entries(group_class, value, profile.weight_lcm[j])
         entries.sort()
+        cost = costs[j] * scale
         paid = 0
         for k, (_, c, w, n) in enumerate(entries):
             rest = cost - paid
             if rest * w <= value[c] * weight:
                 # rho * U_j * w = rest * w / (scale * weight)
-                return _Rho(rest, scale * weight * unit[j]), rest, weight, entries, k
+                offer = _Offer(rest, scale * weight * unit[j], ranks[j], j)
+                return offer, rest, weight, entries, k
             paid += n * value[c]
             weight -= n * w
-        raise AssertionError("affordable project without a price")  # pragma: no cover
+        # Nobody could pay the rest: the supporters hold less than the cost together (the
+        # last entry passes the test above exactly when cost <= everything they hold).
+        return None
 
-    heap = []
-    for j in range(len(costs)):
-        if profile.supported[j]:
-            # the price if nobody runs out of money: a lower bound
-            bound = _Rho(costs[j], profile.total_weight[j] * unit[j])
-            heap.append((bound, ranks[j], j))
+    # the price if nobody runs out of money: a lower bound
+    heap = [_Offer(costs[j], profile.total_weight[j] * unit[j], ranks[j], j)
+            for j in range(len(costs)) if profile.supported[j]]
     heapq.heapify(heap)
     fresh: dict[int, tuple] = {}
     purchases: list[MesPurchase] = []
     spent = 0
     verified = reference is not None
     expected = reference.purchases if reference is not None else ()
+    live = {1: sum(profile.multiplicity)}  # voters per class, for classes that have any
     while heap:
-        rho, rank, j = heapq.heappop(heap)
+        offer = heapq.heappop(heap)
+        j = offer.project
         if j not in fresh:
             priced = price(j)
             if priced is not None:
                 fresh[j] = priced
-                heapq.heappush(heap, (priced[0], rank, j))
+                heapq.heappush(heap, priced[0])
             continue
-        # a freshly priced entry on top is the argmin, ties broken by rank
+        # a freshly priced offer on top is the argmin, ties broken by rank
         if verified:
-            verified = _same_winner(heap, fresh, price, expected, len(purchases), j, ranks)
+            verified = _same_winner(heap, fresh, price, expected, len(purchases), offer)
             if give_up and not verified:
                 return MesRun(start_budget, tuple(purchases), spent, False)
         _, rest, weight, entries, first_rich = fresh[j]
         fresh.clear()
-        purchases.append(MesPurchase(j, rho.exact(), profile.budget - spent))
+        purchases.append(MesPurchase(j, offer.rho(), profile.budget - spent))
         spent += costs[j]
         # pay: poor classes go to 0; rich ones pay rest * w / weight (in units of 1/scale).
-        # Rescale all money by weight / g so that the payments are whole.
+        # Rescale the money of every class still in use by weight / g so that the payments
+        # are whole (classes nobody is in any more are never read again).
         g = gcd(weight, rest)
         factor, rest = weight // g, rest // g
         if factor != 1:
             scale *= factor
-            value = [v * factor for v in value]
+            for c in live:
+                value[c] *= factor
         moves: dict[int, dict[int, int]] = {}
-        for index, (_, c, w, _) in enumerate(entries):
+        for index, (_, c, w, n) in enumerate(entries):
             target = _ZERO
             if index >= first_rich:
                 left = value[c] - rest * w
                 if left:
                     value.append(left)
                     target = len(value) - 1
+                    live[target] = n
             moves.setdefault(w, {})[c] = target
+            live[c] -= n
+            if not live[c]:
+                del live[c]
         supporters[j].move(group_class, moves, len(value))
     if verified and len(purchases) != len(expected):
         verified = False
@@ -349,10 +358,9 @@ def run_mes(
     if report:
         money = tuple(
             Fraction(
-                sum(
-                    value[c] * n
-                    for _, c, n in supporters[j].class_counts(group_class)
-                ),
+                sum(value[c] * n
+                    for _, c, _, n in supporters[j].entries(
+                        group_class, value, profile.weight_lcm[j])[0]),
                 scale,
             )
             for j in range(len(costs))
@@ -360,22 +368,22 @@ def run_mes(
     return MesRun(start_budget, tuple(purchases), spent, verified, money)
 
 
-def _same_winner(heap, fresh, price, expected, round_index, winner, ranks) -> bool:
+def _same_winner(heap, fresh, price, expected, round_index, winner: _Offer) -> bool:
     """True if ``winner`` is the reference's purchase of this round and no other project's price
     here is below (or equal and earlier in the tie order than) the reference's winning price."""
-    if round_index >= len(expected) or expected[round_index].project != winner:
+    if round_index >= len(expected) or expected[round_index].project != winner.project:
         return False
     rho = expected[round_index].rho
-    target = (_Rho(rho.numerator, rho.denominator), ranks[winner])
-    while heap and heap[0][:2] < target:
-        _, rank, k = heapq.heappop(heap)
+    target = _Offer(rho.numerator, rho.denominator, winner.rank, winner.project)
+    while heap and heap[0] < target:
+        k = heapq.heappop(heap).project
         if k in fresh:
-            heapq.heappush(heap, (fresh[k][0], rank, k))
+            heapq.heappush(heap, fresh[k][0])
             return False
         priced = price(k)
         if priced is not None:
             fresh[k] = priced
-            heapq.heappush(heap, (priced[0], rank, k))
+            heapq.heappush(heap, priced[0])
     return True
 
 
