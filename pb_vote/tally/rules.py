@@ -22,6 +22,7 @@ strings, which is pabutools' ``lexico_tie_breaking``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -87,10 +88,10 @@ def _prepare(election: Election, tie_break: str) -> _Prepared:
     m = len(election.projects)
     support: list[Number] = [0] * m
     supporters = [0] * m
-    for ballot in weights:
+    for ballot, count in Counter(weights).items():  # identical ballots counted once
         for j, w in ballot:
-            support[j] += w
-            supporters[j] += 1
+            support[j] += w * count
+            supporters[j] += count
     projects = election.projects
     if tie_break == "default":
         order = sorted(
