@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 
 from pb_vote import clock
 from pb_vote.extensions import db
@@ -139,7 +140,8 @@ def open_login_session(user: User, method: SignInMethod, days: int) -> str:
 
 def load_login_session(token: str) -> User | None:
     """The user of a live login session, or None when it ended or expired."""
-    login_session = db.session.get(LoginSession, _token_hash(token))
+    login_session = db.session.get(LoginSession, _token_hash(token),
+                                   options=[joinedload(LoginSession.user)])
     if login_session is None or login_session.expires_at <= clock.utcnow():
         return None
     user = login_session.user
