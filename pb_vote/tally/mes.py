@@ -164,6 +164,7 @@ class _Supporters:
         "expanded",
         "groups",
         "total_weight",
+        "voters",
         "weights",
     )
 
@@ -174,7 +175,7 @@ class _Supporters:
         self.expanded = [[g for g in gs for _ in range(multiplicity[g])] for gs in self.groups]
         self.total_weight = sum(w * len(e) for w, e in zip(self.weights, self.expanded,
                                                            strict=True))
-        self._keys = self._levels = self._group_arrays = None
+        self._keys = self._levels = self._group_arrays = self.voters = None
         if vectorized and self.weights:
             # one array for all weights: counting (class * levels + level) counts voters per
             # (class, weight) in a single pass
@@ -183,12 +184,15 @@ class _Supporters:
             self._levels = numpy.concatenate(
                 [numpy.full(len(e), k, dtype=numpy.intp) for k, e in enumerate(self.expanded)])
             self._group_arrays = [numpy.array(gs, dtype=numpy.intp) for gs in self.groups]
+            self.voters = self._keys  # one group entry per voter
 
-    def entries(self, group_class, value: list[int], step: int) -> tuple[list[tuple], int]:
+    def entries(self, group_class, value: list[int], step: int,
+                classes=None) -> tuple[list[tuple], int]:
         """The supporters by budget class, for pricing: a list of (value * step / weight,
         class, weight, voters) for every class with money left (``step`` is a multiple of
         every weight, so the first item orders by value per unit of weight), and the total
-        weight of those voters."""
+        weight of those voters. ``classes`` may give ``group_class[self.voters]`` when
+        already at hand."""
         weight = self.total_weight
         if self._keys is None:
             found: list[tuple] = []
@@ -200,7 +204,7 @@ class _Supporters:
                 found += [(value[c] * stretch, c, w, n) for c, n in counts.items()]
             return found, weight
         levels, weights = len(self.weights), self.weights
-        keys = group_class[self._keys]
+        keys = group_class[self._keys] if classes is None else classes
         if levels > 1:
             keys = keys * levels + self._levels  # key = class * levels + level
         counts = numpy.bincount(keys)
@@ -243,6 +247,34 @@ class _Supporters:
 _ZERO = 0  # budget class of voters with nothing left
 
 
+class _UpperBounds:
+    """For large elections: a whole-number upper bound of the money of every budget class, in
+    units of 1 / 2**k, in a numpy array. One integer sum over a project's supporters then shows
+    that most projects nobody can pay for any more are out of reach, without pricing them (at
+    the end of every run each project left over has to be shown unaffordable)."""
+
+    def __init__(self, start: Fraction, voters: int) -> None:
+        # at least any sum of bounds here, and any single bound
+        most = max(voters, 1) * (-(-start.numerator // start.denominator) + 1)
+        self.usable = most.bit_length() < 60
+        self.unit = 1 << max(0, 60 - most.bit_length())
+        self.upper = numpy.zeros(256, dtype=numpy.int64)
+        self.set(1, start.numerator, start.denominator)
+
+    def set(self, budget_class: int, money: int, scale: int) -> None:
+        """Record class ``budget_class`` holding ``money / scale`` each."""
+        if not self.usable:
+            return
+        if budget_class >= len(self.upper):
+            self.upper = numpy.concatenate([self.upper, numpy.zeros_like(self.upper)])
+        self.upper[budget_class] = -(-money * self.unit // scale)  # rounded up
+
+    def out_of_reach(self, classes_of_voters, cost: int) -> bool:
+        """True if voters in these classes (one entry per voter) surely hold less than
+        ``cost`` together; False says nothing."""
+        return self.usable and int(self.upper[classes_of_voters].sum()) < cost * self.unit
+
+
 class _Offer:
     """A project in the heap at the price rho = num / den (positive integers), ordered by price
     and then by tie rank. Comparing by cross-multiplying skips the gcd and type checks of
@@ -282,12 +314,21 @@ def run_mes(
     group_class = profile.start_classes()
     costs, unit, supporters, ranks = (
         profile.costs, profile.unit, profile.supporters, profile.tie_rank)
+    bounds = _UpperBounds(start, sum(profile.multiplicity)) if profile.vectorized else None
 
     def price(j: int):
         """(rho, remaining cost, remaining weight, classes cheapest first, first rich) or None."""
-        entries, weight = supporters[j].entries(group_class, value, profile.weight_lcm[j])
-        entries.sort()
+        classes = None
+        if bounds is not None:
+            classes = group_class[supporters[j].voters]
+            if bounds.out_of_reach(classes, costs[j]):
+                return None
+        entries, weight = supporters[j].entries(group_class, value, profile.weight_lcm[j],
+                                                classes)
         cost = costs[j] * scale
+        if sum([value[c] * n for _, c, _, n in entries]) < cost:
+            return None  # the supporters hold less than the cost together
+        entries.sort()
         paid = 0
         for k, (_, c, w, n) in enumerate(entries):
             rest = cost - paid
@@ -297,9 +338,7 @@ def run_mes(
                 return offer, rest, weight, entries, k
             paid += n * value[c]
             weight -= n * w
-        # Nobody could pay the rest: the supporters hold less than the cost together (the
-        # last entry passes the test above exactly when cost <= everything they hold).
-        return None
+        raise AssertionError("affordable project without a price")  # pragma: no cover
 
     # the price if nobody runs out of money: a lower bound
     heap = [_Offer(costs[j], profile.total_weight[j] * unit[j], ranks[j], j)
@@ -346,6 +385,8 @@ def run_mes(
                 if left:
                     value.append(left)
                     target = len(value) - 1
+                    if bounds is not None:
+                        bounds.set(target, left, scale)
                     live[target] = n
             moves.setdefault(w, {})[c] = target
             live[c] -= n

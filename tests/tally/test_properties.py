@@ -171,3 +171,15 @@ def test_numpy_counting_gives_the_same_runs(election, extra):
     plain, counted = (run_mes(profile, start, report=True) for profile in profiles)
     assert plain == counted
     assert add_one(profiles[0]) == add_one(profiles[1])
+
+
+def test_numpy_counting_with_sums_too_large_for_its_bounds():
+    """Budgets beyond 64-bit sums: the quick upper bounds step aside, the counts stay exact."""
+    costs = [3 * 10**20, 5 * 10**20, 10**21]
+    ballots = [((0, 1), (1, 1)), ((1, 1), (2, 1)), ((0, 1), (2, 1)), ((2, 1),)] * 3
+    runs = [
+        add_one(MesProfile(costs, ballots, costs, [0, 1, 2], 10**21, vectorized=vectorized))
+        for vectorized in (False, True)
+    ]
+    assert runs[0] == runs[1]
+    assert runs[0][0].selected
