@@ -1014,6 +1014,11 @@ def test_at_the_closing_second_nothing_is_recorded(app, client, auth, frozen_clo
     late = client.post(f"/rounds/{round_id}/vote", data=ready)
     assert late.status_code == 409
     assert "Your ballot was not recorded: voting had already closed." in text(late)
+    # the picks stay on the page: the voter sees what was not recorded
+    assert "What you had chosen" in text(late)
+    for kept in ("benches", "lights"):
+        assert ON_BALLOT[kept][0] in text(late)
+    assert ON_BALLOT["mural"][0] not in text(late)
     assert stored(app, round_id) == ([], [])
     with app.app_context():
         assert db.session.get(Round, round_id).phase is RoundPhase.CLOSED

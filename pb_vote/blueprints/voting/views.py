@@ -181,8 +181,11 @@ def cast(round_id: int):
     except voting.VotingError as error:
         round_ = round_ or _public_round(round_id)
         if error.code == "closed":
+            # The picks stay on the page, so the voter sees what was not recorded.
+            kept = kept_choices(request.form, kind)
+            picks = [(p, kept[p.id]) for p in voting.ballot_proposals(round_) if p.id in kept]
             return render_template("voting/closed.html", round=round_,
-                                   now=clock.utcnow(), refused=True), 409
+                                   now=clock.utcnow(), refused=True, picks=picks), 409
         return _render_ballot(round_, voting.ballot_proposals(round_),
                               kept_choices(request.form, kind),
                               gettext("This code has already been used."), 409)
