@@ -21,6 +21,10 @@ DEFAULTS: dict[str, object] = {
     # 79 random bits, so this is a brake, not the defence; a Speak-out event's shared Wi-Fi
     # needs room for many people's typos.
     "CODE_ATTEMPTS_PER_15_MINUTES": 30,
+    # Wrong staff passwords allowed per email address in 15 minutes; then that address is
+    # refused (even with the right password) until the window passes or a new password is
+    # set by mail link. argon2 makes each guess slow; this caps how many there can be.
+    "STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES": 10,
     # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).
     "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.

@@ -14,7 +14,7 @@ import secrets
 import weakref
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Integer, String, bindparam, func, select, text
 
@@ -26,7 +26,6 @@ from pb_vote.models import (
     PaperConflictRule,
     Participation,
     Proposal,
-    RateLimitEvent,
     Round,
     RoundPhase,
     User,
@@ -461,28 +460,3 @@ def receipt_is_counted(round_id: int, typed: str) -> bool:
             BallotReceipt.round_id == round_id, BallotReceipt.receipt_hash == code_hash(typed)
         )
     ).first() is not None
-
-
-def too_many_attempts(bucket: str, who: str, limit: int, window: timedelta) -> bool:
-    """Whether ``who`` (hashed) already made ``limit`` counted attempts within ``window``."""
-    since = clock.utcnow() - window
-    count = db.session.execute(
-        select(func.count()).select_from(RateLimitEvent).where(
-            RateLimitEvent.bucket == bucket,
-            RateLimitEvent.key_hash == hashlib.sha256(who.encode()).hexdigest(),
-            RateLimitEvent.occurred_at > since,
-        )
-    ).scalar_one()
-    return count >= limit
-
-
-def count_attempt(bucket: str, who: str) -> None:
-    """Count one attempt by ``who`` (stored hashed), and forget attempts older than a day."""
-    db.session.add(RateLimitEvent(bucket=bucket,
-                                  key_hash=hashlib.sha256(who.encode()).hexdigest()))
-    db.session.execute(
-        RateLimitEvent.__table__.delete().where(
-            RateLimitEvent.occurred_at < clock.utcnow() - timedelta(days=1)
-        )
-    )
-    db.session.flush()

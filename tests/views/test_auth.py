@@ -194,3 +194,43 @@ def test_next_is_kept_through_sign_in_but_never_leaves_the_site(client, auth):
     client.get(link)
     response = client.post("/sign-in/confirm")
     assert "evil" not in response.headers["Location"]
+
+
+# -- wrong staff passwords are capped per address -----------------------------------------
+
+def _wrong_passwords(auth, email, count):
+    for _ in range(count):
+        assert auth.staff(email, "wrong password!!").status_code == 200
+
+
+def test_after_ten_wrong_passwords_the_address_waits_fifteen_minutes(
+        app, client, auth, staff, frozen_clock):
+    _wrong_passwords(auth, "coordinator@example.org", 10)
+    locked = auth.staff("Coordinator@example.org")  # the right password, any case
+    assert locked.status_code == 429
+    assert "Too many wrong passwords for this address." in locked.text
+    assert client.get("/manage").status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(LoginSession)).scalar() == 0
+    frozen_clock.advance(minutes=15, seconds=1)
+    assert auth.staff("coordinator@example.org").status_code == 303
+
+
+def test_the_cap_is_per_address_and_the_same_for_unknown_ones(app, auth, staff, frozen_clock):
+    _wrong_passwords(auth, "nobody@example.org", 10)
+    unknown = auth.staff("nobody@example.org")
+    assert unknown.status_code == 429
+    assert "Too many wrong passwords for this address." in unknown.text
+    assert auth.staff("coordinator@example.org").status_code == 303
+
+
+def test_a_new_password_by_mail_link_lifts_the_cap(app, client, auth, mailbox, staff,
+                                                  frozen_clock):
+    _wrong_passwords(auth, "coordinator@example.org", 10)
+    client.post("/password/forgot", data={"email": "coordinator@example.org"})
+    client.get(link_in(mailbox[-1].body))
+    new_password = "a much longer new password"
+    saved = client.post("/password/new", data={"password": new_password, "confirm": new_password})
+    assert saved.status_code == 303
+    client.post("/sign-out")
+    assert auth.staff("coordinator@example.org", new_password).status_code == 303

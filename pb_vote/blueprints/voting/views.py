@@ -35,7 +35,7 @@ from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
 from pb_vote.models import Participation, Round, VoteChannel
-from pb_vote.services import voting
+from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
 from pb_vote.web import money
@@ -245,14 +245,14 @@ def enter_code(round_id: int):
         typed = (CodeForm().code.data or "")[:64]
         who = f"{request.remote_addr}"
         limit = current_app.config["CODE_ATTEMPTS_PER_15_MINUTES"]
-        if voting.too_many_attempts("voting_code", who, limit, timedelta(minutes=15)):
+        if rate_limits.too_many_attempts("voting_code", who, limit, timedelta(minutes=15)):
             return render_template("voting/code.html", round=round_, typed=typed,
                                    form=CodeForm(formdata=None),
                                    error=gettext("Too many attempts. Wait 15 minutes and try "
                                                  "again, or ask the table for help.")), 429
         code = voting.find_code(round_, typed)
         if code is None or _code_voted_on_paper(round_, code.id):
-            voting.count_attempt("voting_code", who)
+            rate_limits.count_attempt("voting_code", who)
             db.session.commit()
             # The same words whether the code does not exist or cannot be used.
             error = gettext("This code cannot be used for this round. Check the letters and "
