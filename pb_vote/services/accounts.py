@@ -18,6 +18,7 @@ from pb_vote.models import (
     TableMembership,
     User,
 )
+from pb_vote.services import rate_limits
 from pb_vote.services.audit import record_event
 
 PASSWORD_HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recommended cost
@@ -25,6 +26,9 @@ PASSWORD_HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recomm
 _DUMMY_HASH = PASSWORD_HASHER.hash("not a real password")
 POSTAL_CODE_PATTERN = re.compile(r"^\d{5}$")
 MIN_PASSWORD_LENGTH = 12
+# Wrong staff passwords are counted per address over this window (see staff_password_locked).
+STAFF_PASSWORD_WINDOW = timedelta(minutes=15)
+_WRONG_PASSWORDS = "staff_password"
 
 
 def normalize_email(email: str) -> str:
@@ -55,17 +59,30 @@ def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"password shorter than {MIN_PASSWORD_LENGTH} characters")
     user.password_hash = PASSWORD_HASHER.hash(password)
+    # A new password (chosen by mail link, or given by the command line) lifts the wait.
+    rate_limits.forget_attempts(_WRONG_PASSWORDS, user.email)
+
+
+def staff_password_locked(email: str, attempts_allowed: int) -> bool:
+    """Whether this address already had ``attempts_allowed`` wrong passwords within
+    STAFF_PASSWORD_WINDOW; then even the right one is refused. The same for addresses
+    without an account, so the answer reveals nothing."""
+    return rate_limits.too_many_attempts(_WRONG_PASSWORDS, normalize_email(email),
+                                         attempts_allowed, STAFF_PASSWORD_WINDOW)
 
 
 def authenticate_staff(email: str, password: str) -> User | None:
-    """The staff account matching email and password, or None. Upgrades old hashes."""
+    """The staff account matching email and password, or None (a wrong password is counted
+    against the address; flushes, the caller commits). Upgrades old hashes."""
     user = find_user_by_email(email)
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
         PASSWORD_HASHER.verify(stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
+        rate_limits.count_attempt(_WRONG_PASSWORDS, normalize_email(email))
         return None
     if stored is None:
+        rate_limits.count_attempt(_WRONG_PASSWORDS, normalize_email(email))
         return None
     if PASSWORD_HASHER.check_needs_rehash(stored):
         user.password_hash = PASSWORD_HASHER.hash(password)

@@ -29,7 +29,7 @@ from pb_vote.blueprints.common import no_store, safe_next_url
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
 from pb_vote.models import SignInMethod, TokenPurpose, User
-from pb_vote.services import accounts, rate_limits
+from pb_vote.services import accounts
 from pb_vote.services import sign_in as login_links
 
 bp = Blueprint("auth", __name__)
@@ -207,10 +207,8 @@ def staff_sign_in():
     """Staff: sign in with email and password."""
     form = StaffSignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        who = form.email.data.strip().lower()
         limit = current_app.config["STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES"]
-        if rate_limits.too_many_attempts("staff_password", who, limit, timedelta(minutes=15)):
-            # The same answer whether or not the address has an account.
+        if accounts.staff_password_locked(form.email.data, limit):
             current_app.logger.warning("staff password attempts limit reached")
             form.password.errors.append(gettext(
                 "Too many wrong passwords for this address. Wait 15 minutes, or set a new "
@@ -218,8 +216,7 @@ def staff_sign_in():
             return render_template("auth/staff_sign_in.html", form=form), 429
         user = accounts.authenticate_staff(form.email.data, form.password.data)
         if user is None:
-            rate_limits.count_attempt("staff_password", who)
-            db.session.commit()
+            db.session.commit()  # the wrong password stays counted
             form.password.errors.append(gettext("The email address or password is wrong."))
         else:
             next_url = safe_next_url(form.next.data, url_for("coordinate.dashboard"))
@@ -288,7 +285,6 @@ def set_password():
             db.session.rollback()
             return _link_problem(login_links.LinkInvalid(), TokenPurpose.SET_PASSWORD)
         accounts.set_password(user, form.password.data)
-        rate_limits.forget_attempts("staff_password", user.email.strip().lower())
         login_links.end_all_login_sessions(user)
         _start_session(user, SignInMethod.PASSWORD)
         db.session.commit()
