@@ -281,6 +281,14 @@ def latest(round_: Round) -> Publication | None:
     return found[0] if found else None
 
 
+def numbered(round_: Round, number: int) -> Publication | None:
+    """A round's publication by its number (1 for the first), or None."""
+    return db.session.execute(
+        select(Publication).where(Publication.round_id == round_.id,
+                                  Publication.number == number)
+    ).scalar_one_or_none()
+
+
 def receipt_in_publication(publication: Publication, typed: str) -> bool:
     """Whether a receipt code's hash is in a publication's list."""
     return code_hash(typed) in set(publication.receipts)

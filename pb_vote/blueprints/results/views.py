@@ -4,7 +4,6 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from pb_vote.blueprints.common import load_round
 from pb_vote.blueprints.results.presentation import bar_chart, rows
-from pb_vote.extensions import db
 from pb_vote.models import Proposal, Publication, Round
 from pb_vote.services import results as results_service
 from pb_vote.services.voting import looks_like_code
@@ -12,12 +11,14 @@ from pb_vote.services.voting import looks_like_code
 bp = Blueprint("results", __name__)
 
 
-def published_round(round_id: int) -> Round:
-    """A round that has at least one publication (404 otherwise: nothing leaks early)."""
+def published_round(round_id: int) -> tuple[Round, Publication]:
+    """A round that has at least one publication, and the one in force (404 otherwise:
+    nothing leaks early)."""
     round_ = load_round(round_id)
-    if results_service.latest(round_) is None:
+    publication = results_service.latest(round_)
+    if publication is None:
         abort(404)
-    return round_
+    return round_, publication
 
 
 def proposals_of(round_: Round) -> dict[int, Proposal]:
@@ -51,27 +52,22 @@ def page_context(round_: Round, publication: Publication) -> dict:
 @bp.get("/rounds/<int:round_id>/results")
 def latest(round_id: int):
     """The results in force."""
-    round_ = published_round(round_id)
-    return render_template("results/page.html",
-                           **page_context(round_, results_service.latest(round_)))
+    round_, publication = published_round(round_id)
+    return render_template("results/page.html", **page_context(round_, publication))
 
 
 @bp.get("/rounds/<int:round_id>/results/<int:number>")
 def earlier(round_id: int, number: int):
     """An earlier (corrected) publication, kept for the record."""
-    round_ = published_round(round_id)
-    publication = db.session.execute(
-        db.select(Publication).where(Publication.round_id == round_.id,
-                                     Publication.number == number)
-    ).scalar_one_or_none() or abort(404)
+    round_, _ = published_round(round_id)
+    publication = results_service.numbered(round_, number) or abort(404)
     return render_template("results/page.html", **page_context(round_, publication))
 
 
 @bp.route("/rounds/<int:round_id>/verify", methods=["GET", "POST"])
 def verify(round_id: int):
     """A voter checks with their receipt code that their ballot is in the count."""
-    round_ = published_round(round_id)
-    publication = results_service.latest(round_)
+    round_, publication = published_round(round_id)
     typed = (request.form.get("receipt") or "")[:64] if request.method == "POST" else ""
     outcome = None
     status = 200
