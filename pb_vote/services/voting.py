@@ -415,18 +415,36 @@ def cast_ballot(
     return CastResult(format_code(receipt_code), row.first_voted_at != now, normal, now)
 
 
+def codes_issued(round_: Round) -> int:
+    """How many voting codes a round has (all batches)."""
+    return db.session.execute(
+        select(func.count()).select_from(VotingCode).where(VotingCode.round_id == round_.id)
+    ).scalar_one()
+
+
+def code_channel(round_id: int, code_id: int) -> VoteChannel | None:
+    """How a voting code's ballot in the round was cast (online or on paper), or None."""
+    return db.session.execute(
+        select(Participation.channel).where(
+            Participation.round_id == round_id, Participation.voting_code_id == code_id
+        )
+    ).scalar_one_or_none()
+
+
+def code_held_back_by_paper(round_: Round, code_id: int) -> bool:
+    """Whether a code's paper ballot stands by the round's rule, so it cannot vote online."""
+    if may_follow(VoteChannel.PAPER, VoteChannel.CODE, round_.paper_conflict_rule):
+        return False
+    return code_channel(round_.id, code_id) is VoteChannel.PAPER
+
+
 def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -> VotingError:
     """Why nothing was written: the round was not open at ``now``, or the voter's earlier
     ballot stands (a paper slip entered twice, or the other channel wins by the round's
     rule)."""
     if not _still_open(round_id, now):
         return VotingError("closed")
-    earlier = db.session.execute(
-        select(Participation.channel).where(
-            Participation.round_id == round_id,
-            Participation.voting_code_id == voter.voting_code_id,
-        )
-    ).scalar_one_or_none()
+    earlier = code_channel(round_id, voter.voting_code_id)
     if earlier is channel:
         return VotingError("code_used")
     if earlier is not None:

@@ -7,7 +7,6 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from pb_vote import clock, notifications
@@ -43,7 +42,6 @@ from pb_vote.models import (
     TallyRule,
     VoteChannel,
     VoterEligibility,
-    VotingCode,
 )
 from pb_vote.services import catalog, voting
 from pb_vote.services import proposals as proposal_service
@@ -356,10 +354,8 @@ def voting_codes(round_id: int):
             qr = segno.make(link, error="m").svg_inline(scale=3)
             return render_template("coordinate/code_sheet.html", round=round_, codes=codes,
                                    qr=Markup(qr), link=link)
-    issued = db.session.execute(
-        select(func.count()).select_from(VotingCode).where(VotingCode.round_id == round_.id)
-    ).scalar_one()
-    return render_template("coordinate/codes.html", round=round_, form=form, issued=issued), (
+    return render_template("coordinate/codes.html", round=round_, form=form,
+                           issued=voting.codes_issued(round_)), (
         400 if request.method == "POST" else 200)
 
 

@@ -20,7 +20,6 @@ from flask import (
 )
 from flask_babel import force_locale, gettext
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from pb_vote import clock
@@ -34,7 +33,7 @@ from pb_vote.blueprints.voting.ballot_form import (
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
 from pb_vote.mail import send_mail
-from pb_vote.models import Participation, Round, VoteChannel
+from pb_vote.models import Round, VoteChannel
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
@@ -251,7 +250,7 @@ def enter_code(round_id: int):
                                    error=gettext("Too many attempts. Wait 15 minutes and try "
                                                  "again, or ask the table for help.")), 429
         code = voting.find_code(round_, typed)
-        if code is None or _code_voted_on_paper(round_, code.id):
+        if code is None or voting.code_held_back_by_paper(round_, code.id):
             rate_limits.count_attempt("voting_code", who)
             db.session.commit()
             # The same words whether the code does not exist or cannot be used.
@@ -262,18 +261,6 @@ def enter_code(round_id: int):
             return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     return render_template("voting/code.html", round=round_, typed=typed, error=error,
                            form=CodeForm(formdata=None)), (400 if error else 200)
-
-
-def _code_voted_on_paper(round_: Round, code_id: int) -> bool:
-    """A code whose paper ballot stands (by the round's rule) cannot vote online."""
-    if round_.paper_conflict_rule.value != "paper_wins":
-        return False
-    channel = db.session.execute(
-        select(Participation.channel).where(
-            Participation.round_id == round_.id, Participation.voting_code_id == code_id
-        )
-    ).scalar_one_or_none()
-    return channel is VoteChannel.PAPER
 
 
 @bp.post("/rounds/<int:round_id>/code/forget")
