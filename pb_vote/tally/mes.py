@@ -159,7 +159,6 @@ class _Supporters:
 
     __slots__ = (
         "_group_arrays",
-        "_keys",
         "_levels",
         "expanded",
         "groups",
@@ -175,16 +174,17 @@ class _Supporters:
         self.expanded = [[g for g in gs for _ in range(multiplicity[g])] for gs in self.groups]
         self.total_weight = sum(w * len(e) for w, e in zip(self.weights, self.expanded,
                                                            strict=True))
-        self._keys = self._levels = self._group_arrays = self.voters = None
+        # for large profiles: every voter's group, in one array (all weights one after the
+        # other), the level (weight index) of each entry, and each level's groups
+        self.voters = self._levels = self._group_arrays = None
         if vectorized and self.weights:
             # one array for all weights: counting (class * levels + level) counts voters per
             # (class, weight) in a single pass
-            self._keys = numpy.concatenate(
+            self.voters = numpy.concatenate(
                 [numpy.array(e, dtype=numpy.intp) for e in self.expanded])
             self._levels = numpy.concatenate(
                 [numpy.full(len(e), k, dtype=numpy.intp) for k, e in enumerate(self.expanded)])
             self._group_arrays = [numpy.array(gs, dtype=numpy.intp) for gs in self.groups]
-            self.voters = self._keys  # one group entry per voter
 
     def entries(self, group_class, value: list[int], step: int,
                 classes=None) -> tuple[list[tuple], int]:
@@ -194,7 +194,7 @@ class _Supporters:
         weight of those voters. ``classes`` may give ``group_class[self.voters]`` when
         already at hand."""
         weight = self.total_weight
-        if self._keys is None:
+        if self.voters is None:
             found: list[tuple] = []
             for w, expanded in zip(self.weights, self.expanded, strict=True):
                 counts = Counter(map(group_class.__getitem__, expanded))
@@ -204,7 +204,7 @@ class _Supporters:
                 found += [(value[c] * stretch, c, w, n) for c, n in counts.items()]
             return found, weight
         levels, weights = len(self.weights), self.weights
-        keys = group_class[self._keys] if classes is None else classes
+        keys = group_class[self.voters] if classes is None else classes
         if levels > 1:
             keys = keys * levels + self._levels  # key = class * levels + level
         counts = numpy.bincount(keys)
