@@ -56,15 +56,17 @@ def reset_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str]]:
-    """Migrate, and create a round in voting with ten proposals and ``voters`` codes."""
+def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str], int, list[int]]:
+    """Migrate, and create a round in voting with ten proposals and ``voters`` codes, and a
+    twin round with its own codes for the same-writes harness. Returns the round's id, its
+    proposals and codes, the twin's id and its codes' ids."""
     os.environ.update(SECRETS)
     from flask_migrate import upgrade
-    from sqlalchemy import text
+    from sqlalchemy import select, text
 
     from pb_vote import create_app
     from pb_vote.extensions import db
-    from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility
+    from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility, VotingCode
     from pb_vote.services.voting import generate_codes
     from tests import factories
 
@@ -73,21 +75,26 @@ def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str]]:
         upgrade()
         table = factories.table()
         admin = factories.user("admin@example.org", city_admin=True)
-        round_ = factories.round_(table, RoundPhase.VOTING, approval_min=1,
-                                  approval_max=3,
-                                  voter_eligibility=VoterEligibility.CODES)
+        round_, twin = (
+            factories.round_(table, RoundPhase.VOTING, approval_min=1, approval_max=3,
+                             voter_eligibility=VoterEligibility.CODES)
+            for _ in "ab"
+        )
         proposals = [factories.proposal(round_, title=f"Idea {n}", cost_cents=100_000,
                                         status=ProposalStatus.ACCEPTED).id
                      for n in range(10)]
         codes = generate_codes(admin, round_, voters)
+        generate_codes(admin, twin, voters)
+        twin_codes = list(db.session.scalars(
+            select(VotingCode.id).where(VotingCode.round_id == twin.id).order_by(VotingCode.id)))
         db.session.execute(text(
             "CREATE TABLE bench_ballots (id varchar(32) PRIMARY KEY, round_id integer NOT NULL,"
             " voter_key varchar(64) NOT NULL, choices json NOT NULL,"
             " UNIQUE (round_id, voter_key))"))
         db.session.commit()
-        round_id = round_.id
+        round_id, twin_id = round_.id, twin.id
         db.engine.dispose()
-    return round_id, proposals, codes
+    return round_id, proposals, codes, twin_id, twin_codes
 
 
 def start_gunicorn(target: str, port: int, database_url: str, workers: int, threads: int):
@@ -230,7 +237,7 @@ def main() -> int:
     options = parser.parse_args()
 
     database_url = reset_database(options.postgres, "pb_vote_bench")
-    round_id, proposals, codes = seed(database_url, options.voters)
+    round_id, proposals, codes, twin_id, twin_codes = seed(database_url, options.voters)
     rng = random.Random(7)
     jobs = [(voter, tuple(rng.sample(proposals, rng.randint(1, 3))))
             for _ in range(options.changes) for voter in range(options.voters)]
@@ -258,14 +265,22 @@ def main() -> int:
                                           [("choice", str(pid)) for pid in chosen])
             return request(bare_port, "POST", "/vote", body)[0]
 
-        run_load(jobs[:50], send_bare, options.concurrency)  # warm both up alike
-        # The two take turns, slice by slice, so that other work on the machine weighs on
-        # both alike.
+        def send_same_writes(job):
+            voter, chosen = job
+            body = urllib.parse.urlencode([("round", twin_id), ("code_id", twin_codes[voter])] +
+                                          [("choice", str(pid)) for pid in chosen])
+            return request(bare_port, "POST", "/vote-same-writes", body)[0]
+
+        senders = [(send_bare, bare), (send_same_writes, bare), (send_app, app)]
+        for send, _ in senders:  # warm all up alike
+            run_load(jobs[:50], send, options.concurrency)
+        # They take turns, slice by slice, so that other work on the machine weighs on all
+        # alike.
         totals = [{"seconds": 0.0, "latencies": [], "errors": [],
-                   "cpu": {"server": 0.0, "postgresql": 0.0, "load": 0.0}} for _ in "ab"]
+                   "cpu": {"server": 0.0, "postgresql": 0.0, "load": 0.0}} for _ in senders]
         for k in range(options.slices):
-            run_slice(jobs[k::options.slices], send_bare, options.concurrency, bare, totals[0])
-            run_slice(jobs[k::options.slices], send_app, options.concurrency, app, totals[1])
+            for (send, server), total in zip(senders, totals, strict=True):
+                run_slice(jobs[k::options.slices], send, options.concurrency, server, total)
     finally:
         for process in (app, bare):
             process.send_signal(signal.SIGTERM)
@@ -276,8 +291,11 @@ def main() -> int:
           f"{options.workers} workers x {options.threads} threads, {os.cpu_count()} cores, "
           f"in {options.slices} alternating slices each")
     bare_rate = describe("bare Flask + upsert", totals[0])
-    app_rate = describe("pb_vote", totals[1])
+    same_writes_rate = describe("bare + pb_vote's SQL", totals[1])
+    app_rate = describe("pb_vote", totals[2])
     print(f"ratio pb_vote / bare: {app_rate / bare_rate:.2f} (target >= 0.80)")
+    print(f"for comparison, pb_vote / bare with pb_vote's SQL: "
+          f"{app_rate / same_writes_rate:.2f} (the cost of the web layer alone)")
     return 0
 
 

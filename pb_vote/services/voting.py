@@ -317,10 +317,11 @@ def _statement(sql: str, **columns):
     ).columns(**columns)
 
 
-def _postgresql_cast(column: str):
+def postgresql_cast_statement(column: str):
     """PostgreSQL: the whole ballot in one statement (data-modifying CTEs). The round row is
     locked FOR SHARE, so a close or cancel waits for the ballots in flight, and a ballot
-    after it sees the round closed and writes nothing."""
+    after it sees the round closed and writes nothing. ``column``: ``user_id`` or
+    ``voting_code_id``, the participation's key."""
     return _statement(
         f"WITH open_round AS (SELECT voting_close_at FROM {_OPEN} FOR SHARE),"
         f" participation AS ({_PARTICIPATION.format(source='open_round', column=column)}),"
@@ -338,7 +339,9 @@ def _postgresql_cast(column: str):
 
 
 _CAST_STATEMENTS = {
-    "postgresql": {column: _postgresql_cast(column) for column in ("user_id", "voting_code_id")},
+    "postgresql": {
+        column: postgresql_cast_statement(column) for column in ("user_id", "voting_code_id")
+    },
     "sqlite": {
         # SQLite takes its write lock at the first write, so the round cannot change after
         # the participation is written; the other rows follow in their own statements.
