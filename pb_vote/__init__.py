@@ -11,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: defaults, then instance/config.py, then PB_VOTE_* variables,
     then ``test_config``. Nothing here connects to the database."""
-    from pb_vote import config, web
+    from pb_vote import config, mail, web
     from pb_vote.extensions import babel, csrf, db, login_manager, migrate
 
     instance_path = os.environ.get("PB_VOTE_INSTANCE_PATH")  # default: ./instance
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     web.init_app(app)
+    mail.init_app(app)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -1,5 +1,7 @@
 """Flask commands: ``flask --app pb_vote seed-demo``, ``create-admin``, ``verify-audit``,
-``advance-phases``."""
+``advance-phases``, ``send-mail``."""
+
+import time
 
 import click
 from flask import Flask, current_app
@@ -92,8 +94,30 @@ def advance_phases_command() -> None:
     click.echo(f"{len(moved)} round(s) moved.")
 
 
+@click.command("send-mail")
+@with_appcontext
+@click.option("--every", type=click.IntRange(min=1), metavar="SECONDS",
+              help="Keep running, sending what is due every SECONDS.")
+def send_mail_command(every: int | None) -> None:
+    """Send the queued mail that is due (from cron each minute, or --every as a service)."""
+    from pb_vote.mail import deliver_due, forget_given_up
+
+    while True:
+        report = deliver_due()
+        forgotten = forget_given_up()
+        click.echo(f"{report.sent} sent, {report.failed} failed (tried again later), "
+                   f"{report.waiting} waiting, {report.given_up} given up"
+                   + (f", {forgotten} given-up message(s) deleted" if forgotten else "")
+                   + ".")
+        if every is None:
+            break
+        time.sleep(every)
+    if report.given_up:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_admin_command, verify_audit_command,
-                    advance_phases_command):
+                    advance_phases_command, send_mail_command):
         app.cli.add_command(command)

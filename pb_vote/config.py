@@ -40,6 +40,10 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_SENDER": "pb_vote <no-reply@localhost>",
+    # "after_response": each worker sends queued mail once its response has gone out;
+    # "queue": only `flask send-mail` sends (run it from cron or as a service).
+    "MAIL_DELIVERY": "after_response",
+    "MAIL_MAX_ATTEMPTS": 8,  # tries over about a day, then the message is given up
     # Sign-in links.
     "SIGN_IN_LINK_MAX_AGE_SECONDS": 15 * 60,
     "SIGN_IN_LINKS_PER_EMAIL_PER_HOUR": 5,

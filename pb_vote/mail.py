@@ -1,27 +1,42 @@
-"""Outgoing mail through a small backend chosen by configuration.
+"""Outgoing mail: queued in the database with the change it tells about, sent afterwards.
 
-SMTP when ``MAIL_SERVER`` is set; otherwise the message is written to the log. In the
-development configuration (``DEV_MAILBOX``) messages are also kept in memory and shown on
-/dev/mail, so the demo works without a mail server. Tests read ``outbox(app)``.
+:func:`queue_mail` adds the message to the caller's transaction, so a vote, a publication or
+a moderation decision and its mail are stored together or not at all. Nothing is sent while
+the request runs: a slow or failing mail server can neither slow a voter down nor turn a
+recorded vote into an error page. Once the response has gone out, the worker sends what is
+due (``MAIL_DELIVERY = "after_response"``, the default); ``flask send-mail`` sends it too (from
+cron, or ``--every`` as a service; with ``MAIL_DELIVERY = "queue"`` only it does). A message
+that fails is tried again later, ``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted.
+
+The backend: SMTP when ``MAIL_SERVER`` is set; otherwise the message is written to the log. In
+the development configuration (``DEV_MAILBOX``) and in tests, sent messages are also kept in
+memory (``outbox(app)``) and shown on /dev/mail, so the demo works without a mail server.
 """
 
 import logging
 import smtplib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
+from sqlalchemy import delete, func, select, update
 
 from pb_vote import clock
+from pb_vote.extensions import db
+from pb_vote.models import OutgoingMail
 
 log = logging.getLogger(__name__)
 DEV_MAILBOX_SIZE = 50
+# The wait before each further attempt: a mail server down for a while is waited out for
+# about a day before a message is given up.
+RETRY_AFTER = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
+GIVEN_UP_KEPT_FOR = timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class Mail:
-    """One outgoing message."""
+    """One message as sent."""
 
     to: str
     subject: str
@@ -29,35 +44,163 @@ class Mail:
     sent_at: datetime = field(default_factory=lambda: clock.utcnow())
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one pass of :func:`deliver_due` did."""
+
+    sent: int
+    failed: int
+    waiting: int
+    given_up: int
+
+
 def outbox(app: Flask) -> list[Mail]:
-    """The messages kept in memory (development and tests), newest last."""
+    """The messages sent and kept in memory (development and tests), newest last."""
     return app.extensions.setdefault("pb_vote_outbox", [])
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send one plain-text message with the configured backend."""
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Queue one plain-text message in the current transaction: it is sent after the caller
+    commits (after the response, or by ``flask send-mail``), and never if it rolls back."""
+    db.session.add(OutgoingMail(recipient=to, subject=subject, body=body))
+    g.pb_vote_mail_queued = True
+
+
+def _retry_after(attempts: int) -> timedelta:
+    return RETRY_AFTER[min(attempts, len(RETRY_AFTER)) - 1]
+
+
+def _claim(mail_id: int, attempts: int, now: datetime) -> bool:
+    """Take a due message for one attempt; False when another sender took it first. The claim
+    moves the next attempt forward, so a sender that dies mid-way leaves it to a later one."""
+    claimed = db.session.execute(
+        update(OutgoingMail)
+        .where(OutgoingMail.id == mail_id, OutgoingMail.attempts == attempts,
+               OutgoingMail.next_attempt_at <= now)
+        .values(attempts=attempts + 1, next_attempt_at=now + _retry_after(attempts + 1))
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def deliver_due(limit: int | None = None) -> DeliveryReport:
+    """Send the messages that are due (in an app context); returns what happened.
+
+    Safe to run in several processes at once: each message is claimed before it is sent.
+    """
+    config = current_app.config
+    most = config["MAIL_MAX_ATTEMPTS"]
+    now = clock.utcnow()
+    due = db.session.execute(
+        select(OutgoingMail.id, OutgoingMail.attempts)
+        .where(OutgoingMail.next_attempt_at <= now, OutgoingMail.attempts < most)
+        .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    sent = failed = 0
+    smtp = None  # one connection for the whole pass, opened when first needed
+    try:
+        for mail_id, attempts in due:
+            if not _claim(mail_id, attempts, now):
+                continue
+            mail = db.session.get(OutgoingMail, mail_id)
+            try:
+                if config.get("MAIL_SERVER") and smtp is None:
+                    smtp = _smtp_connection(config)
+                _send(mail, smtp)
+            except (OSError, smtplib.SMTPException) as error:
+                failed += 1
+                _close_quietly(smtp)
+                smtp = None  # the next message tries a new connection
+                mail.last_error = f"{type(error).__name__}: {error}"[:500]
+                log.warning("mail %s to %s not sent (attempt %s of %s): %s", mail.id,
+                            mail.recipient, mail.attempts, most, mail.last_error)
+            else:
+                sent += 1
+                db.session.delete(mail)
+            db.session.commit()
+    finally:
+        _close_quietly(smtp)
+    return DeliveryReport(sent, failed, *_backlog(most))
+
+
+def _backlog(most: int) -> tuple[int, int]:
+    waiting = db.session.scalar(
+        select(func.count()).select_from(OutgoingMail).where(OutgoingMail.attempts < most))
+    given_up = db.session.scalar(
+        select(func.count()).select_from(OutgoingMail).where(OutgoingMail.attempts >= most))
+    return waiting, given_up
+
+
+def forget_given_up() -> int:
+    """Delete the messages given up more than a week ago (they may hold sign-in links and
+    receipt codes); returns how many."""
+    forgotten = db.session.execute(
+        delete(OutgoingMail).where(
+            OutgoingMail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"],
+            OutgoingMail.queued_at < clock.utcnow() - GIVEN_UP_KEPT_FOR,
+        )
+    ).rowcount
+    db.session.commit()
+    return forgotten
+
+
+def _send(mail: OutgoingMail, smtp) -> None:
     app = current_app._get_current_object()
-    mail = Mail(to=to, subject=subject, body=body)
+    if smtp is not None:
+        message = EmailMessage()
+        message["From"] = app.config["MAIL_SENDER"]
+        message["To"] = mail.recipient
+        message["Subject"] = mail.subject
+        message.set_content(mail.body)
+        smtp.send_message(message)
+    else:
+        log.info("mail to %s: %s\n%s", mail.recipient, mail.subject, mail.body)
     if app.config.get("DEV_MAILBOX") or app.testing:
         box = outbox(app)
-        box.append(mail)
+        box.append(Mail(to=mail.recipient, subject=mail.subject, body=mail.body))
         del box[:-DEV_MAILBOX_SIZE]
-    if app.config.get("MAIL_SERVER"):
-        _send_smtp(app.config, mail)
-    else:
-        log.info("mail to %s: %s\n%s", to, subject, body)
 
 
-def _send_smtp(config, mail: Mail) -> None:
-    message = EmailMessage()
-    message["From"] = config["MAIL_SENDER"]
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message.set_content(mail.body)
+def _smtp_connection(config):
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+    smtp = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
+    try:
         if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
             smtp.starttls()
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _close_quietly(smtp) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _deliver_in_background(app: Flask) -> None:
+    """After a response: send what is due. Never raises (the response has gone already)."""
+    try:
+        with app.app_context():
+            deliver_due()
+    except Exception:  # the messages stay queued for the next sender
+        log.exception("sending queued mail after the response failed")
+
+
+def init_app(app: Flask) -> None:
+    """Send queued mail once the response that queued it has gone out."""
+
+    @app.after_request
+    def _send_after_response(response):
+        if g.pop("pb_vote_mail_queued", False) and (
+                app.config["MAIL_DELIVERY"] == "after_response"):
+            response.call_on_close(lambda: _deliver_in_background(app))
+        return response

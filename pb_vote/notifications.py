@@ -3,7 +3,7 @@
 from flask import render_template, url_for
 from flask_babel import force_locale, gettext
 
-from pb_vote.mail import send_mail
+from pb_vote.mail import queue_mail
 from pb_vote.models import Proposal
 
 
@@ -19,7 +19,7 @@ def proposal_status_changed(proposal: Proposal) -> None:
             proposal=proposal,
             link=url_for("public.proposal_page", proposal_id=proposal.id, _external=True),
         )
-    send_mail(author.email, subject, body)
+    queue_mail(author.email, subject, body)
 
 
 def proposal_merged_into_yours(survivor: Proposal, merged: list[Proposal]) -> None:
@@ -35,4 +35,4 @@ def proposal_merged_into_yours(survivor: Proposal, merged: list[Proposal]) -> No
             merged=merged,
             link=url_for("public.proposal_page", proposal_id=survivor.id, _external=True),
         )
-    send_mail(author.email, subject, body)
+    queue_mail(author.email, subject, body)

@@ -8,8 +8,10 @@ database: SQLite tests get a copy of the migrated file, PostgreSQL tests truncat
 import os
 import re
 import shutil
+import smtplib
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -20,6 +22,15 @@ from tests import factories
 
 POSTGRES_URL_VARIABLE = "PB_VOTE_TEST_DATABASE_URL"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+class ClosingClient(FlaskClient):
+    """A test client that closes every response, as a real server does once it has sent
+    it, so that work queued to run after the response (sending mail) has run on return."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 def base_test_config(database_url: str) -> dict:
@@ -99,6 +110,7 @@ def database_url(request, tmp_path):
 def app(database_url):
     """The application on a fresh database; no context is pushed."""
     application = create_app(base_test_config(database_url))
+    application.test_client_class = ClosingClient
     yield application
     with application.app_context():
         db.session.remove()
@@ -197,3 +209,40 @@ def frozen_clock(monkeypatch):
     frozen = FrozenClock(clock_module.utcnow().replace(microsecond=0))
     monkeypatch.setattr(clock_module, "utcnow", lambda: frozen.now)
     return frozen
+
+
+class FakeSMTP:
+    """Stands in for smtplib.SMTP: records connections and messages; ``failing`` refuses."""
+
+    failing = False
+    connections: list["FakeSMTP"] = []
+
+    def __init__(self, host, port, timeout=None):
+        if FakeSMTP.failing:
+            raise ConnectionRefusedError(111, "Connection refused")
+        self.host, self.sent, self.closed = host, [], False
+        FakeSMTP.connections.append(self)
+
+    def starttls(self):
+        pass
+
+    def login(self, user, password):
+        pass
+
+    def send_message(self, message):
+        self.sent.append(message)
+
+    def quit(self):
+        self.closed = True
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """Mail goes to FakeSMTP; returns the class (its ``connections`` and ``failing``)."""
+    app.config["MAIL_SERVER"] = "mail.example.org"
+    FakeSMTP.failing, FakeSMTP.connections = False, []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    return FakeSMTP

@@ -9,6 +9,7 @@ from pb_vote.models.ballots import (
     VoteChannel,
     VotingCode,
 )
+from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import Publication
 from pb_vote.models.rounds import (
@@ -43,6 +44,7 @@ __all__ = [
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",
+    "OutgoingMail",
     "PaperConflictRule",
     "Participation",
     "Proposal",

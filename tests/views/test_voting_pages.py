@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from pb_vote.extensions import db
+from pb_vote.mail import deliver_due
 from pb_vote.models import (
     AuditEvent,
     Ballot,
     BallotKind,
     BallotReceipt,
     MembershipRole,
+    OutgoingMail,
     PaperConflictRule,
     Participation,
     ProposalStatus,
@@ -321,6 +323,31 @@ def test_resident_sees_the_ballot_reviews_votes_and_gets_a_receipt(
         assert participation.first_voted_at == frozen_clock.now
         [receipt_row] = db.session.execute(select(BallotReceipt)).scalars().all()
         assert receipt_row.receipt_hash == voting.code_hash(receipt)
+
+
+def test_a_vote_stands_and_is_confirmed_when_the_mail_server_is_down(
+        app, client, auth, mailbox, scene, smtp, frozen_clock):
+    auth.resident("voter@example.org")  # its sign-in mail went out
+    round_id = scene["round"]
+    smtp.failing = True
+    response = vote(client, round_id, picks_of(scene, {"benches": 1, "lights": 1}))
+    assert response.status_code == 303
+    done = client.get(f"/rounds/{round_id}/vote/done")
+    assert done.status_code == 200 and "Your vote is recorded" in text(done)
+    [receipt] = RECEIPT.findall(text(done))
+    assert stored(app, round_id) == ([normal(picks_of(scene, {"benches": 1, "lights": 1}))],
+                                     [(VoteChannel.ONLINE, "voter@example.org")])
+    with app.app_context():  # the receipt mail waits for the mail server
+        [waiting] = db.session.scalars(select(OutgoingMail)).all()
+        assert waiting.recipient == "voter@example.org" and receipt in waiting.body
+        assert waiting.attempts == 1 and "ConnectionRefusedError" in waiting.last_error
+
+    smtp.failing = False
+    frozen_clock.advance(minutes=1)
+    with app.app_context():
+        assert deliver_due().sent == 1
+    [mail] = [m for m in mailbox if m.subject.startswith("Your vote in")]
+    assert receipt in mail.body
 
 
 CHANGES = [

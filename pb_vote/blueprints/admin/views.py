@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from pb_vote.blueprints.admin.forms import ROLE_NAMES, MembershipForm, RevokeForm
 from pb_vote.blueprints.common import load_or_404, no_store, require
 from pb_vote.extensions import db
-from pb_vote.mail import send_mail
+from pb_vote.mail import queue_mail
 from pb_vote.models import AuditEvent, MembershipRole, Table, TableMembership, TokenPurpose
 from pb_vote.services import accounts, audit, catalog
 from pb_vote.services import sign_in as login_links
@@ -38,7 +38,7 @@ def index():
                 current_app.config["SECRET_KEY"], user.email, TokenPurpose.SET_PASSWORD
             )
             link = url_for("auth.open_password_link", token=token, _external=True)
-            send_mail(
+            queue_mail(
                 user.email,
                 gettext("You have a role at %(table)s", table=table.name),
                 render_template("mail/role_granted.txt", table=table, link=link),

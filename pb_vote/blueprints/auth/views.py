@@ -27,7 +27,7 @@ from pb_vote.blueprints.auth.forms import (
 )
 from pb_vote.blueprints.common import no_store, safe_next_url
 from pb_vote.extensions import db
-from pb_vote.mail import send_mail
+from pb_vote.mail import queue_mail
 from pb_vote.models import SignInMethod, TokenPurpose, User
 from pb_vote.services import accounts
 from pb_vote.services import sign_in as login_links
@@ -66,7 +66,7 @@ def _mail_link(email: str, purpose: TokenPurpose, next_url: str | None = None) -
     else:
         subject = gettext("Set your password")
         template = "mail/set_password_link.txt"
-    send_mail(email, subject, render_template(template, link=link, minutes=minutes))
+    queue_mail(email, subject, render_template(template, link=link, minutes=minutes))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -79,7 +79,7 @@ def sign_in():
         if not _rate_limited(email, TokenPurpose.SIGN_IN):
             user = accounts.find_user_by_email(email)
             if user is not None and user.is_staff:
-                send_mail(
+                queue_mail(
                     email,
                     gettext("How to sign in"),
                     render_template(

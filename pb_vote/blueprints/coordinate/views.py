@@ -31,7 +31,7 @@ from pb_vote.blueprints.results import presentation
 from pb_vote.blueprints.voting.ballot_form import explain, kept_choices, parse_choices
 from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
-from pb_vote.mail import send_mail
+from pb_vote.mail import queue_mail
 from pb_vote.models import (
     BallotKind,
     PaperConflictRule,
@@ -312,11 +312,11 @@ def moderation_action(proposal_id: int, action: str):
             db.session.rollback()
             form.submit.errors = [message_for(error)]
         else:
-            db.session.commit()
             for changed_proposal in changed:
                 notifications.proposal_status_changed(changed_proposal)
             if action == "merge":
                 notifications.proposal_merged_into_yours(proposal, changed)
+            db.session.commit()
             flash(gettext("Done. The author gets a mail about it."), "success")
             return redirect(url_for("coordinate.moderate", proposal_id=proposal.id), code=303)
     return render_template("coordinate/moderate.html", proposal=proposal, forms=forms,
@@ -456,8 +456,8 @@ def results(round_id: int):
             db.session.rollback()
             error = str(RESULTS_MESSAGES[refused.code])
         else:
-            db.session.commit()
             _notify_results(round_)
+            db.session.commit()
             flash(gettext("The results are published."), "success")
             return redirect(url_for("results.latest", round_id=round_.id), code=303)
     view = None
@@ -491,10 +491,11 @@ def results(round_id: int):
 
 
 def _notify_results(round_) -> None:
-    """Mail proposal authors and voters who asked for it, each in their language."""
+    """Queue mail to proposal authors and voters who asked for it, each in their language
+    (sent after the response: thousands of messages never hold up the publication)."""
     link = url_for("results.latest", round_id=round_.id, _external=True)
     for person in results_service.people_to_notify(round_):
         with force_locale(person.language):
             subject = gettext("Results of %(round)s", round=round_.title)
             body = render_template("mail/results_published.txt", round=round_, link=link)
-        send_mail(person.email, subject, body)
+        queue_mail(person.email, subject, body)

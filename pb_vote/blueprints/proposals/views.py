@@ -69,9 +69,9 @@ def edit(proposal_id: int):
             db.session.rollback()
             form.submit.errors = [message_for(error)]
         else:
-            db.session.commit()
             for changed_proposal in changed:
                 notifications.proposal_status_changed(changed_proposal)
+            db.session.commit()
             flash(gettext("Your changes are saved."), "success")
             return redirect(url_for("public.proposal_page", proposal_id=proposal.id), code=303)
     return render_template("proposals/form.html", form=form, round=round_,

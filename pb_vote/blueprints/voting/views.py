@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_babel import force_locale, gettext
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pb_vote import clock
 from pb_vote.blueprints.common import load_round, no_store
@@ -32,7 +32,7 @@ from pb_vote.blueprints.voting.ballot_form import (
 )
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
-from pb_vote.mail import send_mail
+from pb_vote.mail import queue_mail
 from pb_vote.models import Round, VoteChannel
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
@@ -205,7 +205,13 @@ def _mail_receipt(round_: Round, result) -> None:
                                link=url_for("voting.ballot", round_id=round_.id,
                                             _external=True))
         subject = gettext("Your vote in %(round)s is recorded", round=round_.title)
-    send_mail(current_user.email, subject, body)
+    queue_mail(current_user.email, subject, body)
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        # The vote is stored and its receipt is on the screen; only the mail is missing.
+        db.session.rollback()
+        current_app.logger.exception("the receipt mail could not be queued")
 
 
 @bp.get("/rounds/<int:round_id>/vote/done")

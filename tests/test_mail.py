@@ -1,0 +1,135 @@
+"""Outgoing mail: queued with the change it tells about, sent after the response or by
+``flask send-mail``, tried again when the mail server fails, never sent twice."""
+
+import threading
+
+from sqlalchemy import func, select
+
+from pb_vote import mail as mail_module
+from pb_vote.extensions import db
+from pb_vote.mail import deliver_due, forget_given_up, queue_mail
+from pb_vote.models import OutgoingMail
+from tests import factories
+
+
+def queued(app) -> list[OutgoingMail]:
+    with app.app_context():
+        return list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+
+
+def test_mail_is_sent_after_the_response_that_queued_it(app, client, mailbox, smtp):
+    with app.app_context():
+        factories.user("resident@example.org")
+        db.session.commit()
+    response = client.post("/sign-in", data={"email": "resident@example.org"})
+    assert response.status_code == 303
+    [mail] = mailbox
+    assert mail.to == "resident@example.org" and mail.subject == "Your sign-in link"
+    [connection] = smtp.connections
+    [message] = connection.sent
+    assert message["To"] == "resident@example.org" and connection.closed
+    assert queued(app) == []  # sent mail is not kept
+
+
+def test_mail_of_a_change_that_rolls_back_is_never_sent(app, app_ctx, mailbox, smtp):
+    queue_mail("someone@example.org", "Subject", "Body")
+    db.session.rollback()
+    report = deliver_due()
+    assert (report.sent, report.waiting) == (0, 0) and mailbox == []
+
+
+def test_one_connection_sends_a_whole_pass(app, app_ctx, mailbox, smtp):
+    for n in range(5):
+        queue_mail(f"person{n}@example.org", f"Subject {n}", "Body")
+    db.session.commit()
+    report = deliver_due()
+    assert (report.sent, report.failed, report.waiting) == (5, 0, 0)
+    [connection] = smtp.connections
+    assert [m["To"] for m in connection.sent] == [f"person{n}@example.org" for n in range(5)]
+    assert [m.to for m in mailbox] == [f"person{n}@example.org" for n in range(5)]
+
+
+def test_a_failing_message_is_tried_again_later_and_given_up_after_the_last_attempt(
+        app, runner, mailbox, smtp, frozen_clock):
+    app.config["MAIL_MAX_ATTEMPTS"] = 3
+    with app.app_context():
+        queue_mail("someone@example.org", "Subject", "Body")
+        db.session.commit()
+    smtp.failing = True
+    first = runner.invoke(args=["send-mail"])
+    assert first.exit_code == 0, first.output
+    assert "0 sent, 1 failed (tried again later), 1 waiting, 0 given up." in first.output
+    [waiting] = queued(app)
+    assert waiting.attempts == 1 and "ConnectionRefusedError" in waiting.last_error
+    assert waiting.next_attempt_at == frozen_clock.now + mail_module.RETRY_AFTER[0]
+
+    not_yet = runner.invoke(args=["send-mail"])  # not due before its time
+    assert "0 sent, 0 failed" in not_yet.output and queued(app)[0].attempts == 1
+
+    frozen_clock.advance(minutes=1)
+    runner.invoke(args=["send-mail"])
+    assert queued(app)[0].attempts == 2
+    frozen_clock.advance(minutes=5)
+    last = runner.invoke(args=["send-mail"])
+    assert "0 sent, 1 failed (tried again later), 0 waiting, 1 given up." in last.output
+    assert last.exit_code == 1  # cron mails the operator
+    smtp.failing = False
+    frozen_clock.advance(days=1)
+    runner.invoke(args=["send-mail"])
+    assert mailbox == [] and queued(app)[0].attempts == 3  # given up stays given up
+
+    frozen_clock.advance(days=7)
+    with app.app_context():
+        assert forget_given_up() == 1  # it may hold a sign-in link or a receipt code
+    assert queued(app) == []
+
+
+def test_a_message_that_fails_once_is_sent_on_a_later_try(app, app_ctx, mailbox, smtp,
+                                                          frozen_clock):
+    queue_mail("someone@example.org", "Subject", "Body")
+    db.session.commit()
+    smtp.failing = True
+    assert deliver_due().failed == 1
+    smtp.failing = False
+    frozen_clock.advance(minutes=1)
+    report = deliver_due()
+    assert (report.sent, report.waiting) == (1, 0)
+    assert [m.to for m in mailbox] == ["someone@example.org"]
+
+
+def test_senders_running_at_once_send_each_message_exactly_once(app, mailbox, smtp):
+    with app.app_context():
+        for n in range(30):
+            queue_mail(f"person{n}@example.org", "Subject", "Body")
+        db.session.commit()
+    start = threading.Barrier(4)
+    errors = []
+
+    def sender():
+        try:
+            with app.app_context():
+                start.wait()
+                deliver_due()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(m.to for m in mailbox) == sorted(f"person{n}@example.org" for n in range(30))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 0
+
+
+def test_with_delivery_by_queue_only_the_command_sends(app, client, runner, mailbox, smtp):
+    app.config["MAIL_DELIVERY"] = "queue"
+    with app.app_context():
+        factories.user("resident@example.org")
+        db.session.commit()
+    client.post("/sign-in", data={"email": "resident@example.org"})
+    assert mailbox == [] and len(queued(app)) == 1
+    result = runner.invoke(args=["send-mail"])
+    assert "1 sent" in result.output and [m.to for m in mailbox] == ["resident@example.org"]
