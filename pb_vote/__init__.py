@@ -1,16 +1,23 @@
 """pb_vote: participatory budgeting for a city's regional partnership tables."""
 
+from __future__ import annotations
+
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: defaults, then instance/config.py, then PB_VOTE_* variables,
-    then ``test_config``. Nothing here connects to the database."""
+    then ``test_config``. Nothing here connects to the database. (Flask is imported here, not
+    at the top, so that the pure tally package and its ``pb-vote`` command load without it.)"""
+    from flask import Flask
+
     from pb_vote import config, mail, web
     from pb_vote.extensions import babel, csrf, db, login_manager, migrate
 

@@ -59,3 +59,15 @@ def test_the_scan_catches_forbidden_imports(tmp_path):
                       "def f():\n    import pabutools\n")
     modules = [m for _, m in imported_modules(sample)]
     assert modules == ["flask", "sqlalchemy", "pb_vote.models", "pabutools"]
+
+
+def test_the_tally_and_its_command_load_without_the_web_stack():
+    """``import pb_vote.tally`` (and so ``pb-vote tally``) imports no Flask or SQLAlchemy:
+    the package ``pb_vote`` itself defers them to ``create_app``."""
+    import subprocess
+
+    probe = ("import sys, pb_vote.tally, pb_vote.tally.cli; "
+             "print(sorted(m for m in ('flask', 'sqlalchemy', 'werkzeug') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
