@@ -4,6 +4,7 @@ axe-core, no horizontal scrolling, no server error), signing in, keyboard-only m
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,12 +157,18 @@ class Visit:
             check_axe(page, where=name)
 
 
-def new_mail(app, to: str, before: int):
-    """The newest mail to ``to`` sent after the first ``before`` messages."""
-    for mail in reversed(outbox(app)[before:]):
-        if mail.to == to:
-            return mail
-    raise AssertionError(f"no mail to {to}")
+def new_mail(app, to: str, before: int, wait_seconds: float = 5.0):
+    """The newest mail to ``to`` sent after the first ``before`` messages. The server sends
+    mail once its response has gone out, so the message may still be on its way: wait a
+    little for it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for mail in reversed(outbox(app)[before:]):
+            if mail.to == to:
+                return mail
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {to}")
+        time.sleep(0.02)
 
 
 def link_in(body: str) -> str:
