@@ -17,10 +17,11 @@ DEFAULTS: dict[str, object] = {
     # Keys the pseudonyms of ballots and receipts: HMAC(BALLOT_SECRET, voter, round). Keep it
     # apart from the database and from SECRET_KEY; losing it only stops vote changes.
     "BALLOT_SECRET": DEFAULT_BALLOT_SECRET,
-    # Wrong voting codes allowed per client (hashed IP address) in 15 minutes. Codes carry
-    # 79 random bits, so this is a brake, not the defence; a Speak-out event's shared Wi-Fi
-    # needs room for many people's typos.
-    "CODE_ATTEMPTS_PER_15_MINUTES": 30,
+    # Wrong voting codes allowed in 15 minutes per browser, and per network address (hashed)
+    # for all browsers behind it. Codes carry 79 random bits, so this is a brake, not the
+    # defence; a Speak-out event's shared Wi-Fi needs room for many people's typos.
+    "CODE_ATTEMPTS_PER_BROWSER_PER_15_MINUTES": 10,
+    "CODE_ATTEMPTS_PER_15_MINUTES": 300,
     # Wrong staff passwords allowed per email address in 15 minutes; then that address is
     # refused (even with the right password) until the window passes or a new password is
     # set by mail link. argon2 makes each guess slow; this caps how many there can be.

@@ -48,3 +48,21 @@ def forget_attempts(bucket: str, who: str) -> None:
             RateLimitEvent.key_hash == _hashed(who),
         )
     )
+
+
+CODE_WINDOW = timedelta(minutes=15)
+
+
+def code_entry_stopped(address: str, browser: str, per_address: int, per_browser: int) -> bool:
+    """Whether wrong voting codes from this browser, or from everyone behind this network
+    address, reached their limit in the last 15 minutes. The browser's limit stops one
+    person guessing; the address's, set much higher, stops a browser that drops its cookie,
+    without locking out a whole Speak-out event behind one shared Wi-Fi address."""
+    return (too_many_attempts("voting_code_browser", browser, per_browser, CODE_WINDOW)
+            or too_many_attempts("voting_code", address, per_address, CODE_WINDOW))
+
+
+def count_wrong_code(address: str, browser: str) -> None:
+    """Count one wrong voting code against the browser and against the address."""
+    count_attempt("voting_code_browser", browser)
+    count_attempt("voting_code", address)

@@ -4,8 +4,9 @@ Every page works without JavaScript; the server is the authority on every rule. 
 and the clock are checked again inside the transaction that stores the ballot.
 """
 
+import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -248,16 +249,19 @@ def enter_code(round_id: int):
     typed = ""
     if request.method == "POST":
         typed = (CodeForm().code.data or "")[:64]
-        who = f"{request.remote_addr}"
-        limit = current_app.config["CODE_ATTEMPTS_PER_15_MINUTES"]
-        if rate_limits.too_many_attempts("voting_code", who, limit, timedelta(minutes=15)):
+        address = f"{request.remote_addr}"
+        # a random name for this browser, kept in its session, for its own limit
+        browser = session.setdefault("browser", secrets.token_urlsafe(16))
+        if rate_limits.code_entry_stopped(
+                address, browser, current_app.config["CODE_ATTEMPTS_PER_15_MINUTES"],
+                current_app.config["CODE_ATTEMPTS_PER_BROWSER_PER_15_MINUTES"]):
             return render_template("voting/code.html", round=round_, typed=typed,
                                    form=CodeForm(formdata=None),
                                    error=gettext("Too many attempts. Wait 15 minutes and try "
                                                  "again, or ask the table for help.")), 429
         code = voting.find_code(round_, typed)
         if code is None or voting.code_held_back_by_paper(round_, code.id):
-            rate_limits.count_attempt("voting_code", who)
+            rate_limits.count_wrong_code(address, browser)
             db.session.commit()
             # The same words whether the code does not exist or cannot be used.
             error = gettext("This code cannot be used for this round. Check the letters and "
