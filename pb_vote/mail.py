@@ -8,9 +8,10 @@ due (``MAIL_DELIVERY = "after_response"``, the default); ``flask send-mail`` sen
 cron, or ``--every`` as a service; with ``MAIL_DELIVERY = "queue"`` only it does). A message
 that fails is tried again later, ``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted.
 
-The backend: SMTP when ``MAIL_SERVER`` is set; otherwise the message is written to the log. In
-the development configuration (``DEV_MAILBOX``) and in tests, sent messages are also kept in
-memory (``outbox(app)``) and shown on /dev/mail, so the demo works without a mail server.
+The backend: SMTP when ``MAIL_SERVER`` is set; otherwise nothing is sent and a warning is
+logged (the body only at INFO level, as it may hold a sign-in link). In the development
+configuration (``DEV_MAILBOX``) and in tests, sent messages are also kept in memory
+(``outbox(app)``) and shown on /dev/mail, so the demo works without a mail server.
 """
 
 import logging
@@ -156,7 +157,11 @@ def _send(mail: OutgoingMail, smtp) -> None:
         message.set_content(mail.body)
         smtp.send_message(message)
     else:
-        log.info("mail to %s: %s\n%s", mail.recipient, mail.subject, mail.body)
+        # No mail server: say so where it shows, without the body (it may hold a sign-in
+        # link); the body goes to the log at INFO level for those who turn that on.
+        log.warning("MAIL_SERVER is not set: mail to %s (%s) was not sent", mail.recipient,
+                    mail.subject)
+        log.info("the mail not sent:\n%s", mail.body)
     if app.config.get("DEV_MAILBOX") or app.testing:
         box = outbox(app)
         box.append(Mail(to=mail.recipient, subject=mail.subject, body=mail.body))
