@@ -41,9 +41,11 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_SENDER": "pb_vote <no-reply@localhost>",
-    # "after_response": each worker sends queued mail once its response has gone out;
-    # "queue": only `flask send-mail` sends (run it from cron or as a service).
-    "MAIL_DELIVERY": "after_response",
+    # "background": a sender thread in each process sends queued mail as soon as the request
+    # is done, and tries failed messages again; "after_response": the request's own thread
+    # sends it once the server has sent the response (tests use it, as their client closes
+    # every response); "queue": only `flask send-mail` sends (from cron or as a service).
+    "MAIL_DELIVERY": "background",
     "MAIL_MAX_ATTEMPTS": 8,  # tries over about a day, then the message is given up
     # Sign-in links.
     "SIGN_IN_LINK_MAX_AGE_SECONDS": 15 * 60,

@@ -3,8 +3,9 @@
 :func:`queue_mail` adds the message to the caller's transaction, so a vote, a publication or
 a moderation decision and its mail are stored together or not at all. Nothing is sent while
 the request runs: a slow or failing mail server can neither slow a voter down nor turn a
-recorded vote into an error page. Once the response has gone out, the worker sends what is
-due (``MAIL_DELIVERY = "after_response"``, the default); ``flask send-mail`` sends it too (from
+recorded vote into an error page. A sender thread in each process sends what is due as soon
+as the request is done, and looks every minute for messages to try again
+(``MAIL_DELIVERY = "background"``, the default); ``flask send-mail`` sends them too (from
 cron, or ``--every`` as a service; with ``MAIL_DELIVERY = "queue"`` only it does). A message
 that fails is tried again later, ``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted.
 
@@ -16,6 +17,7 @@ configuration (``DEV_MAILBOX``) and in tests, sent messages are also kept in mem
 
 import logging
 import smtplib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -33,6 +35,7 @@ DEV_MAILBOX_SIZE = 50
 # about a day before a message is given up.
 RETRY_AFTER = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
 GIVEN_UP_KEPT_FOR = timedelta(days=7)
+RETRY_POLL = timedelta(minutes=1)  # how often a process's sender looks for retries
 
 
 @dataclass(frozen=True)
@@ -192,20 +195,64 @@ def _close_quietly(smtp) -> None:
 
 
 def _deliver_in_background(app: Flask) -> None:
-    """After a response: send what is due. Never raises (the response has gone already)."""
+    """Send what is due, outside any request. Never raises: what fails stays queued."""
     try:
         with app.app_context():
             deliver_due()
     except Exception:  # the messages stay queued for the next sender
-        log.exception("sending queued mail after the response failed")
+        log.exception("sending queued mail failed")
+
+
+class _Sender:
+    """The one thread of a process that sends queued mail: woken when a request has queued
+    some, and every minute for messages waiting to be tried again. Started on first use, so
+    each gunicorn worker gets its own after the fork."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+
+    def poke(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="pb_vote-mail",
+                                               daemon=True)
+                self.thread.start()
+        self.wake.set()
+
+    def stop(self) -> None:
+        """End the thread (tests; a process that exits just drops it)."""
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(timeout=RETRY_POLL.total_seconds())
+            self.wake.clear()
+            if self.stopping:
+                return
+            _deliver_in_background(self.app)
 
 
 def init_app(app: Flask) -> None:
-    """Send queued mail once the response that queued it has gone out."""
+    """Send queued mail once the request that queued it is done, as ``MAIL_DELIVERY`` says:
+    ``background`` (a sender thread per process), ``after_response`` (in the request's own
+    thread once the server has sent the response and closes it), or ``queue`` (only
+    ``flask send-mail``)."""
+    sender = app.extensions["pb_vote_mail_sender"] = _Sender(app)
 
     @app.after_request
     def _send_after_response(response):
-        if g.pop("pb_vote_mail_queued", False) and (
-                app.config["MAIL_DELIVERY"] == "after_response"):
+        if not g.pop("pb_vote_mail_queued", False):
+            return response
+        delivery = app.config["MAIL_DELIVERY"]
+        if delivery == "background":
+            sender.poke()
+        elif delivery == "after_response":
             response.call_on_close(lambda: _deliver_in_background(app))
         return response

@@ -41,6 +41,8 @@ def base_test_config(database_url: str) -> dict:
         "BALLOT_SECRET": "test-ballot-secret-that-is-long-enough-9876543210",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
+        # Mail is sent when the test client closes the response, so it is there on return.
+        "MAIL_DELIVERY": "after_response",
         "SERVER_NAME": "pb.test",
         "SESSION_COOKIE_SECURE": False,
         # Tests read English unless they choose a language (the service's default is fi).

@@ -2,6 +2,8 @@
 ``flask send-mail``, tried again when the mail server fails, never sent twice."""
 
 import threading
+import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -133,3 +135,33 @@ def test_with_delivery_by_queue_only_the_command_sends(app, client, runner, mail
     assert mailbox == [] and len(queued(app)) == 1
     result = runner.invoke(args=["send-mail"])
     assert "1 sent" in result.output and [m.to for m in mailbox] == ["resident@example.org"]
+
+
+def wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_the_sender_thread_sends_after_the_request_and_tries_again_by_itself(
+        app, client, mailbox, smtp, frozen_clock, monkeypatch):
+    """The production setting: a thread per process sends, and retries without any new
+    request (every RETRY_POLL, shortened here)."""
+    app.config["MAIL_DELIVERY"] = "background"
+    monkeypatch.setattr(mail_module, "RETRY_POLL", timedelta(milliseconds=50))
+    with app.app_context():
+        factories.user("resident@example.org")
+        db.session.commit()
+    try:
+        smtp.failing = True
+        assert client.post("/sign-in", data={"email": "resident@example.org"}).status_code == 303
+        assert wait_until(lambda: [m.attempts for m in queued(app)] == [1])
+        smtp.failing = False
+        frozen_clock.advance(minutes=1)  # due again: the thread sends it on its own
+        assert wait_until(lambda: [m.to for m in mailbox] == ["resident@example.org"])
+        assert wait_until(lambda: queued(app) == [])  # deleted just after sending
+    finally:
+        app.extensions["pb_vote_mail_sender"].stop()

@@ -193,7 +193,9 @@ def live_server(tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "pb_vote.sqlite"
     config = base_test_config(f"sqlite:///{path}")
     del config["SERVER_NAME"]
-    config.update(WTF_CSRF_ENABLED=True, TESTING=True, DEV_MAILBOX=True)
+    # Mail goes out as in production: the sender thread (a browser does not wait for it).
+    config.update(WTF_CSRF_ENABLED=True, TESTING=True, DEV_MAILBOX=True,
+                  MAIL_DELIVERY="background")
     app = create_app(config)
     seeded: dict = {}
     with app.app_context():
