@@ -34,9 +34,9 @@ class Participation(db.Model):
     __table_args__ = (
         UniqueConstraint("round_id", "user_id", name="one_participation_per_person"),
         UniqueConstraint("round_id", "voting_code_id", name="one_participation_per_code"),
-        CheckConstraint(
-            "(user_id IS NULL) <> (voting_code_id IS NULL)", name="person_or_code"
-        ),
+        # A person or a code, never both; neither once the person deleted their account
+        # (the participation still counts in the turnout).
+        CheckConstraint("user_id IS NULL OR voting_code_id IS NULL", name="person_or_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -243,6 +243,19 @@ def voting_open(round_: Round, now: datetime) -> bool:
     )
 
 
+def open_rounds_voted_in(user: User, now: datetime) -> list[Round]:
+    """The rounds still taking ballots at ``now`` in which ``user`` has voted as a resident.
+
+    While such a round is open, the person may not delete the account (a new account with
+    the same address could vote again) nor move their home postal code out of its table's
+    area (they could vote in a second table's round at the same time)."""
+    rounds = db.session.execute(
+        select(Round).join(Participation, Participation.round_id == Round.id).where(
+            Participation.user_id == user.id, Round.phase == RoundPhase.VOTING)
+    ).scalars().all()
+    return [round_ for round_ in rounds if voting_open(round_, now)]
+
+
 def _still_open(round_id: int, now: datetime) -> bool:
     """Read the round's phase and window afresh inside this transaction."""
     phase, opens, closes = db.session.execute(

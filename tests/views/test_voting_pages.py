@@ -350,6 +350,69 @@ def test_a_vote_stands_and_is_confirmed_when_the_mail_server_is_down(
     assert receipt in mail.body
 
 
+def test_a_voter_may_not_move_to_another_tables_area_while_the_round_is_open(
+        app, client, auth, scene, frozen_clock):
+    """Otherwise one person could vote in two tables' rounds open at the same time."""
+    auth.resident("voter@example.org")
+    round_id = scene["round"]
+    assert vote(client, round_id, picks_of(scene, {"benches": 1, "lights": 1})).status_code == 303
+    moved = client.post("/account", data={"language": "en", "postal_code": "15200"})
+    assert moved.status_code == 409
+    page = text(moved)
+    assert "You have voted in Round 2027, which is open until" in page
+    assert "can move out of its area once voting has closed" in page
+    assert 'value="15200"' in moved.text  # what was typed stays in the field
+    with app.app_context():
+        assert db.session.scalar(select(User.postal_code).where(
+            User.email == "voter@example.org")) == "15100"
+    other_round = client.get(f"/rounds/{scene['other_round']}/vote")
+    assert "is not in this table's area" in text(other_round)  # still not a voter there
+
+    within = client.post("/account", data={"language": "en", "postal_code": "15110"})
+    assert within.status_code == 303  # another postal code of the same table is fine
+
+    frozen_clock.set(scene["close"])
+    after = client.post("/account", data={"language": "en", "postal_code": "15200"})
+    assert after.status_code == 303  # people move; once voting closed, so may the account
+
+
+def test_a_voter_may_not_delete_the_account_while_the_round_is_open(
+        app, client, auth, scene, frozen_clock):
+    """A new account with the same address could otherwise vote a second time."""
+    auth.resident("voter@example.org")
+    round_id = scene["round"]
+    assert vote(client, round_id, picks_of(scene, {"benches": 1, "lights": 1})).status_code == 303
+    refused = client.post("/account/delete", data={"confirm": "y"})
+    assert refused.status_code == 409
+    page = text(refused)
+    assert "You have voted in Round 2027, which is open until" in page
+    assert "once voting has closed; until then you can still change your vote" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(
+            User.email == "voter@example.org")) == 1
+    assert len(stored(app, round_id)[0]) == 1
+
+    frozen_clock.set(scene["close"])
+    deleted = client.post("/account/delete", data={"confirm": "y"})
+    assert deleted.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(
+            User.email == "voter@example.org")) == 0
+        # the ballot is counted and the participation stays in the turnout, with no person
+        assert voting.turnout(db.session.get(Round, round_id))["total"] == 1
+        participation = db.session.execute(select(Participation)).scalar_one()
+        assert participation.user_id is None and participation.voting_code_id is None
+    assert len(stored(app, round_id)[0]) == 1
+
+
+def test_someone_who_has_not_voted_may_move_and_delete_during_voting(app, client, auth,
+                                                                     scene):
+    auth.resident("voter@example.org")
+    assert client.post("/account", data={"language": "en",
+                                         "postal_code": "15200"}).status_code == 303
+    assert client.post("/account/delete", data={"confirm": "y"}).status_code == 303
+
+
 CHANGES = [
     pytest.param(APPROVAL, {"benches": 1, "lights": 1}, {"mural": 1, "crossing": 1, "lights": 1},
                  id="approval"),
