@@ -92,6 +92,16 @@ def _round(table: Table, title: str, phase: RoundPhase, start_offset_days: int) 
     return round_
 
 
+def _ballot_round(table: Table, title: str, start_offset_days: int, authors: dict) -> Round:
+    """A round in voting: its proposals were accepted in review, then voting opened (the
+    database takes no new ballot entries after that)."""
+    round_ = _round(table, title, RoundPhase.REVIEW, start_offset_days)
+    _proposals(round_, authors, ProposalStatus.ACCEPTED)
+    db.session.flush()
+    round_.phase = RoundPhase.VOTING
+    return round_
+
+
 def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
     for title, description, cost, category, origin in PROPOSALS:
         db.session.add(
@@ -142,18 +152,16 @@ def seed_demo(ballot_secret: str) -> dict:
         ProposalOrigin.CITY: admin,
     }
 
-    voting = _round(tables["keskusta"], "Keskusta 2027", RoundPhase.VOTING, -46)
+    voting = _ballot_round(tables["keskusta"], "Keskusta 2027", -46, authors)
     voting.voter_eligibility = VoterEligibility.BOTH
-    _proposals(voting, authors, ProposalStatus.ACCEPTED)
     collecting = _round(tables["pohjoinen"], "Pohjoinen 2027", RoundPhase.PROPOSALS, -5)
     _proposals(collecting, authors, ProposalStatus.SUBMITTED)
     review = _round(tables["etela"], "Etelä 2027", RoundPhase.REVIEW, -35)
     _proposals(review, authors, ProposalStatus.SUBMITTED)
     db.session.flush()
     _moderation_examples(review, admin)
-    closed = _round(tables["ita"], "Itä 2026", RoundPhase.VOTING, -45)
+    closed = _ballot_round(tables["ita"], "Itä 2026", -45, authors)
     closed.voter_eligibility = VoterEligibility.CODES
-    _proposals(closed, authors, ProposalStatus.ACCEPTED)
     _round(tables["ita"], "Itä 2027", RoundPhase.DRAFT, 20)
     cancelled = _round(tables["pohjoinen"], "Pohjoinen 2026 (cancelled)", RoundPhase.CANCELLED,
                        -200)

@@ -116,7 +116,16 @@ def proposal(
     status: ProposalStatus = ProposalStatus.SUBMITTED,
     category: str | None = "Parks",
 ) -> Proposal:
-    """A proposal in a round; an accepted one gets its estimate as the reviewed cost."""
+    """A proposal in a round; an accepted one gets its estimate as the reviewed cost.
+
+    An accepted proposal in a round whose voting has opened is put on the ballot as the
+    service would have, before voting: the round passes through review around the insert
+    (the database refuses new ballot entries once voting has opened)."""
+    fixed = status is ProposalStatus.ACCEPTED and in_round.phase in BALLOT_FIXED
+    if fixed:
+        phase = in_round.phase
+        in_round.phase = RoundPhase.REVIEW
+        db.session.flush()
     row = Proposal(
         round=in_round,
         author=author,
@@ -132,4 +141,10 @@ def proposal(
     )
     db.session.add(row)
     db.session.flush()
+    if fixed:
+        in_round.phase = phase
+        db.session.flush()
     return row
+
+
+BALLOT_FIXED = (RoundPhase.VOTING, RoundPhase.CLOSED, RoundPhase.PUBLISHED)

@@ -19,6 +19,7 @@ from pb_vote.models import (
     AuditEvent,
     BallotKind,
     MembershipRole,
+    Proposal,
     ProposalOrigin,
     ProposalStatus,
     Publication,
@@ -331,3 +332,29 @@ def test_the_database_refuses_to_change_the_ballot_after_voting_opened(app, clos
             db.session.execute(sql(f"UPDATE proposals SET {change} WHERE id = :id"),
                                {"id": closed["proposals"][0]})
         db.session.rollback()
+
+
+def test_the_database_refuses_to_add_to_or_take_from_the_ballot_after_voting_opened(
+        app, closed):
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import DatabaseError
+
+    with app.app_context():
+        round_ = db.session.get(Round, closed["round"])
+        with pytest.raises(DatabaseError, match="ballot is fixed"):
+            db.session.add(Proposal(round=round_, origin=ProposalOrigin.CITY,
+                                    title="Late idea", estimated_cost_cents=100,
+                                    reviewed_cost_cents=100, status=ProposalStatus.ACCEPTED))
+            db.session.flush()
+        db.session.rollback()
+        round_ = db.session.get(Round, closed["round"])
+        with pytest.raises(DatabaseError, match="ballot is fixed"):
+            db.session.execute(sql("DELETE FROM proposals WHERE id = :id"),
+                               {"id": closed["proposals"][0]})
+        db.session.rollback()
+        # what is not on the ballot may still come and go (a late submission, say)
+        late = factories.proposal(round_, title="Late idea")
+        db.session.delete(late)
+        db.session.commit()
+        assert len(voting.ballot_proposals(round_)) == len(closed["proposals"])
+
