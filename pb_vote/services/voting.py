@@ -256,6 +256,16 @@ def open_rounds_voted_in(user: User, now: datetime) -> list[Round]:
     return [round_ for round_ in rounds if voting_open(round_, now)]
 
 
+def open_round_left_by_moving(user: User, postal_code: str, now: datetime) -> Round | None:
+    """An open round ``user`` voted in whose table's area ``postal_code`` is outside, if any:
+    the move is refused until that round closes (see :func:`open_rounds_voted_in`)."""
+    postal_code = postal_code.strip()
+    for round_ in open_rounds_voted_in(user, now):
+        if postal_code not in round_.table.postal_codes:
+            return round_
+    return None
+
+
 def _still_open(round_id: int, now: datetime) -> bool:
     """Read the round's phase and window afresh inside this transaction."""
     phase, opens, closes = db.session.execute(

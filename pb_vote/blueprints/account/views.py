@@ -46,15 +46,13 @@ def _open_vote_note(round_) -> dict:
 def _moves_out_of_an_open_vote(form: ProfileForm) -> bool:
     """True (with the reason on the postal code field) when the new postal code is outside
     the area of a round the person voted in that is still open."""
-    postal_code = (form.postal_code.data or "").strip()
-    for round_ in voting.open_rounds_voted_in(current_user, clock.utcnow()):
-        if postal_code not in round_.table.postal_codes:
-            form.postal_code.errors = [gettext(
-                "You have voted in %(round)s, which is open until %(end)s. Your home postal "
-                "code can move out of its area once voting has closed.",
-                **_open_vote_note(round_))]
-            return True
-    return False
+    left = voting.open_round_left_by_moving(current_user, form.postal_code.data or "",
+                                            clock.utcnow())
+    if left is not None:
+        form.postal_code.errors = [gettext(
+            "You have voted in %(round)s, which is open until %(end)s. Your home postal "
+            "code can move out of its area once voting has closed.", **_open_vote_note(left))]
+    return left is not None
 
 
 @bp.route("/delete", methods=["GET", "POST"])
