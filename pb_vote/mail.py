@@ -109,8 +109,9 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
             if not _claim(mail_id, attempts, now):
                 continue
             mail = db.session.get(OutgoingMail, mail_id)
+            connecting = config.get("MAIL_SERVER") and smtp is None
             try:
-                if config.get("MAIL_SERVER") and smtp is None:
+                if connecting:
                     smtp = _smtp_connection(config)
                 _send(mail, smtp)
             except (OSError, smtplib.SMTPException) as error:
@@ -120,9 +121,12 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
                 mail.last_error = f"{type(error).__name__}: {error}"[:500]
                 log.warning("mail %s to %s not sent (attempt %s of %s): %s", mail.id,
                             mail.recipient, mail.attempts, most, mail.last_error)
-            else:
-                sent += 1
-                db.session.delete(mail)
+                db.session.commit()
+                if connecting:
+                    break  # the server is unreachable: the rest waits for the next pass
+                continue
+            sent += 1
+            db.session.delete(mail)
             db.session.commit()
     finally:
         _close_quietly(smtp)

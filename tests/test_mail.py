@@ -165,3 +165,17 @@ def test_the_sender_thread_sends_after_the_request_and_tries_again_by_itself(
         assert wait_until(lambda: queued(app) == [])  # deleted just after sending
     finally:
         app.extensions["pb_vote_mail_sender"].stop()
+
+
+def test_an_unreachable_server_ends_the_pass_and_the_rest_waits_untouched(
+        app, app_ctx, mailbox, smtp):
+    for n in range(3):
+        queue_mail(f"person{n}@example.org", "Subject", "Body")
+    db.session.commit()
+    smtp.failing = True
+    report = deliver_due()
+    assert (report.sent, report.failed, report.waiting) == (0, 1, 3)
+    assert [m.attempts for m in queued(app)] == [1, 0, 0]  # one try, not one per message
+    smtp.failing = False
+    report = deliver_due()  # the two untouched ones are still due
+    assert (report.sent, report.waiting) == (2, 1)
