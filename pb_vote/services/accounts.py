@@ -13,12 +13,13 @@ from pb_vote.models import (
     LANGUAGES,
     LoginSession,
     MembershipRole,
+    Round,
     SignInMethod,
     Table,
     TableMembership,
     User,
 )
-from pb_vote.services import rate_limits
+from pb_vote.services import rate_limits, voting
 from pb_vote.services.audit import record_event
 
 PASSWORD_HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recommended cost
@@ -89,13 +90,27 @@ def authenticate_staff(email: str, password: str) -> User | None:
     return user
 
 
+class OpenVoteHolds(Exception):
+    """Refused while ``round`` (which the person voted in) is open: deleting the account
+    would let a new account with the same address vote again, and moving out of the table's
+    area would let them vote in a second table's round at the same time."""
+
+    def __init__(self, round_: Round) -> None:
+        super().__init__(round_.id)
+        self.round = round_
+
+
 def update_profile(user: User, *, display_name: str, language: str, postal_code: str) -> None:
-    """Change what a person may change about themselves."""
+    """Change what a person may change about themselves (raises OpenVoteHolds for a postal
+    code outside the area of an open round they voted in)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
     postal_code = postal_code.strip()
     if postal_code and not POSTAL_CODE_PATTERN.match(postal_code):
         raise ValueError("postal code must be five digits")
+    left = voting.open_round_left_by_moving(user, postal_code, clock.utcnow())
+    if left is not None:
+        raise OpenVoteHolds(left)
     user.display_name = display_name.strip()
     user.language = language
     user.postal_code = postal_code or None
@@ -103,7 +118,11 @@ def update_profile(user: User, *, display_name: str, language: str, postal_code:
 
 
 def delete_account(user: User) -> None:
-    """Delete an account. Its proposals stay, without an author; its sessions end."""
+    """Delete an account. Its proposals stay, without an author, and its participations in
+    the turnout, without a person; its sessions end. Raises OpenVoteHolds while a round it
+    voted in is open."""
+    if open_votes := voting.open_rounds_voted_in(user, clock.utcnow()):
+        raise OpenVoteHolds(open_votes[0])
     if user.is_staff:
         record_event(user, "account.deleted", "user", user.id)
     db.session.delete(user)
