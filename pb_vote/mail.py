@@ -87,7 +87,7 @@ def _claim(mail_id: int, attempts: int, now: datetime) -> bool:
     return claimed
 
 
-def deliver_due(limit: int | None = None) -> DeliveryReport:
+def deliver_due() -> DeliveryReport:
     """Send the messages that are due (in an app context); returns what happened.
 
     Safe to run in several processes at once: each message is claimed before it is sent.
@@ -99,7 +99,6 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
         select(OutgoingMail.id, OutgoingMail.attempts)
         .where(OutgoingMail.next_attempt_at <= now, OutgoingMail.attempts < most)
         .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
-        .limit(limit)
     ).all()
     db.session.commit()
     sent = failed = 0

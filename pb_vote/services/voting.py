@@ -213,9 +213,10 @@ class VotingRules:
 
 # The rules of rounds seen voting, per database engine (so per application: tests that reuse
 # round ids in fresh databases get fresh engines). A round never returns to voting once it
-# leaves, and while it votes the database refuses changes to its settings and to the status
-# and cost of its proposals (migrations 0002, 0003, 0006), and no service adds a proposal to
-# it, so the rules cannot go stale. The phase and the clock are never taken from here.
+# leaves, and while it votes the database refuses changes to its settings, to the status
+# and cost of its proposals, and accepted proposals joining or leaving it (migrations 0002,
+# 0003, 0006, 0009), so the rules cannot go stale. The phase and the clock are never taken
+# from here.
 _rules_of_voting_rounds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
