@@ -27,6 +27,48 @@ class RoundPhase(enum.StrEnum):
         """Draft rounds are seen by staff only; every other phase is public."""
         return self is not RoundPhase.DRAFT
 
+    @property
+    def settings_editable(self) -> bool:
+        """Settings may still be edited: before voting opens, unless cancelled."""
+        return self in _SETTINGS_EDITABLE
+
+    @property
+    def settings_frozen(self) -> bool:
+        """Voting has opened (and the round was not cancelled): a database trigger refuses
+        any change to the ballot and tally settings."""
+        return self in _SETTINGS_FROZEN
+
+    @property
+    def moderation_open(self) -> bool:
+        """Proposals can be submitted by staff and moderated: ideas are collected or
+        reviewed."""
+        return self in _MODERATION_OPEN
+
+    @property
+    def follows_schedule(self) -> bool:
+        """The schedule moves the round on by itself (drafts wait for their coordinator;
+        closed, published and cancelled rounds wait for a person or are final)."""
+        return self in _FOLLOWS_SCHEDULE
+
+    @property
+    def voting_over(self) -> bool:
+        """Voting has ended for good: closed, published or cancelled."""
+        return self in _VOTING_OVER
+
+    @property
+    def countable(self) -> bool:
+        """Voting has closed and was not cancelled: the ballots can be counted."""
+        return self in _COUNTABLE
+
+
+_P = RoundPhase
+_SETTINGS_EDITABLE = frozenset({_P.DRAFT, _P.PROPOSALS, _P.REVIEW})
+_SETTINGS_FROZEN = frozenset({_P.VOTING, _P.CLOSED, _P.PUBLISHED})
+_MODERATION_OPEN = frozenset({_P.PROPOSALS, _P.REVIEW})
+_FOLLOWS_SCHEDULE = frozenset({_P.PROPOSALS, _P.REVIEW, _P.VOTING})
+_VOTING_OVER = frozenset({_P.CLOSED, _P.PUBLISHED, _P.CANCELLED})
+_COUNTABLE = frozenset({_P.CLOSED, _P.PUBLISHED})
+
 
 class VoterEligibility(enum.StrEnum):
     """Who may vote in a round."""
@@ -74,7 +116,6 @@ FROZEN_SETTINGS = (
     "categories",
     "voting_open_at",
 )
-FROZEN_PHASES = ("voting", "closed", "published")
 
 
 class Round(db.Model):
@@ -158,7 +199,7 @@ class Round(db.Model):
     @property
     def settings_frozen(self) -> bool:
         """Ballot and tally settings may not change once voting has opened."""
-        return self.phase.value in FROZEN_PHASES
+        return self.phase.settings_frozen
 
     @property
     def zone(self) -> ZoneInfo:

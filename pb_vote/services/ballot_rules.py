@@ -7,6 +7,8 @@ with string keys (JSON objects have string keys).
 
 from dataclasses import dataclass
 
+from pb_vote.errors import ServiceError
+
 
 @dataclass(frozen=True)
 class BallotSpec:
@@ -22,13 +24,8 @@ class BallotSpec:
     points_max_per_proposal: int | None = None
 
 
-class BallotInvalid(Exception):
+class BallotInvalid(ServiceError):
     """The ballot breaks a rule; ``code`` names which, ``details`` carry the figures."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
 
 
 def normalize(spec: BallotSpec, choices: dict[int, int]) -> dict[str, int]:

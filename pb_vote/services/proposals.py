@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     Proposal,
@@ -23,18 +24,12 @@ from pb_vote.services.audit import record_event
 from pb_vote.services.rounds import proposal_window_open
 
 S = ProposalStatus
-MODERATION_PHASES = frozenset({RoundPhase.PROPOSALS, RoundPhase.REVIEW})
 # Where each moderation action may start from.
 MODERATABLE = frozenset({S.SUBMITTED, S.CHANGES_REQUESTED, S.ACCEPTED, S.REJECTED})
 
 
-class ProposalError(Exception):
-    """A proposal operation was refused; ``code`` names why."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class ProposalError(ServiceError):
+    """A proposal operation was refused."""
 
 
 @dataclass
@@ -80,7 +75,7 @@ def submit_proposal(
     if origin is ProposalOrigin.RESIDENT:
         if not proposal_window_open(round_, now):
             raise ProposalError("window_closed")
-    elif round_.phase not in MODERATION_PHASES:
+    elif not round_.phase.moderation_open:
         raise ProposalError("window_closed")
     _check_draft(round_, draft)
     proposal = Proposal(round=round_, author=author, origin=origin, status=S.SUBMITTED)
@@ -97,7 +92,7 @@ def author_may_edit(proposal: Proposal, now: datetime) -> bool:
     """Authors edit until review starts; when asked for changes, during proposals or review."""
     round_ = proposal.round
     if proposal.status is S.CHANGES_REQUESTED:
-        return round_.phase in MODERATION_PHASES
+        return round_.phase.moderation_open
     return proposal.status is S.SUBMITTED and proposal_window_open(round_, now)
 
 
@@ -132,7 +127,7 @@ def withdraw_proposal(author: User, proposal: Proposal) -> list[Proposal]:
 
 def _moderate(actor: User, proposal: Proposal, action: str, details: dict,
               allowed_from=MODERATABLE) -> None:
-    if proposal.round.phase not in MODERATION_PHASES:
+    if not proposal.round.phase.moderation_open:
         raise ProposalError("moderation_closed")
     if proposal.status not in allowed_from:
         raise ProposalError("wrong_state", status=proposal.status.value)
@@ -200,7 +195,7 @@ def merge(actor: User, duplicates: list[Proposal], survivor: Proposal) -> list[P
         if duplicate.id == survivor.id or duplicate.round_id != survivor.round_id:
             raise ProposalError("merge_mismatch")
     # Check every duplicate before changing any: a refused merge merges none of them.
-    if survivor.round.phase not in MODERATION_PHASES:
+    if not survivor.round.phase.moderation_open:
         raise ProposalError("moderation_closed")
     for duplicate in duplicates:
         if duplicate.status not in MODERATABLE:

@@ -14,6 +14,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     Ballot,
@@ -42,13 +43,8 @@ PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares/add1"}
 TIE_BREAK = "default"
 
 
-class ResultsError(Exception):
-    """Tallying or publishing was refused; ``code`` names why."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class ResultsError(ServiceError):
+    """Tallying or publishing was refused."""
 
 
 def in_cents(result: TallyResult, unit: int) -> dict:
@@ -171,7 +167,7 @@ def _satisfied(election: Election, result: TallyResult) -> int:
 
 def preview(round_: Round, excluded: frozenset[int] = frozenset()) -> Preview:
     """Tally a closed (or published) round with its rule and with the other rule."""
-    if round_.phase not in (RoundPhase.CLOSED, RoundPhase.PUBLISHED):
+    if not round_.phase.countable:
         raise ResultsError("not_closed")
     election, proposals = build_election(round_, excluded)
     if not election.projects:

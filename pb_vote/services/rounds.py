@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     BallotKind,
@@ -37,18 +38,11 @@ ALLOWED_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
     P.PUBLISHED: frozenset(),
     P.CANCELLED: frozenset(),
 }
-# Phases whose settings may still be edited (the database refuses later changes).
-EDITABLE_PHASES = frozenset({P.DRAFT, P.PROPOSALS, P.REVIEW})
 MAX_CATEGORIES = 20
 
 
-class RoundError(Exception):
-    """A round operation was refused; ``code`` names why (views turn it into a message)."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class RoundError(ServiceError):
+    """A round operation was refused."""
 
 
 @dataclass
@@ -166,7 +160,7 @@ def create_round(actor: User, table: Table, settings: RoundSettings) -> Round:
 
 def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[str]:
     """Change a round's settings before voting opens (audited); returns the changed names."""
-    if round_.phase not in EDITABLE_PHASES:
+    if not round_.phase.settings_editable:
         raise RoundError("settings_frozen")
     previous = RoundSettings.of(round_)
     # Forms show times to the minute: a time given back in the same minute is unchanged.
@@ -257,7 +251,7 @@ def due_phase(round_: Round, now: datetime) -> RoundPhase:
     whose ballot is empty does not open for voting (it waits for the coordinator).
     """
     phase = round_.phase
-    if phase in (P.DRAFT, P.CLOSED, P.PUBLISHED, P.CANCELLED):
+    if not phase.follows_schedule:
         return phase
     if phase is P.PROPOSALS and now >= round_.proposals_close_at:
         phase = P.REVIEW

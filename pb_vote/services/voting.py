@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Integer, String, bindparam, func, select, text
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     Ballot,
@@ -44,13 +45,8 @@ CODE_LENGTH = 16  # 31^16 ≈ 2^79: far beyond guessing, even without the rate l
 MAX_CODES_PER_BATCH = 5000
 
 
-class VotingError(Exception):
-    """A vote was refused; ``code`` names why."""
-
-    def __init__(self, code: str, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class VotingError(ServiceError):
+    """A vote or a batch of voting codes was refused."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ def generate_codes(actor: User, round_: Round, count: int) -> list[str]:
         raise VotingError("code_count")
     if round_.voter_eligibility is VoterEligibility.RESIDENTS:
         raise VotingError("codes_not_used")
-    if round_.phase in (RoundPhase.CLOSED, RoundPhase.PUBLISHED, RoundPhase.CANCELLED):
+    if round_.phase.voting_over:
         raise VotingError("round_over")
     batch = (db.session.execute(
         select(func.max(VotingCode.batch)).where(VotingCode.round_id == round_.id)

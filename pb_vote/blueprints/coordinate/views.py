@@ -137,7 +137,7 @@ def edit_round(round_id: int):
         for name in ("proposals_open_at", "proposals_close_at", "voting_open_at",
                      "voting_close_at"):
             getattr(form, name).show(getattr(round_, name), round_.time_zone)
-    if round_.settings_frozen or round_.phase is RoundPhase.CANCELLED:
+    if not round_.phase.settings_editable:
         return render_template("coordinate/round_form.html", form=form, table=round_.table,
                                round=round_, frozen=True)
     if form.validate_on_submit():
@@ -246,7 +246,7 @@ def add_proposal(round_id: int):
             db.session.commit()
             flash(gettext("The proposal is added."), "success")
             return redirect(url_for("coordinate.moderate", proposal_id=proposal.id), code=303)
-    window_open = round_.phase in proposal_service.MODERATION_PHASES
+    window_open = round_.phase.moderation_open
     return render_template("proposals/form.html", form=form, round=round_,
                            window_open=window_open, editing=None)
 
@@ -469,7 +469,7 @@ def results(round_id: int):
     context = {}
     if view is not None:
         proposals = {p.id: p for p in round_.proposals}
-        points = round_.ballot_kind.value == "points"
+        points = round_.ballot_kind is BallotKind.POINTS
         result = view.result_in_cents()
         other = view.other_in_cents()
         table_rows = presentation.rows(result, proposals, round_.currency)

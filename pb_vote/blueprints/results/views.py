@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from pb_vote.blueprints.common import load_round
 from pb_vote.blueprints.results.presentation import bar_chart, rows
-from pb_vote.models import Proposal, Publication, Round
+from pb_vote.models import BallotKind, Proposal, Publication, Round
 from pb_vote.services import results as results_service
 from pb_vote.services.voting import looks_like_code
 
@@ -30,7 +30,7 @@ def page_context(round_: Round, publication: Publication) -> dict:
     """Everything the results page shows for one publication."""
     proposals = proposals_of(round_)
     table_rows = rows(publication.result, proposals, round_.currency)
-    points = round_.ballot_kind.value == "points"
+    points = round_.ballot_kind is BallotKind.POINTS
     other = publication.comparison["other"]
     used = publication.comparison["used"]
     return {

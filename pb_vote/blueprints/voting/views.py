@@ -34,7 +34,7 @@ from pb_vote.blueprints.voting.ballot_form import (
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
 from pb_vote.mail import queue_mail
-from pb_vote.models import Round, VoteChannel
+from pb_vote.models import Round, VoteChannel, VoterEligibility
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
@@ -67,7 +67,7 @@ def current_voter(round_: Round):
         return None, None, "sign_in"
     if voting.resident_may_vote(current_user, round_):
         return voting.Voter(user_id=current_user.id), VoteChannel.ONLINE, None
-    if round_.voter_eligibility.value == "codes":
+    if round_.voter_eligibility is VoterEligibility.CODES:
         return None, None, "codes_only"
     if not current_user.postal_code:
         return None, None, "no_postal_code"
