@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask import Flask
 
     from pb_vote import config, mail, web
+    from pb_vote.blueprints.languages import select_locale
     from pb_vote.extensions import babel, csrf, db, login_manager, migrate
 
     instance_path = os.environ.get("PB_VOTE_INSTANCE_PATH")  # default: ./instance
@@ -47,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
-        app, locale_selector=web.select_locale, default_translation_directories="translations"
+        app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app)
     web.init_app(app)

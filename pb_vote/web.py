@@ -1,100 +1,33 @@
-"""Request-level wiring: blueprints, locale choice, template filters, errors, headers."""
+"""Request-level wiring: blueprints, template filters, errors, headers. Nothing imports
+this module but :func:`pb_vote.create_app`; what views share lives in ``pb_vote.blueprints``
+and ``pb_vote.formatting``."""
 
-import sqlite3
-from datetime import datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
-
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext, lazy_gettext
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+from pb_vote import cli
+from pb_vote.blueprints import (
+    account,
+    admin,
+    api,
+    auth,
+    coordinate,
+    labels,
+    proposals,
+    public,
+    results,
+    voting,
+)
+from pb_vote.blueprints.languages import LANGUAGE_NAMES
 from pb_vote.extensions import db, login_manager
-from pb_vote.models import LANGUAGES
-
-LANGUAGE_COOKIE = "pb_vote_lang"
-LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
-# Dates, times, numbers and money follow the conventions of Finland for Finnish and Swedish
-# (Finland-Swedish), and British English (24-hour clock, day first) for English.
-FORMAT_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
+from pb_vote.services.sign_in import load_login_session
 
 
-def format_locale() -> str:
-    """The Babel locale for formatting in the current language."""
-    language = str(get_locale())
-    return FORMAT_LOCALES.get(language, language)
-
-
-def select_locale() -> str:
-    """The language of this response: the account's, then the cookie's, then the browser's."""
-    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
-        return current_user.language
-    cookie = request.cookies.get(LANGUAGE_COOKIE)
-    if cookie in LANGUAGES:
-        return cookie
-    return request.accept_languages.best_match(LANGUAGES) or current_app.config.get(
-        "BABEL_DEFAULT_LOCALE", "fi"
-    )
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys, and use WAL so readers never block the writer."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-
-@login_manager.user_loader
 def _load_user(token: str):
-    from pb_vote.services.sign_in import load_login_session
-
     return load_login_session(token)
-
-
-def money(cents: int | None, currency: str = "EUR") -> str:
-    """Integer cents as money in the current locale: exact (Decimal), never float.
-    Whole amounts are shown without cents ("12 000 €")."""
-    if cents is None:
-        return ""
-    locale = format_locale()
-    amount = Decimal(cents) / 100
-    if cents % 100:
-        return format_currency(amount, currency, locale=locale)
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
-    return format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
-
-
-def local_date(value) -> str:
-    """A calendar date in the current locale."""
-    return format_date(value, "medium", locale=format_locale())
-
-
-def percent(ratio) -> str:
-    """A ratio (0.062) as a percentage in the current locale ("6,2 %" in Finnish)."""
-    return format_percent(ratio, "#,##0.#%", locale=format_locale())
-
-
-def number(value) -> str:
-    """A number in the current locale."""
-    return format_decimal(value, locale=format_locale())
-
-
-def local_datetime(value: datetime | None, time_zone: str = "Europe/Helsinki", style="medium"):
-    """A UTC timestamp shown in the given time zone, formatted for the current locale."""
-    if value is None:
-        return ""
-    return format_datetime(value, style, tzinfo=ZoneInfo(time_zone), locale=format_locale())
 
 
 ERROR_TEXTS = {
@@ -173,20 +106,7 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     """Attach blueprints, template helpers, error handlers and the CLI to ``app``."""
-    from pb_vote import cli
-    from pb_vote.blueprints import (
-        account,
-        admin,
-        api,
-        auth,
-        coordinate,
-        labels,
-        proposals,
-        public,
-        results,
-        voting,
-    )
-
+    login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = lazy_gettext("Please sign in to continue.")
     login_manager.login_message_category = "info"

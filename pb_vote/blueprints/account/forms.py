@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from pb_vote.web import LANGUAGE_NAMES
+from pb_vote.blueprints.languages import LANGUAGE_NAMES
 
 
 class ProfileForm(FlaskForm):

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, logout_user
 from pb_vote.blueprints.account.forms import DeleteAccountForm, ProfileForm
 from pb_vote.blueprints.common import no_store
 from pb_vote.extensions import db
+from pb_vote.formatting import local_datetime
 from pb_vote.services import accounts
-from pb_vote.web import local_datetime
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -31,6 +31,7 @@ from pb_vote.blueprints.results import presentation
 from pb_vote.blueprints.voting.ballot_form import explain, kept_choices, parse_choices
 from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
+from pb_vote.formatting import money
 from pb_vote.mail import queue_mail
 from pb_vote.models import (
     BallotKind,
@@ -49,7 +50,6 @@ from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action, is_allowed
-from pb_vote.web import money
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from pb_vote import clock
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, safe_next_url
+from pb_vote.blueprints.languages import LANGUAGE_COOKIE
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
 from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
@@ -12,7 +13,6 @@ from pb_vote.services import catalog
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
 from pb_vote.services.rounds import proposal_window_open
-from pb_vote.web import LANGUAGE_COOKIE
 
 bp = Blueprint("public", __name__)
 

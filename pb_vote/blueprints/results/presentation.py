@@ -7,8 +7,8 @@ from fractions import Fraction
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from pb_vote.formatting import money, number
 from pb_vote.models import Proposal
-from pb_vote.web import money, number
 
 BAR_HEIGHT = 28
 LABEL_WIDTH = 0  # labels sit above the bars, so long titles wrap nowhere

@@ -33,12 +33,12 @@ from pb_vote.blueprints.voting.ballot_form import (
 )
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
+from pb_vote.formatting import money
 from pb_vote.mail import queue_mail
 from pb_vote.models import Round, VoteChannel, VoterEligibility
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
-from pb_vote.web import money
 
 bp = Blueprint("voting", __name__)
 CAST_ATTEMPTS = 8
