@@ -1,8 +1,38 @@
-"""Plain-language messages for the codes services raise."""
+"""The one catalogue of refusals: every service error code in plain words, in the user's
+language. Views call :func:`message_for`; nothing else words a refusal."""
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-SERVICE_MESSAGES = {
+from pb_vote.errors import ServiceError
+from pb_vote.formatting import local_datetime, money
+
+FALLBACK = _l("That could not be done.")
+
+
+def _open_vote(v: dict) -> dict:
+    """The round a refusal names, and when its voting ends, in the round's time zone."""
+    round_ = v["round"]
+    return {"round": round_.title,
+            "end": local_datetime(round_.voting_close_at, round_.time_zone, "short")}
+
+
+def _code_used(v: dict) -> str:
+    if v.get("channel") == "paper":
+        return gettext("This slip has already been entered.")
+    return gettext("This code has already been used.")
+
+
+def _code_used_other_channel(v: dict) -> str:
+    if v.get("channel") == "paper":
+        return gettext("This code was already used online; by this round's rule the online "
+                       "ballot stands.")
+    return gettext("This code has already been used.")
+
+
+# code -> a lazy string, or a function of the details (and the caller's context) for
+# messages with figures in them.
+CATALOGUE: dict[str, object] = {
     # rounds
     "settings_frozen": _l("Voting has opened: the round's settings can no longer change."),
     "transition_not_allowed": _l("The round cannot move to that phase from where it is now."),
@@ -23,9 +53,86 @@ SERVICE_MESSAGES = {
     "reason_required": _l("Write the reason."),
     "nothing_to_merge": _l("Choose at least one duplicate."),
     "merge_mismatch": _l("Only other proposals of the same round can be merged."),
+    # voting and voting codes
+    "closed": _l("Voting is not open: the server's clock decides."),
+    "code_used": _code_used,
+    "code_used_other_channel": _code_used_other_channel,
+    "code_count": _l("Use a number from 1 to 5000."),
+    "codes_not_used": _l("This round admits residents only: change who may vote first."),
+    "round_over": _l("This round has ended."),
+    "no_paper_ballots": _l("This round takes no voting codes, so no paper ballots either."),
+    "paper_code_unknown": _l("No voting code of this round matches. Check the slip."),
+    # The same words whether a code does not exist or cannot be used.
+    "code_not_usable": _l("This code cannot be used for this round. Check the letters and "
+                          "numbers on your slip."),
+    "too_many_code_attempts": _l("Too many attempts. Wait 15 minutes and try again, or ask "
+                                 "the table for help."),
+    # ballots
+    "empty": _l("Choose at least one proposal."),
+    "too_few": lambda v: gettext("Choose at least %(minimum)d proposals (you chose "
+                                 "%(count)d).", minimum=v["minimum"], count=v["count"]),
+    "too_many": lambda v: gettext("Choose at most %(maximum)d proposals (you chose "
+                                  "%(count)d).", maximum=v["maximum"], count=v["count"]),
+    "over_budget": lambda v: gettext(
+        "Your choices cost %(spent)s, more than the budget of %(budget)s.",
+        spent=money(v["spent"], v.get("currency", "EUR")),
+        budget=money(v["budget"], v.get("currency", "EUR"))),
+    "under_minimum_spend": lambda v: gettext(
+        "Your choices cost %(spent)s; choose proposals worth at least %(minimum)s.",
+        spent=money(v["spent"], v.get("currency", "EUR")),
+        minimum=money(v["minimum"], v.get("currency", "EUR"))),
+    "too_many_points": lambda v: gettext("You gave %(total)d points; you have %(maximum)d.",
+                                         total=v["total"], maximum=v["maximum"]),
+    "too_many_points_each": lambda v: gettext("A proposal can get at most %(maximum)d "
+                                              "points.", maximum=v["maximum"]),
+    "bad_value": _l("Points are whole numbers, zero or more."),
+    "not_on_ballot": _l("A choice is not on this round's ballot. Reload the page and choose "
+                        "again."),
+    "tampered": _l("The form was changed on its way. Reload the page and choose again."),
+    # results
+    "not_closed": _l("Results can be published only after voting has closed."),
+    "already_published": _l("The results are already published. To change them, publish a "
+                            "correction with its reason."),
+    "no_ballots": _l("There is nothing to count: no ballots were cast."),
+    "no_proposals": _l("There is nothing to count: no proposal was on the ballot."),
+    # accounts
+    "moving_out_during_vote": lambda v: gettext(
+        "You have voted in %(round)s, which is open until %(end)s. Your home postal code can "
+        "move out of its area once voting has closed.", **_open_vote(v)),
+    "deleting_during_vote": lambda v: gettext(
+        "You have voted in %(round)s, which is open until %(end)s. You can delete your "
+        "account once voting has closed; until then you can still change your vote.",
+        **_open_vote(v)),
+    # one-time links
+    "link_expired": lambda v: gettext("This link has expired. Links work for %(minutes)d "
+                                      "minutes.", minutes=v["minutes"]),
+    "link_used": _l("This link has already been used. Each link works only once."),
+    "link_invalid": _l("This link is not valid. Copy the whole address from the mail."),
+}
+
+# The problems ``rounds.check_settings`` finds, shown beside the field they concern.
+SETTING_PROBLEMS = {
+    "required": _l("This is required."),
+    "not_positive": _l("The budget must be more than zero."),
+    "in_past": _l("This time is already past."),
+    "ends_before_start": _l("The window must end after it starts."),
+    "voting_before_proposals_end": _l("Voting can start only after the proposal window ends."),
+    "approval_limits": _l("The minimum must be at least 1 and not more than the maximum."),
+    "points_limits": _l("Points per proposal must be between 1 and the total."),
+    "percent_range": _l("A percentage is between 0 and 100."),
+    "too_many": _l("Use at most 20 categories."),
 }
 
 
-def message_for(error) -> str:
-    """The message for a service error (anything with a ``code``)."""
-    return str(SERVICE_MESSAGES.get(error.code, _l("That could not be done.")))
+def message_for(error: ServiceError, **context) -> str:
+    """The plain words for a refusal; ``context`` adds what the caller knows and the
+    service does not (the round's currency, a link's lifetime)."""
+    entry = CATALOGUE.get(error.code, FALLBACK)
+    if callable(entry):
+        return entry({**error.details, **context})
+    return str(entry)
+
+
+def setting_problem(code: str) -> str:
+    """The words for one problem with a round's settings."""
+    return str(SETTING_PROBLEMS.get(code, code))

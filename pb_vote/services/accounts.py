@@ -8,12 +8,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     LANGUAGES,
     LoginSession,
     MembershipRole,
-    Round,
     SignInMethod,
     Table,
     TableMembership,
@@ -90,14 +90,11 @@ def authenticate_staff(email: str, password: str) -> User | None:
     return user
 
 
-class OpenVoteHolds(Exception):
-    """Refused while ``round`` (which the person voted in) is open: deleting the account
-    would let a new account with the same address vote again, and moving out of the table's
-    area would let them vote in a second table's round at the same time."""
-
-    def __init__(self, round_: Round) -> None:
-        super().__init__(round_.id)
-        self.round = round_
+class OpenVoteHolds(ServiceError):
+    """Refused while ``details["round"]`` (which the person voted in) is open: deleting the
+    account would let a new account with the same address vote again (``deleting_during_
+    vote``), and moving out of the table's area would let them vote in a second table's round
+    at the same time (``moving_out_during_vote``)."""
 
 
 def update_profile(user: User, *, display_name: str, language: str, postal_code: str) -> None:
@@ -110,7 +107,7 @@ def update_profile(user: User, *, display_name: str, language: str, postal_code:
         raise ValueError("postal code must be five digits")
     left = voting.open_round_left_by_moving(user, postal_code, clock.utcnow())
     if left is not None:
-        raise OpenVoteHolds(left)
+        raise OpenVoteHolds("moving_out_during_vote", round=left)
     user.display_name = display_name.strip()
     user.language = language
     user.postal_code = postal_code or None
@@ -122,7 +119,7 @@ def delete_account(user: User) -> None:
     the turnout, without a person; its sessions end. Raises OpenVoteHolds while a round it
     voted in is open."""
     if open_votes := voting.open_rounds_voted_in(user, clock.utcnow()):
-        raise OpenVoteHolds(open_votes[0])
+        raise OpenVoteHolds("deleting_during_vote", round=open_votes[0])
     if user.is_staff:
         record_event(user, "account.deleted", "user", user.id)
     db.session.delete(user)

@@ -16,16 +16,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import LoginSession, OneTimeNonce, SignInMethod, TokenPurpose, User
 from pb_vote.services.accounts import normalize_email
 
 
-class LinkError(Exception):
+class LinkError(ServiceError):
     """A one-time link could not be used. ``email`` is known when the link was genuine."""
 
+    code = "link_invalid"
+
     def __init__(self, email: str | None = None):
-        super().__init__(email)
+        super().__init__(type(self).code, email=email)
         self.email = email
 
 
@@ -36,9 +39,13 @@ class LinkInvalid(LinkError):
 class LinkExpired(LinkError):
     """The link is older than its allowed age."""
 
+    code = "link_expired"
+
 
 class LinkUsed(LinkError):
     """The link was already used once."""
+
+    code = "link_used"
 
 
 @dataclass(frozen=True)

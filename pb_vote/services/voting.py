@@ -469,9 +469,10 @@ def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -
         return VotingError("closed")
     earlier = code_channel(round_id, voter.voting_code_id)
     if earlier is channel:
-        return VotingError("code_used")
+        return VotingError("code_used", channel=channel.value)
     if earlier is not None:
-        return VotingError("code_used_other_channel", channel=earlier.value)
+        return VotingError("code_used_other_channel", channel=channel.value,
+                           earlier=earlier.value)
     return VotingError("closed")
 
 

@@ -6,8 +6,8 @@ from flask_login import current_user, login_required, logout_user
 
 from pb_vote.blueprints.account.forms import DeleteAccountForm, ProfileForm
 from pb_vote.blueprints.common import no_store
+from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
-from pb_vote.formatting import local_datetime
 from pb_vote.services import accounts
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -29,10 +29,7 @@ def edit():
                 postal_code=form.postal_code.data or "",
             )
         except accounts.OpenVoteHolds as held:
-            form.postal_code.errors = [gettext(
-                "You have voted in %(round)s, which is open until %(end)s. Your home postal "
-                "code can move out of its area once voting has closed.",
-                **_open_vote_note(held.round))]
+            form.postal_code.errors = [message_for(held)]
             status = 409
         else:
             db.session.commit()
@@ -40,11 +37,6 @@ def edit():
             return redirect(url_for("account.edit"), code=303)
     return render_template("account/edit.html", form=form,
                            delete_form=DeleteAccountForm()), status
-
-
-def _open_vote_note(round_) -> dict:
-    return {"round": round_.title,
-            "end": local_datetime(round_.voting_close_at, round_.time_zone, "short")}
 
 
 @bp.route("/delete", methods=["GET", "POST"])
@@ -57,10 +49,7 @@ def delete():
         try:
             accounts.delete_account(current_user._get_current_object())
         except accounts.OpenVoteHolds as held:
-            form.confirm.errors = [gettext(
-                "You have voted in %(round)s, which is open until %(end)s. You can delete "
-                "your account once voting has closed; until then you can still change your "
-                "vote.", **_open_vote_note(held.round))]
+            form.confirm.errors = [message_for(held)]
             return render_template("account/delete.html", form=form), 409
         logout_user()
         session.clear()

@@ -26,6 +26,7 @@ from pb_vote.blueprints.auth.forms import (
     StaffSignInForm,
 )
 from pb_vote.blueprints.common import no_store, safe_next_url
+from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.mail import queue_mail
 from pb_vote.models import SignInMethod, TokenPurpose, User
@@ -108,13 +109,7 @@ def link_sent():
 
 
 def _link_problem(error: login_links.LinkError, purpose: TokenPurpose):
-    if isinstance(error, login_links.LinkExpired):
-        message = gettext("This link has expired. Links work for %(minutes)d minutes.",
-                          minutes=_max_age(purpose) // 60)
-    elif isinstance(error, login_links.LinkUsed):
-        message = gettext("This link has already been used. Each link works only once.")
-    else:
-        message = gettext("This link is not valid. Copy the whole address from the mail.")
+    message = message_for(error, minutes=_max_age(purpose) // 60)
     if purpose is TokenPurpose.SIGN_IN:
         form = EmailLinkForm(email=error.email or "")
     else:

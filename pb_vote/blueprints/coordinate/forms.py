@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pb_vote.blueprints.fields import LocalDateTimeField, MoneyField, require_present
+from pb_vote.blueprints.messages import setting_problem
 from pb_vote.models import BallotKind, PaperConflictRule, TallyRule, VoterEligibility
 
 # A Finnish city's rounds run in European time; UTC for the odd exception.
@@ -42,17 +43,6 @@ RULE_CHOICES = [
     SelectChoice(TallyRule.MES.value, _l("Method of Equal Shares: every voter gets an equal "
                                         "share of the budget")),
 ]
-SETTING_MESSAGES = {
-    "required": _l("This is required."),
-    "not_positive": _l("The budget must be more than zero."),
-    "in_past": _l("This time is already past."),
-    "ends_before_start": _l("The window must end after it starts."),
-    "voting_before_proposals_end": _l("Voting can start only after the proposal window ends."),
-    "approval_limits": _l("The minimum must be at least 1 and not more than the maximum."),
-    "points_limits": _l("Points per proposal must be between 1 and the total."),
-    "percent_range": _l("A percentage is between 0 and 100."),
-    "too_many": _l("Use at most 20 categories."),
-}
 
 
 def _required(message):
@@ -173,7 +163,7 @@ class RoundForm(FlaskForm):
         names = {"budget": "budget"}
         for name, code in problems:
             field = getattr(self, names.get(name, name), None) or self.title
-            field.errors = [*field.errors, SETTING_MESSAGES.get(code, code)]
+            field.errors = [*field.errors, setting_problem(code)]
 
 
 class PhaseForm(FlaskForm):

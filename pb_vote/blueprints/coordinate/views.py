@@ -4,7 +4,6 @@ Each view: load (404) -> authorize (403) -> validate -> service -> commit -> red
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms import SelectChoice
@@ -28,10 +27,9 @@ from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
 from pb_vote.blueprints.results import presentation
-from pb_vote.blueprints.voting.ballot_form import explain, kept_choices, parse_choices
+from pb_vote.blueprints.voting.ballot_form import kept_choices, parse_choices
 from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
-from pb_vote.formatting import money
 from pb_vote.mail import queue_mail
 from pb_vote.models import (
     BallotKind,
@@ -347,7 +345,7 @@ def voting_codes(round_id: int):
             codes = voting.generate_codes(current_user, round_, form.count.data)
         except voting.VotingError as error:
             db.session.rollback()
-            form.submit.errors = [voting_message(error)]
+            form.submit.errors = [message_for(error)]
         else:
             db.session.commit()
             link = url_for("voting.enter_code", round_id=round_.id, _external=True)
@@ -386,9 +384,9 @@ def paper_ballot(round_id: int):
                 result = cast_with_retry(round_.id, voting.Voter(voting_code_id=code.id),
                                          VoteChannel.PAPER, choices)
             except BallotInvalid as invalid:
-                error = explain(invalid, lambda c: money(c, round_.currency))
+                error = message_for(invalid, currency=round_.currency)
             except voting.VotingError as refused:
-                error = voting_message(refused)
+                error = message_for(refused)
             else:
                 flash(gettext("The paper ballot is recorded. Receipt for the slip: %(code)s",
                               code=result.receipt_code), "success")
@@ -400,31 +398,6 @@ def paper_ballot(round_id: int):
         choices=kept, error=error, receipt=receipt,
         open=voting.voting_open(round_, clock.utcnow()),
     ), (400 if refused else 200)
-
-
-def voting_message(error) -> str:
-    """Plain words for a refused vote or code batch."""
-    messages = {
-        "closed": gettext("Voting is not open: the server's clock decides."),
-        "code_used": gettext("This slip has already been entered."),
-        "code_used_other_channel": gettext(
-            "This code was already used online; by this round's rule the online ballot stands."
-        ),
-        "code_count": gettext("Use a number from 1 to 5000."),
-        "codes_not_used": gettext("This round admits residents only: change who may vote "
-                                  "first."),
-        "round_over": gettext("This round has ended."),
-    }
-    return messages.get(error.code, gettext("That could not be done."))
-
-
-RESULTS_MESSAGES = {
-    "not_closed": _l("Results can be published only after voting has closed."),
-    "already_published": _l("The results are already published. To change them, publish a "
-                            "correction with its reason."),
-    "no_ballots": _l("There is nothing to count: no ballots were cast."),
-    "no_proposals": _l("There is nothing to count: no proposal was on the ballot."),
-}
 
 
 @bp.route("/rounds/<int:round_id>/results", methods=["GET", "POST"])
@@ -454,7 +427,7 @@ def results(round_id: int):
                 results_service.publish(current_user, round_)
         except results_service.ResultsError as refused:
             db.session.rollback()
-            error = str(RESULTS_MESSAGES[refused.code])
+            error = message_for(refused)
         else:
             _notify_results(round_)
             db.session.commit()
@@ -465,7 +438,7 @@ def results(round_id: int):
         try:
             view = results_service.preview(round_)
         except results_service.ResultsError as refused:
-            error = error or str(RESULTS_MESSAGES[refused.code])
+            error = error or message_for(refused)
     context = {}
     if view is not None:
         proposals = {p.id: p for p in round_.proposals}

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from pb_vote.formatting import money, number
 from pb_vote.models import Proposal
+from pb_vote.tally.result import Reason
 
 BAR_HEIGHT = 28
 LABEL_WIDTH = 0  # labels sit above the bars, so long titles wrap nowhere
@@ -38,17 +39,17 @@ def _number(value) -> Fraction | int:
 
 def explain(project: dict, currency: str) -> str:
     """A project's outcome in plain language, with the figures behind it."""
-    reason = project["reason"]
-    if reason == "funded":
+    reason = Reason(project["reason"])
+    if reason is Reason.FUNDED:
         return gettext("Funded")
-    if reason == "did not fit the money left":
+    if reason is Reason.DID_NOT_FIT:
         left = _number(project.get("money_left", 0))  # integer cents in a publication
         return gettext("Did not fit: %(left)s was left, it costs %(cost)s.",
                        left=money(int(left), currency), cost=money(project["cost"], currency))
-    if reason == "not enough support left among its supporters":
+    if reason is Reason.NOT_ENOUGH_SUPPORT_LEFT:
         return gettext("Its supporters' shares of the budget ran out before it could be paid "
                        "for.")
-    if reason == "below the support threshold":
+    if reason is Reason.BELOW_THRESHOLD:
         return gettext("Below the support threshold.")
     return gettext("Not reached: counting stopped at the first project that did not fit.")
 

@@ -25,15 +25,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from pb_vote import clock
 from pb_vote.blueprints.common import load_round, no_store
+from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.voting.ballot_form import (
     as_query,
-    explain,
     kept_choices,
     parse_choices,
 )
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
-from pb_vote.formatting import money
 from pb_vote.mail import queue_mail
 from pb_vote.models import Round, VoteChannel, VoterEligibility
 from pb_vote.services import rate_limits, voting
@@ -125,7 +124,7 @@ def review(round_id: int):
     except BallotInvalid as error:
         kept = kept_choices(request.form, kind)
         return _render_ballot(round_, proposals, kept,
-                              explain(error, lambda c: money(c, round_.currency)), 400)
+                              message_for(error, currency=round_.currency), 400)
     by_id = {p.id: p for p in proposals}
     return render_template(
         "voting/review.html", round=round_, choices=choices, by_id=by_id,
@@ -177,7 +176,7 @@ def cast(round_id: int):
         round_ = round_ or _public_round(round_id)
         return _render_ballot(round_, voting.ballot_proposals(round_),
                               kept_choices(request.form, kind),
-                              explain(error, lambda c: money(c, round_.currency)), 400)
+                              message_for(error, currency=round_.currency), 400)
     except voting.VotingError as error:
         round_ = round_ or _public_round(round_id)
         if error.code == "closed":
@@ -188,7 +187,7 @@ def cast(round_id: int):
                                    now=clock.utcnow(), refused=True, picks=picks), 409
         return _render_ballot(round_, voting.ballot_proposals(round_),
                               kept_choices(request.form, kind),
-                              gettext("This code has already been used."), 409)
+                              message_for(error), 409)
     # The choices stay out of the (signed, readable) session cookie: the confirmation page
     # reads them back from the voter's own ballot.
     session["vote_done"] = {
