@@ -6,9 +6,6 @@ Revises: 0002
 Create Date: 2026-11-29
 """
 
-import importlib.util
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,17 +14,51 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+# The frozen-settings trigger as migration 0002 wrote it, copied here so that this migration
+# keeps emitting the same SQL whatever becomes of 0002: a migration is history and imports none.
+SETTINGS_FROZEN_BY_0002 = (
+    "budget_cents", "currency", "voter_eligibility", "ballot_kind", "approval_min",
+    "approval_max", "knapsack_min_spend_percent", "points_total", "points_max_per_proposal",
+    "tally_rule", "categories", "voting_open_at",
+)
+FROZEN_COLUMNS = (*SETTINGS_FROZEN_BY_0002, "paper_conflict_rule")
+FROZEN_PHASES = "('voting', 'closed', 'published')"
+FROZEN_MESSAGE = "round settings are frozen once voting has opened"
 
-def _load_settings_migration():
-    path = Path(__file__).with_name("0002_round_settings_and_moderation.py")
-    spec = importlib.util.spec_from_file_location("pb_vote_migration_0002", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+
+def _changed(column: str, dialect: str) -> str:
+    if dialect == "postgresql":
+        cast = "::text" if column == "categories" else ""
+        return f"NEW.{column}{cast} IS DISTINCT FROM OLD.{column}{cast}"
+    return f"NEW.{column} IS NOT OLD.{column}"
 
 
-settings = _load_settings_migration()
-FROZEN_COLUMNS = (*settings.FROZEN_COLUMNS, "paper_conflict_rule")
+def create_frozen_settings_trigger(dialect: str, columns) -> None:
+    """The database refuses to change any of ``columns`` of a round once voting has opened."""
+    changed = " OR ".join(_changed(column, dialect) for column in columns)
+    if dialect == "postgresql":
+        op.execute(f"""
+            CREATE FUNCTION rounds_settings_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF OLD.phase IN {FROZEN_PHASES} AND ({changed}) THEN
+                RAISE EXCEPTION '{FROZEN_MESSAGE}';
+              END IF;
+              RETURN NEW;
+            END $$""")
+        op.execute("""CREATE TRIGGER rounds_settings_frozen BEFORE UPDATE ON rounds
+                      FOR EACH ROW EXECUTE FUNCTION rounds_settings_frozen()""")
+    else:
+        op.execute(f"""
+            CREATE TRIGGER rounds_settings_frozen BEFORE UPDATE ON rounds
+            WHEN OLD.phase IN {FROZEN_PHASES} AND ({changed})
+            BEGIN SELECT RAISE(ABORT, '{FROZEN_MESSAGE}'); END""")
+
+
+def drop_frozen_settings_trigger(dialect: str) -> None:
+    op.execute("DROP TRIGGER IF EXISTS rounds_settings_frozen" +
+               (" ON rounds" if dialect == "postgresql" else ""))
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS rounds_settings_frozen()")
 
 
 def upgrade():
@@ -105,20 +136,20 @@ def upgrade():
     # Existing rounds keep the default rule; the server default stays so that SQLite can add the
     # column in place (a table rebuild would drop the round triggers).
     dialect = op.get_bind().dialect.name
-    settings.drop_frozen_settings_trigger(dialect)
+    drop_frozen_settings_trigger(dialect)
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('paper_conflict_rule', sa.Enum('online_wins', 'paper_wins', name='paper_conflict_rule', native_enum=False, create_constraint=True), nullable=False, server_default='online_wins'))
-    settings.create_frozen_settings_trigger(dialect, FROZEN_COLUMNS)
+    create_frozen_settings_trigger(dialect, FROZEN_COLUMNS)
     # ### end Alembic commands ###
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    settings.drop_frozen_settings_trigger(dialect)
+    drop_frozen_settings_trigger(dialect)
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_rounds_paper_conflict_rule"), type_="check")
         batch_op.drop_column('paper_conflict_rule')
-    settings.create_frozen_settings_trigger(dialect)
+    create_frozen_settings_trigger(dialect, SETTINGS_FROZEN_BY_0002)
 
     with op.batch_alter_table('participations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participations_round_id'))
