@@ -37,8 +37,9 @@ run: $(VENV)/.installed translations
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
+# --durations=20 lists the slowest tests, so a slow one shows up; PYTEST_ARGS come last and win.
 test: $(VENV)/.installed-test translations lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=20 $(PYTEST_ARGS)
 
 # For developers: refresh the template and the catalogues after changing strings.
 extract-messages: $(VENV)/.installed
