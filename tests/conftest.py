@@ -11,6 +11,8 @@ import shutil
 import smtplib
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -18,10 +20,28 @@ from sqlalchemy import create_engine, text
 from pb_vote import create_app
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
+from pb_vote.services import accounts
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PB_VOTE_TEST_DATABASE_URL"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# The service's own hasher and the hash it checks unknown addresses against, taken before
+# cheap_password_hashing swaps them (tests/services/test_passwords.py checks their strength).
+PRODUCTION_PASSWORD_HASHER = accounts.PASSWORD_HASHER
+PRODUCTION_DUMMY_HASH = accounts._DUMMY_HASH
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Staff passwords are hashed and checked with argon2id at its cheapest in tests: the
+    production cost (about 0.3 s for each hash and each check) would be paid on every staff
+    sign-in. argon2 checks a hash with the parameters written in it, so the hash that unknown
+    addresses are checked against is remade cheaply too."""
+    cheap = PasswordHasher.from_parameters(CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "PASSWORD_HASHER", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a real password"))
+        yield cheap
 
 
 class ClosingClient(FlaskClient):
