@@ -15,6 +15,7 @@ from pb_vote.blueprints import (
     auth,
     coordinate,
     labels,
+    moderation,
     proposals,
     public,
     results,
@@ -113,7 +114,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
-                      coordinate.bp, admin.bp, api.bp):
+                      coordinate.bp, moderation.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from pb_vote.extensions import db
-from pb_vote.models import Proposal, ProposalStatus, Round, RoundPhase, Table
+from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round, RoundPhase, Table
 
 PUBLIC_PROPOSAL_STATUSES = (
     ProposalStatus.SUBMITTED,
@@ -59,9 +59,10 @@ def public_proposals(
     category: str | None = None,
     sort: str = "newest",
     statuses=PUBLIC_PROPOSAL_STATUSES,
+    origin: ProposalOrigin | None = None,
 ) -> list[Proposal]:
     """The proposals of a round that anyone may see (not hidden or withdrawn), searched in
-    title and description, filtered by category, sorted."""
+    title and description, filtered by category (and origin), sorted."""
     statement = select(Proposal).where(
         Proposal.round_id == round_.id, Proposal.status.in_(statuses)
     )
@@ -73,6 +74,8 @@ def public_proposals(
         )
     if category:
         statement = statement.where(Proposal.category == category)
+    if origin is not None:
+        statement = statement.where(Proposal.origin == origin)
     statement = statement.order_by(*SORTS.get(sort, SORTS["newest"]))
     return list(db.session.execute(statement).scalars())
 

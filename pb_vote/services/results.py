@@ -30,8 +30,9 @@ from pb_vote.models import (
     User,
 )
 from pb_vote.services.audit import record_event
+from pb_vote.services.codes import code_hash
 from pb_vote.services.rounds import transition
-from pb_vote.services.voting import code_hash, turnout
+from pb_vote.services.voting import turnout
 from pb_vote.tally import Ballot as TallyBallot
 from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
 
@@ -85,6 +86,18 @@ class Preview:
     def other_in_cents(self) -> dict:
         """The other rule's result with money in cents."""
         return in_cents(self.other, self.unit)
+
+    def comparison(self) -> dict:
+        """What each rule funds with the same ballots, money in cents (as published)."""
+        def side(rule: TallyRule, result: TallyResult, satisfied: int) -> dict:
+            return {"rule": TALLY_RULES[rule], "selected": list(result.selected),
+                    "total_cost": result.total_cost * self.unit,
+                    "money_left": result.money_left * self.unit,
+                    "voters_with_a_funded_choice": satisfied}
+
+        return {"ballots": self.ballot_count,
+                "used": side(self.rule, self.result, self.satisfied),
+                "other": side(self.other_rule, self.other, self.other_satisfied)}
 
 
 def _ballot_choices(round_: Round) -> list[dict[str, int]]:
@@ -210,18 +223,6 @@ def _with_selected(election: Election, result: TallyResult) -> Election:
                     meta=election.meta)
 
 
-def _comparison(view: Preview) -> dict:
-    def side(rule: TallyRule, result: TallyResult, satisfied: int) -> dict:
-        return {"rule": TALLY_RULES[rule], "selected": list(result.selected),
-                "total_cost": result.total_cost * view.unit,
-                "money_left": result.money_left * view.unit,
-                "voters_with_a_funded_choice": satisfied}
-
-    return {"ballots": view.ballot_count,
-            "used": side(view.rule, view.result, view.satisfied),
-            "other": side(view.other_rule, view.other, view.other_satisfied)}
-
-
 def publish(
     actor: User, round_: Round, *, correction_reason: str | None = None,
     excluded: frozenset[int] = frozenset(),
@@ -249,7 +250,7 @@ def publish(
         published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
         tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
         ballot_count=view.ballot_count, excluded=sorted(excluded),
-        result=view.result_in_cents(), comparison=_comparison(view),
+        result=view.result_in_cents(), comparison=view.comparison(),
         turnout=turnout_figures(round_), receipts=receipts,
         ballots_pb=format_pabulib(election),
     )

@@ -1,4 +1,5 @@
-"""Forms of the staff pages: round set-up, phase moves, moderation."""
+"""Forms of the staff pages: round set-up, phase moves, voting codes, paper ballots and
+results."""
 
 from zoneinfo import available_timezones
 
@@ -20,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from pb_vote.blueprints.fields import LocalDateTimeField, MoneyField, require_present
 from pb_vote.blueprints.messages import setting_problem
 from pb_vote.models import BallotKind, PaperConflictRule, TallyRule, VoterEligibility
+from pb_vote.services.rounds import RoundSettings
 
 # A Finnish city's rounds run in European time; UTC for the odd exception.
 ZONES = ["UTC", *sorted(z for z in available_timezones() if z.startswith("Europe/"))]
@@ -158,6 +160,30 @@ class RoundForm(FlaskForm):
                 seen.append(name)
         return seen
 
+    def settings(self) -> RoundSettings:
+        """The round's settings as typed, local times turned to UTC."""
+        zone = self.time_zone.data
+        return RoundSettings(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            budget_cents=self.budget.data,
+            time_zone=zone,
+            proposals_open_at=self.proposals_open_at.utc(zone),
+            proposals_close_at=self.proposals_close_at.utc(zone),
+            voting_open_at=self.voting_open_at.utc(zone),
+            voting_close_at=self.voting_close_at.utc(zone),
+            categories=self.category_list(),
+            voter_eligibility=VoterEligibility(self.voter_eligibility.data),
+            ballot_kind=BallotKind(self.ballot_kind.data),
+            approval_min=self.approval_min.data,
+            approval_max=self.approval_max.data,
+            knapsack_min_spend_percent=self.knapsack_min_spend_percent.data,
+            points_total=self.points_total.data,
+            points_max_per_proposal=self.points_max_per_proposal.data,
+            tally_rule=TallyRule(self.tally_rule.data),
+            paper_conflict_rule=PaperConflictRule(self.paper_conflict_rule.data),
+        )
+
     def add_problems(self, problems) -> None:
         """Show the service's (field, code) problems next to the fields."""
         names = {"budget": "budget"}
@@ -175,54 +201,6 @@ class PhaseForm(FlaskForm):
         validators=_required(_l("Tick the box to confirm.")),
     )
     submit = SubmitField(_l("Move the round"))
-
-
-class AcceptForm(FlaskForm):
-    """Put a proposal on the ballot."""
-
-    reviewed_cost = MoneyField(
-        _l("Reviewed cost in euros"),
-        validators=[require_present(_l("Give the reviewed cost."))],
-    )
-    public_note = TextAreaField(
-        _l("Public note (optional)"),
-        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
-    )
-    submit = SubmitField(_l("Accept to the ballot"))
-
-
-class ReasonForm(FlaskForm):
-    """An action that needs a reason or a message (request changes, reject, hide)."""
-
-    reason = TextAreaField(
-        _l("Reason"),
-        validators=[DataRequired(message=_l("Write the reason.")),
-                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
-    )
-    submit = SubmitField(_l("Send"))
-
-
-class MergeForm(FlaskForm):
-    """Merge duplicates into this proposal."""
-
-    duplicates = SelectMultipleField(
-        _l("Duplicates to merge into this proposal"), coerce=int,
-        validators=_required(_l("Choose at least one duplicate.")),
-    )
-    submit = SubmitField(_l("Merge into this proposal"))
-
-
-class QueueFilterForm(FlaskForm):
-    """Filters of the moderation queue (a GET form)."""
-
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Search"))
-    status = SelectField(_l("Status"))
-    origin = SelectField(_l("Origin"))
-    category = SelectField(_l("Category"))
-    submit = SubmitField(_l("Filter"))
 
 
 class CodeBatchForm(FlaskForm):
@@ -257,6 +235,10 @@ class PublishForm(FlaskForm):
     )
     submit = SubmitField(_l("Publish the results"))
 
+    def publication_options(self) -> dict:
+        """What ``results.publish`` needs besides the round: nothing for a first publication."""
+        return {}
+
 
 class CorrectionForm(FlaskForm):
     """Publish a correction: the reason is required and shown publicly."""
@@ -273,3 +255,13 @@ class CorrectionForm(FlaskForm):
     confirm = BooleanField(_l("Publish this correction for everyone."),
                            validators=_required(_l("Tick the box to confirm.")))
     submit = SubmitField(_l("Publish the correction"))
+
+    def with_proposals(self, proposals) -> "CorrectionForm":
+        """Offer the proposals of the ballot for exclusion."""
+        self.excluded.choices = [SelectChoice(p.id, p.title) for p in proposals]
+        return self
+
+    def publication_options(self) -> dict:
+        """The correction's reason and the proposals it excludes."""
+        return {"correction_reason": self.reason.data,
+                "excluded": frozenset(self.excluded.data or [])}

@@ -3,47 +3,34 @@ Each view: load (404) -> authorize (403) -> validate -> service -> commit -> red
 
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms import SelectChoice
 
 from pb_vote import clock, notifications
-from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
+from pb_vote.blueprints.common import load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
-    AcceptForm,
     CodeBatchForm,
     CorrectionForm,
-    MergeForm,
     PaperBallotForm,
     PhaseForm,
     PublishForm,
-    QueueFilterForm,
-    ReasonForm,
     RoundForm,
 )
 from pb_vote.blueprints.fields import format_euros
-from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS, label
+from pb_vote.blueprints.labels import PHASE_LABELS, label
 from pb_vote.blueprints.messages import message_for
-from pb_vote.blueprints.proposals.forms import StaffProposalForm
 from pb_vote.blueprints.results import presentation
 from pb_vote.blueprints.voting.ballot_form import kept_choices, parse_choices
 from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
-from pb_vote.mail import queue_mail
 from pb_vote.models import (
-    BallotKind,
-    PaperConflictRule,
-    Proposal,
-    ProposalOrigin,
     ProposalStatus,
     RoundPhase,
-    TallyRule,
     VoteChannel,
-    VoterEligibility,
 )
 from pb_vote.services import catalog, voting
-from pb_vote.services import proposals as proposal_service
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.ballot_rules import BallotInvalid
@@ -75,30 +62,6 @@ def table(slug: str):
     return render_template("coordinate/table.html", table=table_)
 
 
-def _settings_from(form: RoundForm) -> round_service.RoundSettings:
-    zone = form.time_zone.data
-    return round_service.RoundSettings(
-        title=form.title.data or "",
-        description=form.description.data or "",
-        budget_cents=form.budget.data,
-        time_zone=zone,
-        proposals_open_at=form.proposals_open_at.utc(zone),
-        proposals_close_at=form.proposals_close_at.utc(zone),
-        voting_open_at=form.voting_open_at.utc(zone),
-        voting_close_at=form.voting_close_at.utc(zone),
-        categories=form.category_list(),
-        voter_eligibility=VoterEligibility(form.voter_eligibility.data),
-        ballot_kind=BallotKind(form.ballot_kind.data),
-        approval_min=form.approval_min.data,
-        approval_max=form.approval_max.data,
-        knapsack_min_spend_percent=form.knapsack_min_spend_percent.data,
-        points_total=form.points_total.data,
-        points_max_per_proposal=form.points_max_per_proposal.data,
-        tally_rule=TallyRule(form.tally_rule.data),
-        paper_conflict_rule=PaperConflictRule(form.paper_conflict_rule.data),
-    )
-
-
 @bp.route("/tables/<slug>/rounds/new", methods=["GET", "POST"])
 @login_required
 def new_round(slug: str):
@@ -108,7 +71,7 @@ def new_round(slug: str):
     require(Action.MANAGE_ROUNDS, table_)
     form = RoundForm()
     if form.validate_on_submit():
-        settings = _settings_from(form)
+        settings = form.settings()
         problems = round_service.check_settings(settings, clock.utcnow())
         if problems:
             form.add_problems(problems)
@@ -139,7 +102,7 @@ def edit_round(round_id: int):
         return render_template("coordinate/round_form.html", form=form, table=round_.table,
                                round=round_, frozen=True)
     if form.validate_on_submit():
-        settings = _settings_from(form)
+        settings = form.settings()
         try:
             round_service.update_round(current_user, round_, settings)
         except round_service.RoundError as error:
@@ -192,133 +155,6 @@ def move_phase(round_id: int):
             flash(gettext("The round has moved to its next phase."), "success")
             return redirect(url_for("coordinate.round_overview", round_id=round_.id), code=303)
     return render_template("coordinate/phase.html", form=form, round=round_, targets=targets)
-
-
-@bp.get("/rounds/<int:round_id>/proposals")
-@login_required
-def queue(round_id: int):
-    """The moderation queue with filters (status, origin, category, search)."""
-    no_store()
-    round_ = load_round(round_id)
-    require(Action.MODERATE, round_)
-    filters = QueueFilterForm(request.args)
-    filters.status.choices = [SelectChoice("", gettext("All"))] + [
-        SelectChoice(s.value, label(STATUS_LABELS, s)) for s in ProposalStatus
-    ]
-    filters.origin.choices = [SelectChoice("", gettext("All"))] + [
-        SelectChoice(o.value, label(ORIGIN_LABELS, o)) for o in ProposalOrigin
-    ]
-    filters.category.choices = [SelectChoice("", gettext("All"))] + [
-        SelectChoice(c, c) for c in round_.categories
-    ]
-    statuses = list(ProposalStatus)
-    if filters.status.data in ProposalStatus._value2member_map_:
-        statuses = [ProposalStatus(filters.status.data)]
-    proposals = catalog.public_proposals(
-        round_, query=filters.q.data or "", category=filters.category.data or None,
-        sort="oldest", statuses=statuses,
-    )
-    if filters.origin.data in ProposalOrigin._value2member_map_:
-        proposals = [p for p in proposals if p.origin.value == filters.origin.data]
-    return render_template("coordinate/queue.html", round=round_, proposals=proposals,
-                           filters=filters)
-
-
-@bp.route("/rounds/<int:round_id>/proposals/new", methods=["GET", "POST"])
-@login_required
-def add_proposal(round_id: int):
-    """Staff add a proposal on behalf of the table or the city."""
-    no_store()
-    round_ = load_round(round_id)
-    require(Action.MODERATE, round_)
-    form = StaffProposalForm().with_categories(round_.categories)
-    if form.validate_on_submit():
-        try:
-            proposal = proposal_service.submit_proposal(
-                current_user, round_, form.draft(), origin=ProposalOrigin(form.origin.data)
-            )
-        except proposal_service.ProposalError as error:
-            db.session.rollback()
-            form.submit.errors = [message_for(error)]
-        else:
-            db.session.commit()
-            flash(gettext("The proposal is added."), "success")
-            return redirect(url_for("coordinate.moderate", proposal_id=proposal.id), code=303)
-    window_open = round_.phase.moderation_open
-    return render_template("proposals/form.html", form=form, round=round_,
-                           window_open=window_open, editing=None)
-
-
-def _moderation_forms(proposal: Proposal) -> dict:
-    merge_form = MergeForm(prefix="merge")
-    merge_form.duplicates.choices = [
-        SelectChoice(p.id, f"#{p.id} {p.title}")
-        for p in proposal.round.proposals
-        if p.id != proposal.id and p.status in proposal_service.MODERATABLE
-    ]
-    accept_form = AcceptForm(prefix="accept")
-    if not accept_form.is_submitted():
-        accept_form.reviewed_cost.raw_text = format_euros(proposal.cost_cents)
-        accept_form.public_note.data = proposal.public_note
-    return {
-        "accept": accept_form,
-        "changes": ReasonForm(prefix="changes"),
-        "reject": ReasonForm(prefix="reject"),
-        "hide": ReasonForm(prefix="hide"),
-        "merge": merge_form,
-    }
-
-
-@bp.get("/proposals/<int:proposal_id>")
-@login_required
-def moderate(proposal_id: int):
-    """A proposal from the moderators' side, with every action."""
-    no_store()
-    proposal = load_or_404(Proposal, proposal_id)
-    load_round(proposal.round_id)
-    require(Action.MODERATE, proposal)
-    return render_template("coordinate/moderate.html", proposal=proposal,
-                           forms=_moderation_forms(proposal))
-
-
-@bp.post("/proposals/<int:proposal_id>/<action>")
-@login_required
-def moderation_action(proposal_id: int, action: str):
-    """Run one moderation action; the author is told by mail."""
-    proposal = load_or_404(Proposal, proposal_id)
-    load_round(proposal.round_id)
-    require(Action.MODERATE, proposal)
-    forms = _moderation_forms(proposal)
-    form = forms.get(action) or abort(404)
-    if form.validate_on_submit():
-        try:
-            if action == "accept":
-                changed = proposal_service.accept(current_user, proposal,
-                                                  form.reviewed_cost.data,
-                                                  form.public_note.data or "")
-            elif action == "changes":
-                changed = proposal_service.request_changes(current_user, proposal,
-                                                           form.reason.data)
-            elif action == "reject":
-                changed = proposal_service.reject(current_user, proposal, form.reason.data)
-            elif action == "hide":
-                changed = proposal_service.hide(current_user, proposal, form.reason.data)
-            else:
-                duplicates = [load_or_404(Proposal, i) for i in form.duplicates.data]
-                changed = proposal_service.merge(current_user, duplicates, proposal)
-        except proposal_service.ProposalError as error:
-            db.session.rollback()
-            form.submit.errors = [message_for(error)]
-        else:
-            for changed_proposal in changed:
-                notifications.proposal_status_changed(changed_proposal)
-            if action == "merge":
-                notifications.proposal_merged_into_yours(proposal, changed)
-            db.session.commit()
-            flash(gettext("Done. The author gets a mail about it."), "success")
-            return redirect(url_for("coordinate.moderate", proposal_id=proposal.id), code=303)
-    return render_template("coordinate/moderate.html", proposal=proposal, forms=forms,
-                           failed=action), 400
 
 
 @bp.get("/rounds/<int:round_id>/turnout")
@@ -400,75 +236,59 @@ def paper_ballot(round_id: int):
     ), (400 if refused else 200)
 
 
-@bp.route("/rounds/<int:round_id>/results", methods=["GET", "POST"])
+def _results_forms(round_) -> tuple[PublishForm, CorrectionForm]:
+    return (PublishForm(prefix="publish"),
+            CorrectionForm(prefix="correction").with_proposals(voting.ballot_proposals(round_)))
+
+
+def _results_page(round_, forms, error: str | None = None, status: int = 200):
+    """The preview of the tally (every reason, the other rule beside it) with the forms."""
+    shown = {}
+    try:
+        view = results_service.preview(round_)
+    except results_service.ResultsError as refused:
+        error = error or message_for(refused)
+    else:
+        shown = presentation.outcome(view.result_in_cents(), view.comparison(), round_,
+                                     {p.id: p for p in round_.proposals})
+        shown["ballot_count"] = view.ballot_count
+    publish_form, correction_form = forms
+    return render_template("coordinate/results.html", round=round_, error=error,
+                           publish_form=publish_form, correction_form=correction_form,
+                           published=results_service.latest(round_), **shown), status
+
+
+@bp.get("/rounds/<int:round_id>/results")
 @login_required
 def results(round_id: int):
-    """The coordinator's preview of the tally (every reason, the other rule beside it) and
-    the publish button; after publishing, corrections. Nobody else sees the preview."""
+    """The coordinator's preview of the tally and the publish button; after publishing,
+    corrections. Nobody else sees the preview."""
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
-    publish_form = PublishForm(prefix="publish")
-    correction_form = CorrectionForm(prefix="correction")
-    correction_form.excluded.choices = [
-        SelectChoice(p.id, p.title) for p in voting.ballot_proposals(round_)
-    ]
-    published = results_service.latest(round_)
+    return _results_page(round_, _results_forms(round_))
+
+
+@bp.post("/rounds/<int:round_id>/results")
+@login_required
+def publish_results(round_id: int):
+    """Publish the results (or, with ``action=correct``, a correction with its reason);
+    the people who asked are told by mail."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    forms = _results_forms(round_)
+    form = forms[1] if request.form.get("action") == "correct" else forms[0]
     error = None
-    action = request.form.get("action") if request.method == "POST" else None
-    form = correction_form if action == "correct" else publish_form
-    if request.method == "POST" and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
-            if action == "correct":
-                results_service.publish(
-                    current_user, round_, correction_reason=correction_form.reason.data,
-                    excluded=frozenset(correction_form.excluded.data or []))
-            else:
-                results_service.publish(current_user, round_)
+            results_service.publish(current_user, round_, **form.publication_options())
         except results_service.ResultsError as refused:
             db.session.rollback()
             error = message_for(refused)
         else:
-            _notify_results(round_)
+            notifications.results_published(round_)
             db.session.commit()
             flash(gettext("The results are published."), "success")
             return redirect(url_for("results.latest", round_id=round_.id), code=303)
-    view = None
-    if error is None or request.method == "POST":
-        try:
-            view = results_service.preview(round_)
-        except results_service.ResultsError as refused:
-            error = error or message_for(refused)
-    context = {}
-    if view is not None:
-        proposals = {p.id: p for p in round_.proposals}
-        points = round_.ballot_kind is BallotKind.POINTS
-        result = view.result_in_cents()
-        other = view.other_in_cents()
-        table_rows = presentation.rows(result, proposals, round_.currency)
-        context = {
-            "rows": table_rows, "points": points, "result": result,
-            "used": {"rule": result["rule"], "selected": result["selected"],
-                     "total_cost": result["total_cost"],
-                     "voters_with_a_funded_choice": view.satisfied},
-            "other": {"rule": other["rule"], "selected": other["selected"],
-                      "total_cost": other["total_cost"],
-                      "voters_with_a_funded_choice": view.other_satisfied},
-            "titles": {str(pid): p.title for pid, p in proposals.items()},
-            "ballot_count": view.ballot_count,
-        }
-    status = 400 if request.method == "POST" else 200
-    return render_template("coordinate/results.html", round=round_, error=error,
-                           publish_form=publish_form, correction_form=correction_form,
-                           published=published, **context), status
-
-
-def _notify_results(round_) -> None:
-    """Queue mail to proposal authors and voters who asked for it, each in their language
-    (sent after the response: thousands of messages never hold up the publication)."""
-    link = url_for("results.latest", round_id=round_.id, _external=True)
-    for person in results_service.people_to_notify(round_):
-        with force_locale(person.language):
-            subject = gettext("Results of %(round)s", round=round_.title)
-            body = render_template("mail/results_published.txt", round=round_, link=link)
-        queue_mail(person.email, subject, body)
+    return _results_page(round_, forms, error, 400)

@@ -8,7 +8,7 @@ from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from pb_vote.formatting import money, number
-from pb_vote.models import Proposal
+from pb_vote.models import BallotKind, Proposal
 from pb_vote.tally.result import Reason
 
 BAR_HEIGHT = 28
@@ -72,6 +72,19 @@ def rows(result: dict, proposals: dict[int, Proposal], currency: str) -> list[Re
         ))
     order = {pid: n for n, pid in enumerate(result["selected"])}
     return sorted(made, key=lambda r: (not r.funded, order.get(r.project_id, 0), -r.support))
+
+
+def outcome(result: dict, comparison: dict, round_, proposals: dict[int, Proposal]) -> dict:
+    """What a results page shows of one count (published or previewed): the rows with their
+    reasons, and the rule used beside the other rule."""
+    return {
+        "rows": rows(result, proposals, round_.currency),
+        "points": round_.ballot_kind is BallotKind.POINTS,
+        "result": result,
+        "used": comparison["used"],
+        "other": comparison["other"],
+        "titles": {str(pid): p.title for pid, p in proposals.items()},
+    }
 
 
 def bar_chart(items: list[ResultRow], title: str, points: bool) -> Markup:

@@ -3,10 +3,10 @@
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from pb_vote.blueprints.common import load_round
-from pb_vote.blueprints.results.presentation import bar_chart, rows
-from pb_vote.models import BallotKind, Proposal, Publication, Round
+from pb_vote.blueprints.results.presentation import bar_chart, outcome
+from pb_vote.models import Proposal, Publication, Round
 from pb_vote.services import results as results_service
-from pb_vote.services.voting import looks_like_code
+from pb_vote.services.codes import looks_like_code
 
 bp = Blueprint("results", __name__)
 
@@ -29,21 +29,14 @@ def proposals_of(round_: Round) -> dict[int, Proposal]:
 def page_context(round_: Round, publication: Publication) -> dict:
     """Everything the results page shows for one publication."""
     proposals = proposals_of(round_)
-    table_rows = rows(publication.result, proposals, round_.currency)
-    points = round_.ballot_kind is BallotKind.POINTS
-    other = publication.comparison["other"]
-    used = publication.comparison["used"]
+    shown = outcome(publication.result, publication.comparison, round_, proposals)
     return {
+        **shown,
         "round": round_,
         "publication": publication,
         "history": results_service.publications(round_),
-        "rows": table_rows,
-        "chart": bar_chart(table_rows, round_.title, points),
-        "points": points,
+        "chart": bar_chart(shown["rows"], round_.title, shown["points"]),
         "by_origin": results_service.funded_by_origin(publication, proposals),
-        "used": used,
-        "other": other,
-        "titles": {str(pid): p.title for pid, p in proposals.items()},
         "min_ballots": current_app.config["RESULTS_MIN_BALLOTS"],
         "pb_url": url_for("api.ballots_pb", round_id=round_.id, _external=True),
     }
