@@ -1,10 +1,71 @@
-"""Mail to authors when something happens to their proposals, in the author's language."""
+"""Every mail the service sends, composed in one place: each in its recipient's language
+(the request's when the recipient has no account yet), with absolute links. Mail is only
+queued here, in the caller's transaction (see :mod:`pb_vote.mail`)."""
 
-from flask import render_template, url_for
+from collections.abc import Callable
+from contextlib import nullcontext
+
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 
+from pb_vote.blueprints.common import link_max_age
 from pb_vote.mail import queue_mail
-from pb_vote.models import Proposal
+from pb_vote.models import Proposal, Round, Table, TokenPurpose, User
+from pb_vote.services import results as results_service
+from pb_vote.services import sign_in as login_links
+from pb_vote.services.accounts import find_user_by_email
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute link for a mail."""
+    return url_for(endpoint, _external=True, **values)
+
+
+def send(to: str, language: str | None, subject: Callable[[], str], template: str,
+         **context) -> None:
+    """Queue one mail to ``to`` in ``language`` (the request's language when None): the
+    subject is a function so that it is translated in that language too."""
+    with force_locale(language) if language else nullcontext():
+        queue_mail(to, subject(), render_template(template, **context))
+
+
+def _language_of(email: str) -> str | None:
+    user = find_user_by_email(email)
+    return user.language if user is not None else None
+
+
+def one_time_link(email: str, purpose: TokenPurpose, next_url: str | None = None) -> None:
+    """Mail a one-time link: a resident's sign-in link, or a staff password link."""
+    token = login_links.issue_link_token(current_app.config["SECRET_KEY"], email, purpose)
+    minutes = link_max_age(purpose) // 60
+    if purpose is TokenPurpose.SIGN_IN:
+        params = {"next": next_url} if next_url else {}
+        send(email, _language_of(email), lambda: gettext("Your sign-in link"),
+             "mail/sign_in_link.txt", link=link("auth.open_link", token=token, **params),
+             minutes=minutes)
+    else:
+        send(email, _language_of(email), lambda: gettext("Set your password"),
+             "mail/set_password_link.txt", link=link("auth.open_password_link", token=token),
+             minutes=minutes)
+
+
+def staff_use_password(user: User) -> None:
+    """Tell a staff member who asked for a resident's link to sign in with the password."""
+    send(user.email, user.language, lambda: gettext("How to sign in"),
+         "mail/staff_use_password.txt", staff_link=link("auth.staff_sign_in"),
+         forgot_link=link("auth.forgot_password"))
+
+
+def role_granted(user: User, table: Table) -> None:
+    """Tell a person without a password of their new role, with a link to choose one."""
+    if user.password_hash:
+        return
+    token = login_links.issue_link_token(current_app.config["SECRET_KEY"], user.email,
+                                         TokenPurpose.SET_PASSWORD)
+    send(user.email, user.language,
+         lambda: gettext("You have a role at %(table)s", table=table.name),
+         "mail/role_granted.txt", table=table,
+         link=link("auth.open_password_link", token=token))
 
 
 def proposal_status_changed(proposal: Proposal) -> None:
@@ -12,14 +73,10 @@ def proposal_status_changed(proposal: Proposal) -> None:
     author = proposal.author
     if author is None:
         return
-    with force_locale(author.language):
-        subject = gettext("Your proposal “%(title)s”", title=proposal.title)
-        body = render_template(
-            "mail/proposal_status.txt",
-            proposal=proposal,
-            link=url_for("public.proposal_page", proposal_id=proposal.id, _external=True),
-        )
-    queue_mail(author.email, subject, body)
+    send(author.email, author.language,
+         lambda: gettext("Your proposal “%(title)s”", title=proposal.title),
+         "mail/proposal_status.txt", proposal=proposal,
+         link=link("public.proposal_page", proposal_id=proposal.id))
 
 
 def proposal_merged_into_yours(survivor: Proposal, merged: list[Proposal]) -> None:
@@ -27,12 +84,26 @@ def proposal_merged_into_yours(survivor: Proposal, merged: list[Proposal]) -> No
     author = survivor.author
     if author is None:
         return
-    with force_locale(author.language):
-        subject = gettext("Similar ideas were merged into “%(title)s”", title=survivor.title)
-        body = render_template(
-            "mail/proposal_merged_in.txt",
-            proposal=survivor,
-            merged=merged,
-            link=url_for("public.proposal_page", proposal_id=survivor.id, _external=True),
-        )
-    queue_mail(author.email, subject, body)
+    send(author.email, author.language,
+         lambda: gettext("Similar ideas were merged into “%(title)s”", title=survivor.title),
+         "mail/proposal_merged_in.txt", proposal=survivor, merged=merged,
+         link=link("public.proposal_page", proposal_id=survivor.id))
+
+
+def proposals_moderated(proposal: Proposal, changed: list[Proposal], *, merged: bool) -> None:
+    """Tell the authors of the ``changed`` proposals their new status, and, after a merge,
+    the author of the surviving ``proposal`` which ideas joined theirs."""
+    for changed_proposal in changed:
+        proposal_status_changed(changed_proposal)
+    if merged:
+        proposal_merged_into_yours(proposal, changed)
+
+
+def results_published(round_: Round) -> None:
+    """Queue mail to proposal authors and voters who asked for it, each in their language
+    (sent after the response: thousands of messages never hold up the publication)."""
+    results_link = link("results.latest", round_id=round_.id)
+    for person in results_service.people_to_notify(round_):
+        send(person.email, person.language,
+             lambda: gettext("Results of %(round)s", round=round_.title),
+             "mail/results_published.txt", round=round_, link=results_link)

@@ -2,10 +2,11 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, g
+from flask import abort, current_app, g
 from flask_login import current_user
 
 from pb_vote.extensions import db
+from pb_vote.models import TokenPurpose
 from pb_vote.services.permissions import Action, is_allowed
 
 
@@ -54,3 +55,47 @@ def load_round(round_id: int):
     if sync_phase(round_):
         db.session.commit()
     return round_
+
+
+def link_max_age(purpose: TokenPurpose) -> int:
+    """How long a one-time link of ``purpose`` works, in seconds (configuration)."""
+    key = ("SIGN_IN_LINK_MAX_AGE_SECONDS" if purpose is TokenPurpose.SIGN_IN
+           else "PASSWORD_LINK_MAX_AGE_SECONDS")
+    return current_app.config[key]
+
+
+CAST_ATTEMPTS = 8
+
+
+def cast_with_retry(round_id: int, voter, channel, choices, *, notify_results: bool = False,
+                    before_commit=None):
+    """Cast a ballot (``services.voting.cast_ballot``) and commit; retry when the database
+    says it is busy (SQLite's single writer, PostgreSQL deadlock or serialization failures).
+    Refusals by the rules are not retried. ``before_commit(result)`` runs after the ballot is
+    written, in its transaction, so what it adds (the receipt mail) is stored exactly when
+    the vote is."""
+    import time
+
+    from flask import current_app
+    from sqlalchemy.exc import OperationalError
+
+    from pb_vote.services import voting
+
+    secret = current_app.config["BALLOT_SECRET"]
+    for attempt in range(CAST_ATTEMPTS):
+        try:
+            result = voting.cast_ballot(secret, round_id, voter, channel, choices,
+                                        notify_results=notify_results)
+            if before_commit is not None:
+                before_commit(result)
+            db.session.commit()
+            return result
+        except OperationalError:
+            db.session.rollback()
+            if attempt == CAST_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")

@@ -1,19 +1,18 @@
 """Administration views (city admins only)."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from pb_vote import notifications
 from pb_vote.blueprints.admin.forms import ROLE_NAMES, MembershipForm, RevokeForm
 from pb_vote.blueprints.common import load_or_404, no_store, require
 from pb_vote.extensions import db
-from pb_vote.mail import queue_mail
-from pb_vote.models import AuditEvent, MembershipRole, Table, TableMembership, TokenPurpose
+from pb_vote.models import AuditEvent, MembershipRole, Table, TableMembership
 from pb_vote.services import accounts, audit, catalog
-from pb_vote.services import sign_in as login_links
 from pb_vote.services.permissions import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,16 +32,7 @@ def index():
         table = load_or_404(Table, form.table_id.data)
         user, _ = accounts.get_or_create_resident(form.email.data)
         accounts.grant_membership(current_user, user, table, MembershipRole(form.role.data))
-        if not user.password_hash:
-            token = login_links.issue_link_token(
-                current_app.config["SECRET_KEY"], user.email, TokenPurpose.SET_PASSWORD
-            )
-            link = url_for("auth.open_password_link", token=token, _external=True)
-            queue_mail(
-                user.email,
-                gettext("You have a role at %(table)s", table=table.name),
-                render_template("mail/role_granted.txt", table=table, link=link),
-            )
+        notifications.role_granted(user, table)
         db.session.commit()
         flash(gettext("%(email)s is now %(role)s at %(table)s.", email=user.email,
                       role=ROLE_NAMES[form.role.data], table=table.name), "success")

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
+from pb_vote import notifications
 from pb_vote.blueprints.auth.forms import (
     ConfirmLinkForm,
     EmailLinkForm,
@@ -25,10 +26,9 @@ from pb_vote.blueprints.auth.forms import (
     SignOutForm,
     StaffSignInForm,
 )
-from pb_vote.blueprints.common import no_store, safe_next_url
+from pb_vote.blueprints.common import link_max_age, no_store, safe_next_url
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
-from pb_vote.mail import queue_mail
 from pb_vote.models import SignInMethod, TokenPurpose, User
 from pb_vote.services import accounts
 from pb_vote.services import sign_in as login_links
@@ -38,36 +38,12 @@ bp = Blueprint("auth", __name__)
 PENDING = {TokenPurpose.SIGN_IN: "pending_sign_in", TokenPurpose.SET_PASSWORD: "pending_password"}
 
 
-def _max_age(purpose: TokenPurpose) -> int:
-    key = (
-        "SIGN_IN_LINK_MAX_AGE_SECONDS"
-        if purpose is TokenPurpose.SIGN_IN
-        else "PASSWORD_LINK_MAX_AGE_SECONDS"
-    )
-    return current_app.config[key]
-
-
 def _rate_limited(email: str, purpose: TokenPurpose) -> bool:
     limit = current_app.config["SIGN_IN_LINKS_PER_EMAIL_PER_HOUR"]
     if login_links.recent_link_count(email, purpose, timedelta(hours=1)) >= limit:
         current_app.logger.warning("link rate limit reached for a %s request", purpose.value)
         return True
     return False
-
-
-def _mail_link(email: str, purpose: TokenPurpose, next_url: str | None = None) -> None:
-    token = login_links.issue_link_token(current_app.config["SECRET_KEY"], email, purpose)
-    endpoint = "auth.open_link" if purpose is TokenPurpose.SIGN_IN else "auth.open_password_link"
-    params = {"next": next_url} if next_url else {}
-    link = url_for(endpoint, token=token, _external=True, **params)
-    minutes = _max_age(purpose) // 60
-    if purpose is TokenPurpose.SIGN_IN:
-        subject = gettext("Your sign-in link")
-        template = "mail/sign_in_link.txt"
-    else:
-        subject = gettext("Set your password")
-        template = "mail/set_password_link.txt"
-    queue_mail(email, subject, render_template(template, link=link, minutes=minutes))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -80,17 +56,9 @@ def sign_in():
         if not _rate_limited(email, TokenPurpose.SIGN_IN):
             user = accounts.find_user_by_email(email)
             if user is not None and user.is_staff:
-                queue_mail(
-                    email,
-                    gettext("How to sign in"),
-                    render_template(
-                        "mail/staff_use_password.txt",
-                        staff_link=url_for("auth.staff_sign_in", _external=True),
-                        forgot_link=url_for("auth.forgot_password", _external=True),
-                    ),
-                )
+                notifications.staff_use_password(user)
             else:
-                _mail_link(email, TokenPurpose.SIGN_IN, next_url)
+                notifications.one_time_link(email, TokenPurpose.SIGN_IN, next_url)
             db.session.commit()
         session["link_sent_to"] = email
         return redirect(url_for("auth.link_sent"), code=303)
@@ -103,13 +71,13 @@ def link_sent():
     return render_template(
         "auth/link_sent.html",
         email=session.get("link_sent_to"),
-        minutes=_max_age(TokenPurpose.SIGN_IN) // 60,
+        minutes=link_max_age(TokenPurpose.SIGN_IN) // 60,
         dev_mailbox=current_app.config.get("DEV_MAILBOX"),
     )
 
 
 def _link_problem(error: login_links.LinkError, purpose: TokenPurpose):
-    message = message_for(error, minutes=_max_age(purpose) // 60)
+    message = message_for(error, minutes=link_max_age(purpose) // 60)
     if purpose is TokenPurpose.SIGN_IN:
         form = EmailLinkForm(email=error.email or "")
     else:
@@ -122,7 +90,7 @@ def _link_problem(error: login_links.LinkError, purpose: TokenPurpose):
 def _stash_link(purpose: TokenPurpose, token: str, confirm_endpoint: str):
     try:
         login_links.read_link_token(current_app.config["SECRET_KEY"], token, purpose,
-                                _max_age(purpose))
+                                link_max_age(purpose))
     except login_links.LinkError as error:
         return _link_problem(error, purpose)
     session[PENDING[purpose]] = token
@@ -136,7 +104,7 @@ def _pending_claims(purpose: TokenPurpose):
         return None, None
     try:
         claims = login_links.read_link_token(
-            current_app.config["SECRET_KEY"], token, purpose, _max_age(purpose)
+            current_app.config["SECRET_KEY"], token, purpose, link_max_age(purpose)
         )
     except login_links.LinkError as error:
         session.pop(PENDING[purpose], None)
@@ -165,7 +133,7 @@ def confirm_link():
         try:
             claims = login_links.use_link_token(
                 secret, session[PENDING[TokenPurpose.SIGN_IN]], TokenPurpose.SIGN_IN,
-                _max_age(TokenPurpose.SIGN_IN),
+                link_max_age(TokenPurpose.SIGN_IN),
             )
         except login_links.LinkError as error:
             db.session.rollback()
@@ -232,7 +200,7 @@ def forgot_password():
         if user is not None and user.is_staff and not _rate_limited(
             email, TokenPurpose.SET_PASSWORD
         ):
-            _mail_link(email, TokenPurpose.SET_PASSWORD)
+            notifications.one_time_link(email, TokenPurpose.SET_PASSWORD)
             db.session.commit()
         session["link_sent_to"] = email
         return redirect(url_for("auth.password_link_sent"), code=303)
@@ -245,7 +213,7 @@ def password_link_sent():
     return render_template(
         "auth/link_sent.html",
         email=session.get("link_sent_to"),
-        minutes=_max_age(TokenPurpose.SET_PASSWORD) // 60,
+        minutes=link_max_age(TokenPurpose.SET_PASSWORD) // 60,
         dev_mailbox=current_app.config.get("DEV_MAILBOX"),
     )
 
@@ -270,7 +238,7 @@ def set_password():
         try:
             claims = login_links.use_link_token(
                 current_app.config["SECRET_KEY"], session[PENDING[TokenPurpose.SET_PASSWORD]],
-                TokenPurpose.SET_PASSWORD, _max_age(TokenPurpose.SET_PASSWORD),
+                TokenPurpose.SET_PASSWORD, link_max_age(TokenPurpose.SET_PASSWORD),
             )
         except login_links.LinkError as error:
             db.session.rollback()
