@@ -10,10 +10,20 @@ ballots/s, p50/p95/p99 latency of the vote POST and errors for both, the CPU tim
 cost in gunicorn, in PostgreSQL and in the load generator (a figure that other work on the
 machine does not skew), and the throughput ratio. Targets: ratio >= 0.80, p95 < 100 ms, zero
 errors.
+
+The middle reference, "bare Flask + pb_vote's SQL", runs the very statement pb_vote sends for
+a code holder's vote. It is not imported from the service (whose internals may change shape
+at any time) but recorded: before the servers start, one real vote is cast through the
+public ``voting.cast_ballot`` and the one statement it sent is caught with SQLAlchemy's
+``before_cursor_execute`` event (the SQL text and the parameters as the driver got them),
+then rolled back; the bare app sends that text to the driver unchanged, with its own
+per-voter values. So the harness measures what pb_vote runs today, whatever the service's
+code looks like, and refuses to start when the statement no longer fits.
 """
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -56,10 +66,12 @@ def reset_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str], int, list[int]]:
+def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str], int, list[int],
+                                                 dict]:
     """Migrate, and create a round in voting with ten proposals and ``voters`` codes, and a
     twin round with its own codes for the same-writes harness. Returns the round's id, its
-    proposals and codes, the twin's id and its codes' ids."""
+    proposals and codes, the twin's id, its codes' ids, and pb_vote's statement for a vote
+    (see :func:`capture_cast_statement`)."""
     os.environ.update(SECRETS)
     from flask_migrate import upgrade
     from sqlalchemy import select, text
@@ -85,6 +97,8 @@ def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str], int
                      for n in range(10)]
         codes = generate_codes(admin, round_, voters)
         generate_codes(admin, twin, voters)
+        twin_proposal = factories.proposal(twin, title="Twin idea", cost_cents=100_000,
+                                           status=ProposalStatus.ACCEPTED).id
         twin_codes = list(db.session.scalars(
             select(VotingCode.id).where(VotingCode.round_id == twin.id).order_by(VotingCode.id)))
         db.session.execute(text(
@@ -93,8 +107,51 @@ def seed(database_url: str, voters: int) -> tuple[int, list[int], list[str], int
             " UNIQUE (round_id, voter_key))"))
         db.session.commit()
         round_id, twin_id = round_.id, twin.id
+        statement = capture_cast_statement(twin_id, twin_codes[0], twin_proposal)
         db.engine.dispose()
-    return round_id, proposals, codes, twin_id, twin_codes
+    return round_id, proposals, codes, twin_id, twin_codes, statement
+
+
+def capture_cast_statement(round_id: int, code_id: int, proposal_id: int) -> dict:
+    """The SQL text and parameters pb_vote sends the database for a code holder's vote in
+    ``round_id`` (in an app context): one real vote, cast through the service as a request
+    does once the round's rules are known, seen by SQLAlchemy's ``before_cursor_execute``
+    event, then rolled back. The per-voter values are left out (the harness makes its own);
+    every other value must be plain, to travel as JSON."""
+    from flask import current_app
+    from sqlalchemy import event
+
+    from benchmarks._bare_app import PER_VOTER
+    from pb_vote.extensions import db
+    from pb_vote.models import VoteChannel
+    from pb_vote.services import voting
+
+    def cast():
+        voting.cast_ballot(current_app.config["BALLOT_SECRET"], round_id,
+                           voting.Voter(voting_code_id=code_id), VoteChannel.CODE,
+                           {proposal_id: 1})
+
+    cast()  # the round's rules are now known, as in a busy round
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        cast()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        db.session.rollback()
+    if len(sent) != 1:
+        raise RuntimeError(f"a vote sent {len(sent)} statements, not one: {sent}")
+    [(sql, parameters)] = sent
+    kept = {name: None if name in PER_VOTER else value for name, value in parameters.items()}
+    if odd := [name for name, value in kept.items()
+               if not isinstance(value, str | int | bool | None)]:
+        raise RuntimeError(f"per-voter values {odd} in pb_vote's ballot statement: update "
+                           "benchmarks/_bare_app.py's PER_VOTER")
+    return {"sql": sql, "parameters": kept}
 
 
 def start_gunicorn(target: str, port: int, database_url: str, workers: int, threads: int):
@@ -237,7 +294,9 @@ def main() -> int:
     options = parser.parse_args()
 
     database_url = reset_database(options.postgres, "pb_vote_bench")
-    round_id, proposals, codes, twin_id, twin_codes = seed(database_url, options.voters)
+    round_id, proposals, codes, twin_id, twin_codes, statement = seed(database_url,
+                                                                       options.voters)
+    os.environ["PB_VOTE_BENCH_CAST_STATEMENT"] = json.dumps(statement)
     rng = random.Random(7)
     jobs = [(voter, tuple(rng.sample(proposals, rng.randint(1, 3))))
             for _ in range(options.changes) for voter in range(options.voters)]

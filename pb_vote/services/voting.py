@@ -5,18 +5,17 @@ A voter is a signed-in resident (channel ``online``) or a voting code (``code`` 
 transaction: it checks the round is open by server time to the second, validates the
 choices, and upserts the ballot, the receipt and the participation, so that concurrent
 submissions by one voter leave exactly one ballot (the database's unique keys decide).
+The codes and the pseudonyms the rows are stored under are made in ``services.codes``.
 """
 
-import hashlib
-import hmac
-import re
 import secrets
 import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, bindparam, func, select, text
+from sqlalchemy import Boolean, and_, bindparam, exists, func, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pb_vote import clock
 from pb_vote.errors import ServiceError
@@ -34,14 +33,10 @@ from pb_vote.models import (
     VoterEligibility,
     VotingCode,
 )
-from pb_vote.models.base import UTCDateTime
-from pb_vote.services import catalog
+from pb_vote.services import catalog, codes
 from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_rules import BallotInvalid, BallotSpec, normalize
 
-# Codes: no look-alike characters (no 0/O, 1/I/L), typed in groups of four, any case.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 16  # 31^16 ≈ 2^79: far beyond guessing, even without the rate limit
 MAX_CODES_PER_BATCH = 5000
 
 
@@ -74,59 +69,6 @@ class CastResult:
     cast_at: datetime
 
 
-def _hmac(secret: str, purpose: str, voter: Voter, round_id: int) -> str:
-    message = f"{purpose}|{voter.reference}|round:{round_id}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def voter_key(secret: str, voter: Voter, round_id: int) -> str:
-    """The pseudonym of a voter's ballot in a round."""
-    return _hmac(secret, "ballot", voter, round_id)
-
-
-def receipt_key(secret: str, voter: Voter, round_id: int) -> str:
-    """The pseudonym of a voter's receipt in a round (different from the ballot's)."""
-    return _hmac(secret, "receipt", voter, round_id)
-
-
-def receipt_code_for(secret: str, voter: Voter, round_id: int) -> str:
-    """The voter's receipt code in a round: the same every time they vote there, so a double
-    click or a changed vote never leaves them holding a receipt that no longer counts.
-    Derived with the ballot secret, so the database alone cannot produce it."""
-    digest = int(_hmac(secret, "receipt-code", voter, round_id), 16)
-    symbols = []
-    for _ in range(CODE_LENGTH):
-        digest, index = divmod(digest, len(CODE_ALPHABET))
-        symbols.append(CODE_ALPHABET[index])
-    return "".join(symbols)
-
-
-def normalize_code(typed: str) -> str:
-    """A typed code in canonical form: no spaces or dashes, upper case."""
-    return "".join(ch for ch in typed.upper() if ch.isalnum())
-
-
-def code_hash(typed: str) -> str:
-    """The stored hash of a code (voting code or receipt code)."""
-    return hashlib.sha256(normalize_code(typed).encode()).hexdigest()
-
-
-def format_code(code: str) -> str:
-    """A code in groups of four for reading and typing."""
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
-def new_code() -> str:
-    """A fresh random code."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def looks_like_code(typed: str) -> bool:
-    """Whether ``typed`` has the shape of a code (so a typo can be told apart from a miss)."""
-    canonical = normalize_code(typed)
-    return len(canonical) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in canonical)
-
-
 def generate_codes(actor: User, round_: Round, count: int) -> list[str]:
     """Create ``count`` voting codes for ``round_``; returns them formatted, the only time
     they exist in plain text (only hashes are stored). Audited (the count, never codes)."""
@@ -139,25 +81,40 @@ def generate_codes(actor: User, round_: Round, count: int) -> list[str]:
     batch = (db.session.execute(
         select(func.max(VotingCode.batch)).where(VotingCode.round_id == round_.id)
     ).scalar() or 0) + 1
-    codes = [new_code() for _ in range(count)]
+    fresh = [codes.new_code() for _ in range(count)]
     db.session.add_all(
-        VotingCode(round_id=round_.id, code_hash=code_hash(code), batch=batch) for code in codes
+        VotingCode(round_id=round_.id, code_hash=codes.code_hash(code), batch=batch)
+        for code in fresh
     )
     db.session.flush()
     record_event(actor, "voting_codes.generated", "round", round_.id, table_id=round_.table_id,
                  details={"count": count, "batch": batch})
-    return [format_code(code) for code in codes]
+    return [codes.format_code(code) for code in fresh]
 
 
 def find_code(round_: Round, typed: str) -> VotingCode | None:
     """The voting code of ``round_`` matching what was typed, or None."""
-    if not looks_like_code(typed):
+    if not codes.looks_like_code(typed):
         return None
     return db.session.execute(
         select(VotingCode).where(
-            VotingCode.round_id == round_.id, VotingCode.code_hash == code_hash(typed)
+            VotingCode.round_id == round_.id, VotingCode.code_hash == codes.code_hash(typed)
         )
     ).scalar_one_or_none()
+
+
+def paper_voter(round_: Round, typed_code: str) -> Voter:
+    """The voter a paper slip is entered for: the voting code printed on it.
+
+    Raises VotingError("no_paper_ballots") when ``round_`` takes no voting codes, and
+    VotingError("paper_code_unknown") when no code of ``round_`` matches what was typed.
+    """
+    if not codes_admitted(round_):
+        raise VotingError("no_paper_ballots")
+    code = find_code(round_, typed_code)
+    if code is None:
+        raise VotingError("paper_code_unknown")
+    return Voter(voting_code_id=code.id)
 
 
 def resident_may_vote(user: User | None, round_: Round) -> bool:
@@ -172,8 +129,9 @@ def resident_may_vote(user: User | None, round_: Round) -> bool:
     )
 
 
-def codes_admitted(round_: Round) -> bool:
-    """Whether voting codes (online or on paper) count in this round."""
+def codes_admitted(round_) -> bool:
+    """Whether voting codes (online or on paper) count in this round (a Round, or its
+    VotingRules)."""
     return round_.voter_eligibility in (VoterEligibility.CODES, VoterEligibility.BOTH)
 
 
@@ -216,19 +174,31 @@ class VotingRules:
 _rules_of_voting_rounds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def known_rules(round_id: int) -> VotingRules | None:
+def _known_rules(round_id: int) -> VotingRules | None:
     """The rules of a round already seen voting (no database read), or None."""
     return _rules_of_voting_rounds.get(db.engine, {}).get(round_id)
 
 
-def voting_rules(round_: Round) -> VotingRules:
-    """The rules of ``round_``, kept for next time when it is voting."""
-    rules = known_rules(round_.id)
+def _rules_read(round_: Round) -> VotingRules:
+    """The rules of ``round_`` from the database, kept for next time when it is voting."""
+    rules = VotingRules(round_.id, round_.voter_eligibility, round_.paper_conflict_rule,
+                        ballot_spec(round_))
+    if round_.phase is RoundPhase.VOTING:
+        _rules_of_voting_rounds.setdefault(db.engine, {})[round_.id] = rules
+    return rules
+
+
+def rules_of(round_id: int) -> VotingRules | None:
+    """The rules a ballot in round ``round_id`` is checked against (who may vote, the
+    ballot's kind and limits), or None when there is no such round. Whether the round is
+    open is not among them: ``cast_ballot`` checks that when it writes. While the round
+    votes its rules are fixed, so a vote there needs no read of the round."""
+    rules = _known_rules(round_id)
     if rules is None:
-        rules = VotingRules(round_.id, round_.voter_eligibility, round_.paper_conflict_rule,
-                            ballot_spec(round_))
-        if round_.phase is RoundPhase.VOTING:
-            _rules_of_voting_rounds.setdefault(db.engine, {})[round_.id] = rules
+        round_ = db.session.get(Round, round_id)
+        if round_ is None:
+            return None
+        rules = _rules_read(round_)
     return rules
 
 
@@ -277,7 +247,8 @@ def existing_choices(secret: str, voter: Voter, round_id: int) -> dict[str, int]
     """The voter's current ballot, for showing it back to them (their own only)."""
     return db.session.execute(
         select(Ballot.choices).where(
-            Ballot.round_id == round_id, Ballot.voter_key == voter_key(secret, voter, round_id)
+            Ballot.round_id == round_id,
+            Ballot.voter_key == codes.voter_key(secret, voter, round_id),
         )
     ).scalar_one_or_none()
 
@@ -294,87 +265,145 @@ def may_follow(earlier: VoteChannel, channel: VoteChannel, rule: PaperConflictRu
     return (channel is VoteChannel.CODE) == (rule is PaperConflictRule.ONLINE_WINS)
 
 
+# -- The writes of a ballot ------------------------------------------------------------------
+# One statement on PostgreSQL (data-modifying CTEs), four on SQLite; the same rows and the
+# same conditions on both. Every value is a bound parameter typed like the column it goes to
+# and named like it, except ``now`` (the times), ``ballot_id`` and ``round``: SQLAlchemy
+# would add a parameter named like a column of voting_codes (``round_id``) to the UPDATE's
+# SET clause.
+#
 # The participation is written first, and only while the round is open at ``now`` and the
-# voter's earlier ballot (if any) gives way by may_follow(); everything else is written only
-# when it was. Each voter's concurrent submissions queue on their participation row.
-_OPEN = (
-    f"rounds WHERE id = :round_id AND phase = '{RoundPhase.VOTING.value}'"
-    " AND voting_open_at <= :now AND :now < voting_close_at"
-)
-_PARTICIPATION = (
-    "INSERT INTO participations (round_id, user_id, voting_code_id, channel, first_voted_at,"
-    " last_voted_at, notify_results)"
-    " SELECT :round_id, :user_id, :code_id, :channel, :now, :now, :notify FROM {source}"
-    " ON CONFLICT (round_id, {column}) DO UPDATE SET channel = excluded.channel,"
-    " last_voted_at = excluded.last_voted_at, notify_results = excluded.notify_results"
-    " WHERE (participations.channel = excluded.channel AND :may_repeat)"
-    " OR (participations.channel <> excluded.channel AND :may_override)"
-    " RETURNING first_voted_at"
-)
-_BALLOT = (
-    "INSERT INTO ballots (id, round_id, voter_key, choices) {source}"
-    " ON CONFLICT (round_id, voter_key) DO UPDATE SET choices = excluded.choices"
-)
-# A voter's receipt code is the same for every ballot they cast in a round
-# (receipt_code_for), so a receipt once stored stays as it is.
-_RECEIPT = (
-    "INSERT INTO ballot_receipts (receipt_hash, round_id, receipt_key) {source}"
-    " ON CONFLICT (round_id, receipt_key) DO NOTHING"
-)
-_CODE_USED = "UPDATE voting_codes SET used_at = :now WHERE id = :code_id AND used_at IS NULL"
-_PARAMETER_TYPES = {
-    "round_id": Integer, "user_id": Integer, "code_id": Integer, "channel": String,
-    "now": UTCDateTime, "notify": Boolean, "may_repeat": Boolean, "may_override": Boolean,
-    "ballot_id": String, "voter_key": String, "choices": JSON, "receipt_hash": String,
-    "receipt_key": String,
+# voter's earlier ballot (if any) gives way by may_follow(), passed in as ``may_repeat`` (the
+# earlier ballot came by the same channel) and ``may_override`` (by the other one). The
+# ballot, the receipt and the code's use are written only when the participation was. Each
+# voter's concurrent submissions queue on their participation row.
+
+_participations = Participation.__table__
+_ballots = Ballot.__table__
+_receipts = BallotReceipt.__table__
+_codes = VotingCode.__table__
+_rounds = Round.__table__
+
+
+def _value(column, name: str | None = None):
+    """The bound parameter ``name`` (default: the column's name), typed like ``column``."""
+    return bindparam(name or column.name, type_=column.type)
+
+
+_PARTICIPATION_ROW = {
+    "round_id": _value(_participations.c.round_id, "round"),
+    "user_id": _value(_participations.c.user_id),
+    "voting_code_id": _value(_participations.c.voting_code_id),
+    "channel": _value(_participations.c.channel),
+    "first_voted_at": _value(_participations.c.first_voted_at, "now"),
+    "last_voted_at": _value(_participations.c.last_voted_at, "now"),
+    "notify_results": _value(_participations.c.notify_results),
+}
+_BALLOT_ROW = {
+    "id": _value(_ballots.c.id, "ballot_id"),
+    "round_id": _value(_ballots.c.round_id, "round"),
+    "voter_key": _value(_ballots.c.voter_key),
+    "choices": _value(_ballots.c.choices),
+}
+_RECEIPT_ROW = {
+    "receipt_hash": _value(_receipts.c.receipt_hash),
+    "round_id": _value(_receipts.c.round_id, "round"),
+    "receipt_key": _value(_receipts.c.receipt_key),
 }
 
 
-def _statement(sql: str, **columns):
-    """A text statement whose parameters and result columns convert like the models'."""
-    return text(sql).bindparams(
-        *(bindparam(name, type_=_PARAMETER_TYPES[name]) for name in set(re.findall(r":(\w+)", sql)))
-    ).columns(**columns)
-
-
-def postgresql_cast_statement(column: str):
-    """PostgreSQL: the whole ballot in one statement (data-modifying CTEs). The round row is
-    locked FOR SHARE, so a close or cancel waits for the ballots in flight, and a ballot
-    after it sees the round closed and writes nothing. ``column``: ``user_id`` or
-    ``voting_code_id``, the participation's key."""
-    return _statement(
-        f"WITH open_round AS (SELECT voting_close_at FROM {_OPEN} FOR SHARE),"
-        f" participation AS ({_PARTICIPATION.format(source='open_round', column=column)}),"
-        " ballot AS ("
-        + _BALLOT.format(source="SELECT :ballot_id, :round_id, :voter_key, :choices"
-                                " FROM participation")
-        + "), receipt AS ("
-        + _RECEIPT.format(source="SELECT :receipt_hash, :round_id, :receipt_key"
-                                 " FROM participation")
-        + f"), code AS ({_CODE_USED} AND EXISTS (SELECT FROM participation))"
-        " SELECT participation.first_voted_at, open_round.voting_close_at"
-        " FROM participation, open_round",
-        first_voted_at=UTCDateTime(), voting_close_at=UTCDateTime(),
+def _while_open(query):
+    """``query`` over the round's row, which it finds only while the round is open at
+    ``now``."""
+    now = _value(_rounds.c.voting_open_at, "now")
+    return query.where(
+        _rounds.c.id == _value(_rounds.c.id, "round"),
+        _rounds.c.phase == RoundPhase.VOTING,
+        _rounds.c.voting_open_at <= now,
+        now < _rounds.c.voting_close_at,
     )
 
 
+def _participation_upsert(insert, key: str, rows):
+    """Write the voter's participation from ``rows`` (one row while the round is open,
+    else none), keyed by ``key`` (``user_id`` or ``voting_code_id``): a new one, or the
+    earlier one updated when its ballot gives way. Returns when the voter first voted; no
+    row when nothing was written."""
+    statement = insert(_participations).from_select(list(_PARTICIPATION_ROW), rows)
+    arriving = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_participations.c.round_id, _participations.c[key]],
+        set_={"channel": arriving.channel, "last_voted_at": arriving.last_voted_at,
+              "notify_results": arriving.notify_results},
+        where=or_(
+            and_(_participations.c.channel == arriving.channel,
+                 bindparam("may_repeat", type_=Boolean)),
+            and_(_participations.c.channel != arriving.channel,
+                 bindparam("may_override", type_=Boolean)),
+        ),
+    ).returning(_participations.c.first_voted_at)
+
+
+def _ballot_upsert(statement):
+    """The voter's ballot: a new one, or their earlier one's choices replaced."""
+    return statement.on_conflict_do_update(
+        index_elements=[_ballots.c.round_id, _ballots.c.voter_key],
+        set_={"choices": statement.excluded.choices},
+    )
+
+
+def _receipt_insert(statement):
+    """The voter's receipt. Their receipt code is the same for every ballot they cast in a
+    round (codes.receipt_code_for), so a receipt once stored stays as it is."""
+    return statement.on_conflict_do_nothing(
+        index_elements=[_receipts.c.round_id, _receipts.c.receipt_key])
+
+
+def _code_used(*conditions):
+    """The voting code's first use (a resident's ballot has no code: nothing changes)."""
+    return update(_codes).where(
+        _codes.c.id == _value(_codes.c.id, "voting_code_id"), _codes.c.used_at.is_(None),
+        *conditions,
+    ).values(used_at=_value(_codes.c.used_at, "now"))
+
+
+def _postgresql_ballot(key: str):
+    """PostgreSQL: the whole ballot in one statement. The round row is locked FOR SHARE, so
+    a close or cancel waits for the ballots in flight, and a ballot after it sees the round
+    closed and writes nothing. Returns the participation's first vote and the round's close,
+    or no row when nothing was written."""
+    open_round = _while_open(select(_rounds.c.voting_close_at)).with_for_update(
+        read=True).cte("open_round")
+    participation = _participation_upsert(
+        postgresql.insert, key, select(*_PARTICIPATION_ROW.values()).select_from(open_round)
+    ).cte("participation")
+    ballot = _ballot_upsert(postgresql.insert(_ballots).from_select(
+        list(_BALLOT_ROW), select(*_BALLOT_ROW.values()).select_from(participation)))
+    receipt = _receipt_insert(postgresql.insert(_receipts).from_select(
+        list(_RECEIPT_ROW), select(*_RECEIPT_ROW.values()).select_from(participation)))
+    code = _code_used(exists().select_from(participation))
+    return (
+        select(participation.c.first_voted_at, open_round.c.voting_close_at)
+        .select_from(participation.join(open_round, true()))
+        .add_cte(ballot.cte("ballot"), receipt.cte("receipt"), code.cte("code"))
+    )
+
+
+# SQLite takes its write lock at the first write, so the round cannot change after the
+# participation is written; the other rows follow in their own statements.
+_SQLITE_BALLOT = (
+    _ballot_upsert(sqlite.insert(_ballots).values(_BALLOT_ROW)),
+    _receipt_insert(sqlite.insert(_receipts).values(_RECEIPT_ROW)),
+)
 _CAST_STATEMENTS = {
-    "postgresql": {
-        column: postgresql_cast_statement(column) for column in ("user_id", "voting_code_id")
-    },
+    "postgresql": {key: _postgresql_ballot(key) for key in ("user_id", "voting_code_id")},
     "sqlite": {
-        # SQLite takes its write lock at the first write, so the round cannot change after
-        # the participation is written; the other rows follow in their own statements.
-        column: _statement(_PARTICIPATION.format(source=_OPEN, column=column),
-                           first_voted_at=UTCDateTime())
-        for column in ("user_id", "voting_code_id")
+        key: _participation_upsert(
+            sqlite.insert, key, _while_open(select(*_PARTICIPATION_ROW.values())))
+        for key in ("user_id", "voting_code_id")
     },
 }
-_SQLITE_FOLLOWERS = (
-    _statement(_BALLOT.format(source="VALUES (:ballot_id, :round_id, :voter_key, :choices)")),
-    _statement(_RECEIPT.format(source="VALUES (:receipt_hash, :round_id, :receipt_key)")),
-)
-_SQLITE_CODE_USED = _statement(_CODE_USED)
+_SQLITE_CODE_USED = _code_used()
 
 
 def cast_ballot(
@@ -395,47 +424,49 @@ def cast_ballot(
     now = clock.utcnow()
     # The rules cannot change once voting is open; the phase and the clock are checked by the
     # writes themselves, and the clock once more after them.
-    rules = known_rules(round_id)
+    rules = _known_rules(round_id)
     if rules is None:
         round_ = db.session.get(Round, round_id)
         if round_ is None or not voting_open(round_, now):
             raise VotingError("closed")
-        rules = voting_rules(round_)
+        rules = _rules_read(round_)
     try:
         normal = normalize(rules.spec, choices)
     except BallotInvalid:
         if not _still_open(round_id, now):
             raise VotingError("closed") from None
         raise
-    receipt_code = receipt_code_for(secret, voter, round_id)
+    receipt_code = codes.receipt_code_for(secret, voter, round_id)
     other = VoteChannel.PAPER if channel is VoteChannel.CODE else VoteChannel.CODE
     rule = rules.paper_conflict_rule
     values = {
-        "round_id": round_id, "user_id": voter.user_id, "code_id": voter.voting_code_id,
-        "channel": channel.value, "now": now, "notify": notify_results,
+        "round": round_id, "user_id": voter.user_id,
+        "voting_code_id": voter.voting_code_id, "channel": channel, "now": now,
+        "notify_results": notify_results,
         "may_repeat": may_follow(channel, channel, rule),
         "may_override": channel is not VoteChannel.ONLINE and may_follow(other, channel, rule),
-        "ballot_id": secrets.token_hex(16), "voter_key": voter_key(secret, voter, round_id),
-        "choices": normal, "receipt_hash": code_hash(receipt_code),
-        "receipt_key": receipt_key(secret, voter, round_id),
+        "ballot_id": secrets.token_hex(16),
+        "voter_key": codes.voter_key(secret, voter, round_id), "choices": normal,
+        "receipt_hash": codes.code_hash(receipt_code),
+        "receipt_key": codes.receipt_key(secret, voter, round_id),
     }
-    column = "user_id" if voter.user_id is not None else "voting_code_id"
+    key = "user_id" if voter.user_id is not None else "voting_code_id"
     dialect = db.session.get_bind().dialect.name
-    row = db.session.execute(_CAST_STATEMENTS[dialect][column], values).first()
+    row = db.session.execute(_CAST_STATEMENTS[dialect][key], values).first()
     if row is None:
         raise _refusal(round_id, voter, channel, now)
     if dialect == "postgresql":
         # The round stays locked until commit: only the clock can still close it.
         still_open = clock.utcnow() < row.voting_close_at
     else:
-        for statement in _SQLITE_FOLLOWERS:
+        for statement in _SQLITE_BALLOT:
             db.session.execute(statement, values)
         if voter.voting_code_id is not None:
             db.session.execute(_SQLITE_CODE_USED, values)
         still_open = _still_open(round_id, clock.utcnow())
     if not still_open:
         raise VotingError("closed")
-    return CastResult(format_code(receipt_code), row.first_voted_at != now, normal, now)
+    return CastResult(codes.format_code(receipt_code), row.first_voted_at != now, normal, now)
 
 
 def codes_issued(round_: Round) -> int:
@@ -499,6 +530,7 @@ def receipt_is_counted(round_id: int, typed: str) -> bool:
     """Whether a receipt code belongs to a ballot in the count of ``round_id``."""
     return db.session.execute(
         select(BallotReceipt.receipt_hash).where(
-            BallotReceipt.round_id == round_id, BallotReceipt.receipt_hash == code_hash(typed)
+            BallotReceipt.round_id == round_id,
+            BallotReceipt.receipt_hash == codes.code_hash(typed),
         )
     ).first() is not None

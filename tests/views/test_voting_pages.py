@@ -31,7 +31,7 @@ from pb_vote.models import (
     VoterEligibility,
     VotingCode,
 )
-from pb_vote.services import voting
+from pb_vote.services import codes, voting
 from tests import factories
 from tests.conftest import link_in
 
@@ -244,7 +244,7 @@ def code_row(app, round_id: int, code: str) -> VotingCode:
     with app.app_context():
         row = db.session.execute(
             select(VotingCode).where(VotingCode.round_id == round_id,
-                                     VotingCode.code_hash == voting.code_hash(code))
+                                     VotingCode.code_hash == codes.code_hash(code))
         ).scalar_one()
         db.session.expunge(row)
         return row
@@ -322,7 +322,7 @@ def test_resident_sees_the_ballot_reviews_votes_and_gets_a_receipt(
         assert participation.notify_results is True
         assert participation.first_voted_at == frozen_clock.now
         [receipt_row] = db.session.execute(select(BallotReceipt)).scalars().all()
-        assert receipt_row.receipt_hash == voting.code_hash(receipt)
+        assert receipt_row.receipt_hash == codes.code_hash(receipt)
 
 
 def test_a_vote_stands_and_is_confirmed_when_the_mail_server_is_down(
@@ -802,7 +802,7 @@ CODE_REFUSED = ("This code cannot be used for this round. Check the letters and 
 def test_unknown_foreign_and_malformed_codes_get_the_same_answer(app, client, scene):
     round_id = scene["round"]
     tries = {
-        "unknown": voting.format_code(voting.new_code()),
+        "unknown": codes.format_code(codes.new_code()),
         "other round": scene["other_code"],
         "too short": scene["codes"][0][:14],
         "look-alike letters": "OOOO-IIII-LLLL-0000",
@@ -826,7 +826,7 @@ def test_too_many_wrong_codes_are_stopped_even_before_a_right_one(app, client, f
     round_id = scene["round"]
     limit = app.config["CODE_ATTEMPTS_PER_BROWSER_PER_15_MINUTES"]
     for _ in range(limit):
-        assert enter_code(client, round_id, voting.new_code()).status_code == 400
+        assert enter_code(client, round_id, codes.new_code()).status_code == 400
     stopped = enter_code(client, round_id, scene["codes"][0])
     assert stopped.status_code == 429
     assert "Too many attempts. Wait 15 minutes and try again" in text(stopped)
@@ -845,15 +845,15 @@ def test_one_guessing_browser_does_not_lock_out_a_speak_out_event_on_shared_wifi
                       CODE_ATTEMPTS_PER_15_MINUTES=7)
     round_id = scene["round"]
     for _ in range(3):
-        assert enter_code(client, round_id, voting.new_code()).status_code == 400
+        assert enter_code(client, round_id, codes.new_code()).status_code == 400
     assert enter_code(client, round_id, scene["codes"][0]).status_code == 429
 
     neighbour = app.test_client()  # same address, another phone
-    assert enter_code(neighbour, round_id, voting.new_code()).status_code == 400  # a typo
+    assert enter_code(neighbour, round_id, codes.new_code()).status_code == 400  # a typo
     assert enter_code(neighbour, round_id, scene["codes"][1]).status_code == 303
 
     for _ in range(3):  # a guesser who starts afresh with every try
-        assert enter_code(app.test_client(), round_id, voting.new_code()).status_code == 400
+        assert enter_code(app.test_client(), round_id, codes.new_code()).status_code == 400
     late = enter_code(app.test_client(), round_id, scene["codes"][2])
     assert late.status_code == 429  # the address's 7 wrong codes are spent
 
@@ -1023,24 +1023,24 @@ def test_a_coordinator_prints_a_sheet_of_codes_stored_only_as_hashes(app, auth, 
     assert sheet.status_code == 200
     slips = re.findall(r'<li class="slip">(.*?)</li>', sheet.text, flags=re.S)
     assert len(slips) == 4
-    codes = [re.search(r'<p class="slip-code">(.*?)</p>', slip).group(1) for slip in slips]
-    assert all(RECEIPT.fullmatch(code) for code in codes) and len(set(codes)) == 4
+    printed = [re.search(r'<p class="slip-code">(.*?)</p>', slip).group(1) for slip in slips]
+    assert all(RECEIPT.fullmatch(code) for code in printed) and len(set(printed)) == 4
     assert all("<svg" in slip and "</svg>" in slip for slip in slips)
     assert f"http://pb.test/rounds/{round_id}/code" in text(sheet)
 
-    plain = codes + scene["codes"] + [scene["other_code"]]
+    plain = printed + scene["codes"] + [scene["other_code"]]
     with app.app_context():
         rows = db.session.execute(
             select(VotingCode).where(VotingCode.round_id == round_id).order_by(VotingCode.id)
         ).scalars().all()
         assert len(rows) == 7 and [row.batch for row in rows] == [1, 1, 1, 2, 2, 2, 2]
-        assert {row.code_hash for row in rows[3:]} == {voting.code_hash(c) for c in codes}
+        assert {row.code_hash for row in rows[3:]} == {codes.code_hash(c) for c in printed}
         everything = " ".join(
             str(row) for table in db.metadata.sorted_tables
             for row in db.session.execute(select(table)).all()
         )
         for code in plain:
-            assert code not in everything and voting.normalize_code(code) not in everything
+            assert code not in everything and codes.normalize_code(code) not in everything
         [event] = db.session.execute(
             select(AuditEvent).where(AuditEvent.action == "voting_codes.generated",
                                      AuditEvent.object_id == str(round_id))

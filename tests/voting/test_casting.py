@@ -26,7 +26,7 @@ from pb_vote.models import (
     VoterEligibility,
     VotingCode,
 )
-from pb_vote.services import rounds, voting
+from pb_vote.services import codes, rounds, voting
 from pb_vote.services.ballot_rules import BallotInvalid
 from tests import factories
 from tests.conftest import base_test_config
@@ -205,11 +205,11 @@ def test_ballots_and_participations_cannot_be_joined_without_the_secret(app, ope
         # Nothing derivable from the voter's identity alone finds their ballot...
         for guess in (f"user:{voter}|round:{round_id}", f"{voter}:{round_id}", str(voter)):
             assert hashlib.sha256(guess.encode()).hexdigest() not in keys
-        assert voting.voter_key("a-wrong-secret", voting.Voter(user_id=voter), round_id) not in (
+        assert codes.voter_key("a-wrong-secret", voting.Voter(user_id=voter), round_id) not in (
             keys)
         # ...while the secret does (an operator holding both can link: said in the README).
         secret = app.config["BALLOT_SECRET"]
-        assert voting.voter_key(secret, voting.Voter(user_id=voter), round_id) in keys
+        assert codes.voter_key(secret, voting.Voter(user_id=voter), round_id) in keys
         ids = list(db.session.execute(select(Ballot.id)).scalars())
         assert all(len(ballot_id) == 32 for ballot_id in ids) and len(set(ids)) == 5
         if db.engine.dialect.name == "sqlite":
@@ -235,23 +235,23 @@ def test_voting_codes_are_random_hashed_and_free_of_look_alikes(app, open_round)
         admin = factories.user("admin@example.org", city_admin=True)
         round_ = factories.round_(factories.table("ita"), RoundPhase.VOTING,
                                   voter_eligibility=VoterEligibility.BOTH)
-        codes = voting.generate_codes(admin, round_, 200)
+        generated = voting.generate_codes(admin, round_, 200)
         db.session.commit()
-        assert len(set(codes)) == 200
-        for code in codes:
+        assert len(set(generated)) == 200
+        for code in generated:
             groups = code.split("-")
             assert [len(g) for g in groups] == [4, 4, 4, 4]
             assert not set(code.replace("-", "")) & set("01OIL")
         stored = set(db.session.execute(select(VotingCode.code_hash)).scalars())
-        assert not any(code.replace("-", "") in stored or code in stored for code in codes)
-        assert voting.find_code(round_, codes[0].lower().replace("-", " ")) is not None
-        altered = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
+        assert not any(code.replace("-", "") in stored or code in stored for code in generated)
+        assert voting.find_code(round_, generated[0].lower().replace("-", " ")) is not None
+        altered = generated[0][:-1] + ("2" if generated[0][-1] != "2" else "3")
         assert voting.find_code(round_, altered) is None
         other_round = factories.round_(factories.table("etela"), RoundPhase.VOTING,
                                        voter_eligibility=VoterEligibility.CODES)
-        assert voting.find_code(other_round, codes[0]) is None
+        assert voting.find_code(other_round, generated[0]) is None
         # 16 symbols of 31 carry more than 64 bits.
-        assert voting.CODE_LENGTH * 4.95 > 64
+        assert codes.CODE_LENGTH * 4.95 > 64
 
 
 def _statements_of(engine, action) -> list[str]:

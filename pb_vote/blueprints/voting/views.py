@@ -158,7 +158,7 @@ def cast(round_id: int):
     no_store()
     # A code holder in a round already seen voting needs no read of the round: the rules are
     # fixed, and the writes check the phase and the clock themselves.
-    rules = voting.known_rules(round_id)
+    rules = voting.rules_of(round_id)
     round_ = None
     if rules and (voter := _code_voter(round_id, rules)):
         channel, kind = VoteChannel.CODE, rules.spec.kind
