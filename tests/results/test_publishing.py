@@ -1,9 +1,11 @@
 """Tally, preview, publish, correct, export and verify the results of a round."""
 
+import contextlib
 import csv
 import io
 import json
 import random
+import re
 
 import pytest
 from pabutools.election import Cost_Sat, parse_pabulib
@@ -139,7 +141,7 @@ def test_the_results_page_explains_everything(app, client, auth, closed):
     assert "Did not fit:" in page and "was left, it costs" in page
     assert "lower cost first, then more supporters" in page
     assert "Method of Equal Shares" in page
-    assert "Online, signed in" in page and "24" in page
+    assert re.search(r"Online, signed in</th>\s*<td>24</td>", page)
     assert "That is 6% of the 400 residents" in page  # 24 ballots of 400 eligible residents
     assert "Who initiated the funded projects" in page
     assert "pb-vote tally ballots.pb --rule greedy" in page
@@ -178,22 +180,15 @@ def test_pabutools_reading_the_published_ballots_gets_the_published_winners(app,
             instance, profile, [method_of_equal_shares, greedy_utilitarian_welfare],
             [{"sat_class": Cost_Sat, "voter_budget_increment": 1}, {"sat_class": Cost_Sat}],
         )
-    # pabutools breaks ties by name; without ties the sets must match exactly.
+    # pabutools breaks ties by name, as our lexico tie-break does.
     ours = our_tally(our_parse(download.text), published["rule"], tie_break="lexico")
     assert {p.name for p in outcome} == set(ours.selected)
-    assert set(published["selected"]) == set(ours.selected) or _has_ties(published)
 
+    # Re-counting the file with pb-vote and the round's tie-break gives the published outcome.
     printed = io.StringIO()
-    import contextlib
-
     with contextlib.redirect_stdout(printed):
         assert pb_vote_cli(["tally", str(path), "--rule", published["rule"], "--json"]) == 0
     assert json.loads(printed.getvalue())["selected"] == published["selected"]
-
-
-def _has_ties(published) -> bool:
-    supports = [(p["support"], p["cost"]) for p in published["projects"]]
-    return len(set(supports)) < len(supports)
 
 
 def test_the_published_ballots_are_anonymized(app, client, auth, closed):

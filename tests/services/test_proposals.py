@@ -198,10 +198,12 @@ def test_bad_proposals_are_refused_and_nothing_is_saved(world, changes, code):
 
 
 def test_the_whole_budget_and_any_category_of_an_uncategorised_round(world):
-    assert submit_proposal(world.author, world.round, draft(estimated_cost_cents=BUDGET))
+    whole = submit_proposal(world.author, world.round, draft(estimated_cost_cents=BUDGET))
+    assert (whole.status, stored(whole)["estimated_cost_cents"]) == (S.SUBMITTED, BUDGET)
     world.round.categories = []
     for category in ("Anything", None):
-        assert submit_proposal(world.author, world.round, draft(category=category))
+        proposal = submit_proposal(world.author, world.round, draft(category=category))
+        assert (proposal.status, stored(proposal)["category"]) == (S.SUBMITTED, category)
     assert proposal_count() == 3
 
 

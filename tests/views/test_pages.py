@@ -25,7 +25,8 @@ def city(app):
         factories.proposal(voting, author=resident, title="Lights for the ski track")
         db.session.commit()
         return {
-            "voting": voting.id, "draft_own": draft_own.id, "draft_other": draft_other.id,
+            "own": own.id, "voting": voting.id, "draft_own": draft_own.id,
+            "draft_other": draft_other.id,
         }
 
 
@@ -92,15 +93,19 @@ def test_drafts_are_visible_only_to_their_tables_staff(client, auth, city, who, 
 def test_admin_gives_a_role_and_the_person_gets_a_password_link(app, client, auth, city,
                                                                 mailbox):
     auth.staff("admin@example.org")
-    with app.app_context():
-        table_id = db.session.execute(select(Proposal.round_id)).scalar()  # any id works
     response = client.post(
-        "/admin", data={"email": "New.Member@example.org", "table_id": table_id, "role": "member"}
+        "/admin",
+        data={"email": "New.Member@example.org", "table_id": city["own"], "role": "member"},
     )
     assert response.status_code == 303
     assert any("/password/link/" in mail.body for mail in mailbox)
     page = client.get("/admin").text
     assert "new.member@example.org" in page
+    with app.app_context():
+        person = db.session.execute(
+            select(User).where(User.email == "new.member@example.org")
+        ).scalar_one()
+        assert person.role_at(city["own"]) is MembershipRole.MEMBER
 
 
 def test_account_page_saves_and_explains_bad_postal_codes(app, client, auth, city):
