@@ -14,6 +14,7 @@ from pb_vote.models import Proposal, Round, Table, TokenPurpose, User
 from pb_vote.services import results as results_service
 from pb_vote.services import sign_in as login_links
 from pb_vote.services.accounts import find_user_by_email
+from pb_vote.services.voting import CastResult
 
 
 def link(endpoint: str, **values) -> str:
@@ -107,3 +108,12 @@ def results_published(round_: Round) -> None:
         send(person.email, person.language,
              lambda: gettext("Results of %(round)s", round=round_.title),
              "mail/results_published.txt", round=round_, link=results_link)
+
+
+def vote_receipt(user: User, round_: Round, result: CastResult) -> None:
+    """Mail a resident the receipt of the vote just cast (never its choices). Queued in the
+    vote's own transaction, so the mail exists exactly when the vote does."""
+    send(user.email, user.language,
+         lambda: gettext("Your vote in %(round)s is recorded", round=round_.title),
+         "mail/vote_receipt.txt", round=round_, result=result,
+         link=link("voting.ballot", round_id=round_.id))

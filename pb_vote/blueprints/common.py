@@ -1,12 +1,16 @@
 """Helpers every view uses: load-or-404 and check-or-403 in one documented place."""
 
+import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from pb_vote.extensions import db
 from pb_vote.models import TokenPurpose
+from pb_vote.services import voting
 from pb_vote.services.permissions import Action, is_allowed
 
 
@@ -67,20 +71,20 @@ def link_max_age(purpose: TokenPurpose) -> int:
 CAST_ATTEMPTS = 8
 
 
-def cast_with_retry(round_id: int, voter, channel, choices, *, notify_results: bool = False,
-                    before_commit=None):
+def cast_with_retry(
+    round_id: int,
+    voter: voting.Voter,
+    channel: voting.VoteChannel,
+    choices: dict[int, int],
+    *,
+    notify_results: bool = False,
+    before_commit: Callable[[voting.CastResult], None] | None = None,
+) -> voting.CastResult:
     """Cast a ballot (``services.voting.cast_ballot``) and commit; retry when the database
     says it is busy (SQLite's single writer, PostgreSQL deadlock or serialization failures).
     Refusals by the rules are not retried. ``before_commit(result)`` runs after the ballot is
     written, in its transaction, so what it adds (the receipt mail) is stored exactly when
     the vote is."""
-    import time
-
-    from flask import current_app
-    from sqlalchemy.exc import OperationalError
-
-    from pb_vote.services import voting
-
     secret = current_app.config["BALLOT_SECRET"]
     for attempt in range(CAST_ATTEMPTS):
         try:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date, format_datetime
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from pb_vote.extensions import db
@@ -348,6 +349,42 @@ def test_a_vote_stands_and_is_confirmed_when_the_mail_server_is_down(
         assert deliver_due().sent == 1
     [mail] = [m for m in mailbox if m.subject.startswith("Your vote in")]
     assert receipt in mail.body
+
+
+def test_the_receipt_mail_is_stored_with_the_vote_or_not_at_all(app, client, auth, mailbox,
+                                                                 scene, monkeypatch):
+    """The vote and its receipt mail are one transaction: the commit that stores the vote
+    stores the mail, and when that commit fails neither is stored."""
+    auth.resident("voter@example.org")
+    round_id = scene["round"]
+    ready = final_form(review(client, round_id, picks_of(scene, {"benches": 1, "lights": 1})),
+                       round_id)
+    real_commit, commits, failing = db.session.commit, [], [True]
+
+    def commit():
+        """Note what each commit stores (ballots, queued mail); fail the first with mail."""
+        queued = [row.recipient for row in db.session.new if isinstance(row, OutgoingMail)]
+        ballots = db.session.scalar(select(func.count()).select_from(Ballot))
+        commits.append((ballots, queued))
+        if queued and failing:
+            failing.clear()
+            raise SQLAlchemyError("the disk is full")
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    with pytest.raises(SQLAlchemyError, match="the disk is full"):
+        client.post(f"/rounds/{round_id}/vote", data=ready)
+    assert commits == [(1, ["voter@example.org"])]  # the vote's commit carried the mail
+    assert stored(app, round_id) == ([], [])
+    with app.app_context():
+        assert db.session.scalars(select(OutgoingMail)).all() == []
+
+    commits.clear()
+    assert client.post(f"/rounds/{round_id}/vote", data=ready).status_code == 303
+    assert commits[0] == (1, ["voter@example.org"])  # then the sender's, after the response
+    [mail] = [m for m in mailbox if m.subject.startswith("Your vote in")]
+    assert mail.to == "voter@example.org"
+    assert stored(app, round_id)[1] == [(VoteChannel.ONLINE, "voter@example.org")]
 
 
 def test_a_voter_may_not_move_to_another_tables_area_while_the_round_is_open(

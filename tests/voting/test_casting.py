@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, inspect, select, text
 
 from pb_vote import create_app
-from pb_vote.blueprints.voting.views import cast_with_retry
+from pb_vote.blueprints.common import cast_with_retry
 from pb_vote.extensions import db
 from pb_vote.models import (
     AuditEvent,

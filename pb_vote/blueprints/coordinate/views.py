@@ -9,7 +9,7 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from pb_vote import clock, notifications
-from pb_vote.blueprints.common import load_round, no_store, require
+from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
     CodeBatchForm,
     CorrectionForm,
@@ -23,7 +23,6 @@ from pb_vote.blueprints.labels import PHASE_LABELS, label
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.results import presentation
 from pb_vote.blueprints.voting.ballot_form import kept_choices, parse_choices
-from pb_vote.blueprints.voting.views import cast_with_retry
 from pb_vote.extensions import db
 from pb_vote.models import (
     ProposalStatus,
@@ -202,38 +201,26 @@ def paper_ballot(round_id: int):
     round_ = load_round(round_id)
     require(Action.MODERATE, round_)
     form = PaperBallotForm()
-    proposals = voting.ballot_proposals(round_)
     kind = round_.ballot_kind.value
-    error = receipt = None
-    kept: dict[int, int] = {}
-    if request.method == "POST":
-        kept = kept_choices(request.form, kind)
-    if not voting.codes_admitted(round_):
-        error = gettext("This round takes no voting codes, so no paper ballots either.")
-    elif form.validate_on_submit():
-        code = voting.find_code(round_, form.code.data)
-        if code is None:
-            error = gettext("No voting code of this round matches. Check the slip.")
+    error = None
+    # A slip is entered once its form is complete; a round without codes says at once that
+    # it takes none.
+    if not voting.codes_admitted(round_) or form.validate_on_submit():
+        try:
+            voter = voting.paper_voter(round_, form.code.data or "")
+            choices = parse_choices(request.form, kind)
+            result = cast_with_retry(round_.id, voter, VoteChannel.PAPER, choices)
+        except (BallotInvalid, voting.VotingError) as refused:
+            error = message_for(refused, currency=round_.currency)
         else:
-            try:
-                choices = parse_choices(request.form, kind)
-                result = cast_with_retry(round_.id, voting.Voter(voting_code_id=code.id),
-                                         VoteChannel.PAPER, choices)
-            except BallotInvalid as invalid:
-                error = message_for(invalid, currency=round_.currency)
-            except voting.VotingError as refused:
-                error = message_for(refused)
-            else:
-                flash(gettext("The paper ballot is recorded. Receipt for the slip: %(code)s",
-                              code=result.receipt_code), "success")
-                return redirect(url_for("coordinate.paper_ballot", round_id=round_.id),
-                                code=303)
-    refused = request.method == "POST" and (error is not None or bool(form.errors))
+            flash(gettext("The paper ballot is recorded. Receipt for the slip: %(code)s",
+                          code=result.receipt_code), "success")
+            return redirect(url_for("coordinate.paper_ballot", round_id=round_.id), code=303)
     return render_template(
-        "coordinate/paper.html", round=round_, form=form, proposals=proposals,
-        choices=kept, error=error, receipt=receipt,
-        open=voting.voting_open(round_, clock.utcnow()),
-    ), (400 if refused else 200)
+        "coordinate/paper.html", round=round_, form=form,
+        proposals=voting.ballot_proposals(round_), choices=kept_choices(request.form, kind),
+        error=error, open=voting.voting_open(round_, clock.utcnow()),
+    ), (400 if request.method == "POST" else 200)
 
 
 def _results_forms(round_) -> tuple[PublishForm, CorrectionForm]:

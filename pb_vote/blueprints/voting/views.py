@@ -5,8 +5,8 @@ and the clock are checked again inside the transaction that stores the ballot.
 """
 
 import secrets
-import time
 from datetime import datetime
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -19,12 +19,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from pb_vote import clock
-from pb_vote.blueprints.common import load_round, no_store
+from pb_vote import clock, notifications
+from pb_vote.blueprints.common import cast_with_retry, load_round, no_store
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.voting.ballot_form import (
     as_query,
@@ -33,14 +32,12 @@ from pb_vote.blueprints.voting.ballot_form import (
 )
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.extensions import db
-from pb_vote.mail import queue_mail
 from pb_vote.models import Round, VoteChannel, VoterEligibility
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
 
 bp = Blueprint("voting", __name__)
-CAST_ATTEMPTS = 8
 
 
 def _public_round(round_id: int) -> Round:
@@ -132,86 +129,53 @@ def review(round_id: int):
     )
 
 
-def cast_with_retry(round_id: int, voter, channel: VoteChannel, choices, **options):
-    """Cast and commit; retry when the database says it is busy (SQLite's single writer,
-    PostgreSQL deadlock or serialization failures). Rules refusals are not retried."""
-    secret = current_app.config["BALLOT_SECRET"]
-    for attempt in range(CAST_ATTEMPTS):
-        try:
-            result = voting.cast_ballot(secret, round_id, voter, channel, choices, **options)
-            db.session.commit()
-            return result
-        except OperationalError:
-            db.session.rollback()
-            if attempt == CAST_ATTEMPTS - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-        except Exception:
-            db.session.rollback()
-            raise
-    raise AssertionError("unreachable")
-
-
 @bp.post("/rounds/<int:round_id>/vote")
 def cast(round_id: int):
     """Record the ballot; then show the confirmation with the receipt code."""
     no_store()
-    # A code holder in a round already seen voting needs no read of the round: the rules are
-    # fixed, and the writes check the phase and the clock themselves.
-    rules = voting.rules_of(round_id)
+    rules = voting.rules_of(round_id) or abort(404)
+    # A code holder's vote needs no read of the round: the writes check the phase and the
+    # clock themselves.
     round_ = None
-    if rules and (voter := _code_voter(round_id, rules)):
-        channel, kind = VoteChannel.CODE, rules.spec.kind
+    if voter := _code_voter(round_id, rules):
+        channel = VoteChannel.CODE
     else:
         round_ = _public_round(round_id)
         voter, channel, _ = current_voter(round_)
         if voter is None:
             return redirect(url_for("voting.ballot", round_id=round_id), code=303)
-        kind = round_.ballot_kind.value
+    # A signed-in resident also gets the receipt by mail, stored with the vote.
+    mail_receipt = (partial(notifications.vote_receipt, current_user, round_)
+                    if channel is VoteChannel.ONLINE else None)
     try:
-        choices = parse_choices(request.form, kind)
+        choices = parse_choices(request.form, rules.spec.kind)
         result = cast_with_retry(round_id, voter, channel, choices,
-                                 notify_results=bool(request.form.get("notify_results")))
-    except BallotInvalid as error:
-        round_ = round_ or _public_round(round_id)
-        return _render_ballot(round_, voting.ballot_proposals(round_),
-                              kept_choices(request.form, kind),
-                              message_for(error, currency=round_.currency), 400)
-    except voting.VotingError as error:
-        round_ = round_ or _public_round(round_id)
-        if error.code == "closed":
-            # The picks stay on the page, so the voter sees what was not recorded.
-            kept = kept_choices(request.form, kind)
-            picks = [(p, kept[p.id]) for p in voting.ballot_proposals(round_) if p.id in kept]
-            return render_template("voting/closed.html", round=round_,
-                                   now=clock.utcnow(), refused=True, picks=picks), 409
-        return _render_ballot(round_, voting.ballot_proposals(round_),
-                              kept_choices(request.form, kind),
-                              message_for(error), 409)
+                                 notify_results=bool(request.form.get("notify_results")),
+                                 before_commit=mail_receipt)
+    except (BallotInvalid, voting.VotingError) as refused:
+        return _not_recorded(round_id, rules.spec.kind, refused)
     # The choices stay out of the (signed, readable) session cookie: the confirmation page
     # reads them back from the voter's own ballot.
     session["vote_done"] = {
         "round": round_id, "receipt": result.receipt_code, "replaced": result.replaced,
         "at": result.cast_at.isoformat(),
     }
-    if channel is VoteChannel.ONLINE:
-        _mail_receipt(round_, result)
     return redirect(url_for("voting.done", round_id=round_id), code=303)
 
 
-def _mail_receipt(round_: Round, result) -> None:
-    with force_locale(current_user.language):
-        body = render_template("mail/vote_receipt.txt", round=round_, result=result,
-                               link=url_for("voting.ballot", round_id=round_.id,
-                                            _external=True))
-        subject = gettext("Your vote in %(round)s is recorded", round=round_.title)
-    queue_mail(current_user.email, subject, body)
-    try:
-        db.session.commit()
-    except SQLAlchemyError:
-        # The vote is stored and its receipt is on the screen; only the mail is missing.
-        db.session.rollback()
-        current_app.logger.exception("the receipt mail could not be queued")
+def _not_recorded(round_id: int, kind: str, refused: BallotInvalid | voting.VotingError):
+    """The ballot again with the voter's picks and why it was refused; after close, the
+    closed page with the picks, so the voter sees what was not recorded."""
+    round_ = _public_round(round_id)
+    kept = kept_choices(request.form, kind)
+    proposals = voting.ballot_proposals(round_)
+    if refused.code == "closed":
+        picks = [(p, kept[p.id]) for p in proposals if p.id in kept]
+        return render_template("voting/closed.html", round=round_, now=clock.utcnow(),
+                               refused=True, picks=picks), 409
+    return _render_ballot(round_, proposals, kept,
+                          message_for(refused, currency=round_.currency),
+                          400 if isinstance(refused, BallotInvalid) else 409)
 
 
 @bp.get("/rounds/<int:round_id>/vote/done")
