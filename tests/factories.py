@@ -1,21 +1,38 @@
-"""Build a whole scenario in one call. Each helper flushes, so ids exist; tests commit."""
+"""Build a whole scenario in one call. Each helper flushes, so ids exist; tests commit.
 
+The row helpers (``table``, ``user``, ``round_``, ``proposal``) write rows as they are; the
+scenario helpers (``city``, ``voting_round``, ``closed_round``, ``published_round``) build on
+them and move the round on through pb_vote's own services, as its staff and voters would.
+``saved`` runs one in an app context and commits, for tests that go through the pages.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
+
+from flask import current_app
+from sqlalchemy import select
 
 from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import (
+    BallotKind,
     MembershipRole,
     Proposal,
     ProposalOrigin,
     ProposalStatus,
+    Publication,
     Round,
     RoundPhase,
     Table,
     TableMembership,
     User,
+    VoteChannel,
 )
-from pb_vote.services import accounts
+from pb_vote.services import accounts, results, rounds, voting
+from pb_vote.services.ballot_box import VoteKeys
 
 STAFF_PASSWORD = "correct horse battery staple"
 _STAFF_HASHES: dict = {}
@@ -150,3 +167,154 @@ def proposal(
 
 
 BALLOT_FIXED = (RoundPhase.VOTING, RoundPhase.CLOSED, RoundPhase.PUBLISHED)
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+# Reviewed costs of a scenario's ballot, in cents: 18,500 € asked of the round's 10,000 €.
+BALLOT_COSTS = (3_000_000, 2_500_000, 4_000_000, 1_000_000, 2_000_000, 6_000_000)
+# Who initiated them, in turn.
+ORIGINS = (ProposalOrigin.RESIDENT, ProposalOrigin.CITY, ProposalOrigin.MEMBER)
+
+
+@dataclass
+class City:
+    """Two tables, Keskusta (``own``, postal code 15100) with its coordinator and member and
+    Pohjoinen (``other``, 15200); a city admin; a resident of Keskusta. Emails are the role
+    at example.org (coordinator@example.org...)."""
+
+    own: Table
+    other: Table
+    coordinator: User
+    member: User
+    admin: User
+    resident: User
+    own_id: int = field(init=False)
+    other_id: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.own_id, self.other_id = self.own.id, self.other.id
+
+
+def city(*, eligible_residents: int | None = None) -> City:
+    """The usual cast of a test: see City. ``eligible_residents`` is Keskusta's figure."""
+    own = table("keskusta", name="Keskusta – Centre")
+    own.eligible_residents = eligible_residents
+    other = table("pohjoinen", name="Pohjoinen – North", postal_codes=["15200"])
+    return City(
+        own=own,
+        other=other,
+        coordinator=user("coordinator@example.org", role=MembershipRole.COORDINATOR, at=own),
+        member=user("member@example.org", role=MembershipRole.MEMBER, at=own),
+        admin=user("admin@example.org", city_admin=True),
+        resident=user("resident@example.org"),
+    )
+
+
+@dataclass
+class Scenario:
+    """A round built by a scenario helper. The ids and receipt codes stay usable once the
+    app context that built it is gone (the rows do not)."""
+
+    table: Table
+    coordinator: User | None
+    round: Round
+    proposals: list[Proposal]
+    voters: list[User]
+    receipts: list[str]  # each voter's receipt code, in the order of ``voters``
+    publication: Publication | None = None
+    round_id: int = field(init=False)
+    proposal_ids: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.round_id = self.round.id
+        self.proposal_ids = [p.id for p in self.proposals]
+
+
+def voting_round(
+    at: Table | None = None,
+    *,
+    ballots: int = 0,
+    costs=BALLOT_COSTS,
+    notify: int = 0,
+    seed: int = 11,
+    **settings,
+) -> Scenario:
+    """A round of ``at`` (default: Keskusta of a new ``city()``) in voting, with ``ballots``
+    ballots cast.
+
+    The round is set up in review with one accepted proposal per cost in ``costs`` (titled
+    "Project 0"...; origins in the turn of ORIGINS, the residents' ones by
+    author@example.org), then its coordinator opens voting (``rounds.transition``). Each of
+    ``ballots`` residents (voter0@example.org..., so one such round per test database) votes
+    online through ``voting.cast_ballot`` for one to three proposals drawn with ``seed``, as
+    the round's ballot allows (points: spread evenly, within the cap; knapsack: within the
+    budget); the first ``notify`` of them ask for the results by mail. ``settings`` are the
+    round's columns (approval of one to three unless they say otherwise)."""
+    at = at or city().own
+    coordinator = db.session.execute(
+        select(User).join(TableMembership).where(
+            TableMembership.table_id == at.id,
+            TableMembership.role == MembershipRole.COORDINATOR)
+    ).scalars().first()
+    author = accounts.find_user_by_email("author@example.org") or user("author@example.org")
+    row = round_(at, RoundPhase.REVIEW, **{"approval_min": 1, "approval_max": 3, **settings})
+    proposals = []
+    for n, cost in enumerate(costs):
+        origin = ORIGINS[n % len(ORIGINS)]
+        proposals.append(proposal(
+            row, title=f"Project {n}", cost_cents=cost, status=ProposalStatus.ACCEPTED,
+            origin=origin, author=author if origin is ProposalOrigin.RESIDENT else None))
+    rounds.transition(coordinator, row, RoundPhase.VOTING)
+    rng = random.Random(seed)
+    voters, receipts = [], []
+    for number in range(ballots):
+        voter = user(f"voter{number}@example.org")
+        cast = voting.cast_ballot(
+            VoteKeys.from_config(current_app.config), row.id, voting.Voter(user_id=voter.id),
+            VoteChannel.ONLINE, _choices(row, proposals, rng), notify_results=number < notify)
+        voters.append(voter)
+        receipts.append(cast.receipt_code)
+    return Scenario(at, coordinator, row, proposals, voters, receipts)
+
+
+def _choices(row: Round, proposals: list[Proposal], rng: random.Random) -> dict[int, int]:
+    """One voter's ballot: one to three proposals, valid for the round's ballot kind."""
+    approval = row.ballot_kind is BallotKind.APPROVAL
+    most = min(3, len(proposals), row.approval_max if approval else 3)
+    chosen = rng.sample(proposals, rng.randint(min(row.approval_min if approval else 1, most),
+                                               most))
+    if row.ballot_kind is BallotKind.POINTS:
+        each = min(row.points_max_per_proposal, row.points_total // len(chosen))
+        return {p.id: each for p in chosen}
+    if row.ballot_kind is BallotKind.KNAPSACK:
+        while len(chosen) > 1 and sum(p.reviewed_cost_cents for p in chosen) > row.budget_cents:
+            chosen.pop()
+    return {p.id: 1 for p in chosen}
+
+
+def closed_round(at: Table | None = None, **options) -> Scenario:
+    """A ``voting_round`` (same options) whose coordinator has then closed voting."""
+    scenario = voting_round(at, **options)
+    rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
+    return scenario
+
+
+def published_round(at: Table | None = None, **options) -> Scenario:
+    """A ``closed_round`` (same options) whose results its coordinator has then published
+    (``results.publish``; the mail to subscribers is the view's, and not sent here)."""
+    scenario = closed_round(at, **options)
+    scenario.publication = results.publish(scenario.coordinator, scenario.round,
+                                           VoteKeys.from_config(current_app.config))
+    return scenario
+
+
+def saved(app, build: Callable[..., T], **options) -> T:
+    """``build(**options)`` in an app context of ``app``, committed: for tests that then go
+    through the pages, with the ids (``round_id``...) of what was built."""
+    with app.app_context():
+        built = build(**options)
+        db.session.commit()
+        return built

@@ -3,7 +3,7 @@
 import pytest
 from flask_login import AnonymousUserMixin
 
-from pb_vote.models import MembershipRole, RoundPhase
+from pb_vote.models import RoundPhase
 from pb_vote.services.permissions import Action, can_see_round, is_allowed
 from tests import factories
 
@@ -11,16 +11,10 @@ from tests import factories
 @pytest.fixture
 def world(app_ctx):
     """Two tables; a member and a coordinator of table A; a resident; a city admin."""
-    table_a = factories.table("keskusta", postal_codes=["15100"])
-    table_b = factories.table("pohjoinen", postal_codes=["15200"])
-    people = {
-        "resident": factories.user("resident@example.org"),
-        "member": factories.user("member@example.org", role=MembershipRole.MEMBER, at=table_a),
-        "coordinator": factories.user(
-            "coordinator@example.org", role=MembershipRole.COORDINATOR, at=table_a
-        ),
-        "admin": factories.user("admin@example.org", city_admin=True),
-    }
+    town = factories.city()
+    table_a, table_b = town.own, town.other
+    people = {"resident": town.resident, "member": town.member,
+              "coordinator": town.coordinator, "admin": town.admin}
     round_a = factories.round_(table_a)
     round_b = factories.round_(table_b)
     return {

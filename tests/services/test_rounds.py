@@ -13,7 +13,6 @@ from pb_vote.extensions import db
 from pb_vote.models import (
     AuditEvent,
     BallotKind,
-    MembershipRole,
     ProposalStatus,
     Round,
     RoundPhase,
@@ -50,13 +49,11 @@ EXPECTED_TRANSITIONS = {
 
 @pytest.fixture
 def world(app_ctx, frozen_clock):
-    """A table with its coordinator, the clock frozen at NOW."""
+    """factories.city() (``table`` is Keskusta, with its coordinator), the clock frozen at NOW."""
     frozen_clock.set(NOW)
-    table = factories.table()
-    coordinator = factories.user(
-        "coordinator@example.org", role=MembershipRole.COORDINATOR, at=table
-    )
-    return SimpleNamespace(clock=frozen_clock, table=table, coordinator=coordinator)
+    town = factories.city()
+    return SimpleNamespace(clock=frozen_clock, table=town.own, other=town.other,
+                           coordinator=town.coordinator)
 
 
 def a_round(world, phase=P.PROPOSALS, *, accepted=1, at=None, **settings):
@@ -318,10 +315,9 @@ def test_a_sync_that_lost_the_race_audits_nothing(world):
 
 
 def test_advance_all_moves_every_open_round(world):
-    other_table = factories.table("pohjoinen", postal_codes=["15200"])
     rounds = {
         "proposals": a_round(world, P.PROPOSALS),  # proposals close at NOW + 25 days
-        "review": a_round(world, P.REVIEW, at=other_table),  # voting: NOW + 9 to + 23 days
+        "review": a_round(world, P.REVIEW, at=world.other),  # voting: NOW + 9 to + 23 days
         "voting": a_round(world, P.VOTING),  # voting closes at NOW + 8 days
         "empty review": a_round(world, P.REVIEW, accepted=0),
         "draft": a_round(world, P.DRAFT),

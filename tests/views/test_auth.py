@@ -7,17 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from pb_vote.extensions import db
-from pb_vote.models import LoginSession, MembershipRole, User
+from pb_vote.models import LoginSession, User
 from tests import factories
 from tests.conftest import link_in
 
 
 @pytest.fixture
 def staff(app):
-    with app.app_context():
-        table = factories.table()
-        factories.user("coordinator@example.org", role=MembershipRole.COORDINATOR, at=table)
-        db.session.commit()
+    """factories.city(), whose staff sign in with factories.STAFF_PASSWORD."""
+    factories.saved(app, factories.city)
 
 
 def _user_count(app, email):

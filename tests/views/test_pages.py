@@ -13,19 +13,14 @@ def city(app):
     """Two tables with rounds (one a draft), a member and coordinator of the first, an admin,
     and a resident with a proposal. Returns ids."""
     with app.app_context():
-        own = factories.table("keskusta", name="Keskusta – Centre")
-        other = factories.table("pohjoinen", name="Pohjoinen – North", postal_codes=["15200"])
-        factories.user("member@example.org", role=MembershipRole.MEMBER, at=own)
-        factories.user("coordinator@example.org", role=MembershipRole.COORDINATOR, at=own)
-        factories.user("admin@example.org", city_admin=True)
-        resident = factories.user("resident@example.org")
-        voting = factories.round_(own, RoundPhase.VOTING, title="Keskusta 2027")
-        draft_own = factories.round_(own, RoundPhase.DRAFT, title="Secret plans 2028")
-        draft_other = factories.round_(other, RoundPhase.DRAFT, title="North plans 2028")
-        factories.proposal(voting, author=resident, title="Lights for the ski track")
+        town = factories.city()
+        voting = factories.round_(town.own, RoundPhase.VOTING, title="Keskusta 2027")
+        draft_own = factories.round_(town.own, RoundPhase.DRAFT, title="Secret plans 2028")
+        draft_other = factories.round_(town.other, RoundPhase.DRAFT, title="North plans 2028")
+        factories.proposal(voting, author=town.resident, title="Lights for the ski track")
         db.session.commit()
         return {
-            "own": own.id, "voting": voting.id, "draft_own": draft_own.id,
+            "own": town.own_id, "voting": voting.id, "draft_own": draft_own.id,
             "draft_other": draft_other.id,
         }
 

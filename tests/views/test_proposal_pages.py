@@ -20,16 +20,14 @@ from tests import factories
 
 @pytest.fixture
 def scene(app):
-    """A table in its proposal phase, its member, a coordinator of another table, a resident
-    with an idea and a second resident."""
+    """factories.city() with Keskusta in its proposal phase, a coordinator of Pohjoinen, a
+    resident with an idea and a second resident."""
     with app.app_context():
-        own = factories.table("keskusta")
-        other = factories.table("pohjoinen", postal_codes=["15200"])
-        factories.user("member@example.org", role=MembershipRole.MEMBER, at=own)
-        factories.user("stranger@example.org", role=MembershipRole.COORDINATOR, at=other)
+        town = factories.city()
+        factories.user("stranger@example.org", role=MembershipRole.COORDINATOR, at=town.other)
         author = factories.user("author@example.org")
         factories.user("neighbour@example.org")
-        round_ = factories.round_(own, RoundPhase.PROPOSALS, budget_cents=5_000_000)
+        round_ = factories.round_(town.own, RoundPhase.PROPOSALS, budget_cents=5_000_000)
         idea = factories.proposal(round_, author=author, title="Benches by the lake")
         db.session.commit()
         return {"round": round_.id, "idea": idea.id}

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from pb_vote.extensions import db
-from pb_vote.models import AuditEvent, BallotKind, MembershipRole, Round, RoundPhase, TallyRule
+from pb_vote.models import AuditEvent, BallotKind, Round, RoundPhase, TallyRule
 from tests import factories
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -15,15 +15,9 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 
 @pytest.fixture
 def tables(app):
-    with app.app_context():
-        own = factories.table("keskusta")
-        other = factories.table("pohjoinen", postal_codes=["15200"])
-        factories.user("coordinator@example.org", role=MembershipRole.COORDINATOR, at=own)
-        factories.user("member@example.org", role=MembershipRole.MEMBER, at=own)
-        factories.user("admin@example.org", city_admin=True)
-        factories.user("resident@example.org")
-        db.session.commit()
-        return {"own": own.id, "other": other.id}
+    """factories.city(): Keskusta with its coordinator and member, Pohjoinen, an admin."""
+    town = factories.saved(app, factories.city)
+    return {"own": town.own_id, "other": town.other_id}
 
 
 def _local(days: int, hour: int = 12) -> str:
@@ -229,13 +223,10 @@ def test_reading_a_round_moves_it_by_the_schedule(app, client, tables, frozen_cl
 
 def test_advance_phases_command(app, runner, tables, frozen_clock):
     with app.app_context():
-        table = db.session.get(factories.Table, tables["own"])
-        round_ = factories.round_(table, RoundPhase.VOTING)
-        for number in range(2):
-            factories.proposal(round_, status=factories.ProposalStatus.ACCEPTED,
-                               title=f"Idea {number}")
+        voting = factories.voting_round(db.session.get(factories.Table, tables["own"]),
+                                        costs=(500_000, 500_000))
         db.session.commit()
-        round_id, close = round_.id, round_.voting_close_at
+        round_id, close = voting.round_id, voting.round.voting_close_at
     frozen_clock.set(close + timedelta(minutes=1))
     result = runner.invoke(args=["advance-phases"])
     assert result.exit_code == 0 and f"round {round_id}: closed" in result.output
