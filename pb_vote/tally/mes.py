@@ -113,10 +113,11 @@ class MesProfile:
         self.unit = list(utility_per_weight)
         self.tie_rank = list(tie_rank)
         # Scaling every weight by the same factor divides every rho by it: same argmin, same
-        # payments. It makes weights whole numbers.
+        # payments. It makes weights whole numbers; reported prices are scaled back.
         distinct = Counter(ballots)  # the same tuple object for identical ballots: fast
         weights = {w for b in distinct for _, w in b}
         scale = lcm(1, *(w.denominator for w in weights if isinstance(w, Fraction)))
+        self.weight_scale = scale
         groups: Counter[tuple[tuple[int, int], ...]] = Counter()
         for b, count in distinct.items():
             if b:
@@ -361,12 +362,14 @@ def run_mes(
             continue
         # a freshly priced offer on top is the argmin, ties broken by rank
         if verified:
-            verified = _same_winner(heap, fresh, price, expected, len(purchases), offer)
+            verified = _same_winner(heap, fresh, price, expected, len(purchases), offer,
+                                    profile.weight_scale)
             if give_up and not verified:
                 return MesRun(start_budget, tuple(purchases), spent, False)
         _, rest, weight, entries, first_rich = fresh[j]
         fresh.clear()
-        purchases.append(MesPurchase(j, offer.rho(), profile.budget - spent))
+        purchases.append(MesPurchase(j, offer.rho() * profile.weight_scale,
+                                     profile.budget - spent))
         spent += costs[j]
         # pay: poor classes go to 0; rich ones pay rest * w / weight (in units of 1/scale).
         # Rescale the money of every class still in use by weight / g so that the payments
@@ -409,12 +412,13 @@ def run_mes(
     return MesRun(start_budget, tuple(purchases), spent, verified, money)
 
 
-def _same_winner(heap, fresh, price, expected, round_index, winner: _Offer) -> bool:
+def _same_winner(heap, fresh, price, expected, round_index, winner: _Offer,
+                 weight_scale: int) -> bool:
     """True if ``winner`` is the reference's purchase of this round and no other project's price
     here is below (or equal and earlier in the tie order than) the reference's winning price."""
     if round_index >= len(expected) or expected[round_index].project != winner.project:
         return False
-    rho = expected[round_index].rho
+    rho = expected[round_index].rho / weight_scale  # the heap's prices are per scaled weight
     target = _Offer(rho.numerator, rho.denominator, winner.rank, winner.project)
     while heap and heap[0] < target:
         k = heapq.heappop(heap).project

@@ -97,6 +97,15 @@ def test_equal_shares_figures_are_exact():
     assert data["selected"] == ["x", "z"]
 
 
+def test_equal_shares_prices_are_per_unit_of_utility_with_fractional_points():
+    # utility 1/2 x cost 2 = 1 per voter; the two voters pay 1 each: rho = 1 per unit of
+    # utility and 1 effective vote, all the support (the engine counts whole points inside)
+    election = make_election({"a": 2}, [{"a": Fraction(1, 2)}, {"a": Fraction(1, 2)}], budget=2,
+                             vote_type="cumulative")
+    result = tally(election, "mes-raw").project("a")
+    assert (result.rho, result.effective_votes) == (1, 1)
+
+
 def test_equal_shares_greedy_fill_and_its_reason():
     # t = 2: only v (voters 1-3 keep 4/3 each: u unaffordable, voter 4 has 2 < 3 for w).
     # t = 3: v, u and w: 11 > 8, so add-one keeps t = 2; the greedy fill then buys u.
