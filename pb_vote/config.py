@@ -6,6 +6,9 @@ then the ``test_config`` mapping given to :func:`pb_vote.create_app`.
 """
 
 import os
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # refused outside development
 DEFAULT_BALLOT_SECRET = "dev-only-ballot-secret"  # refused outside development
@@ -52,8 +55,14 @@ DEFAULTS: dict[str, object] = {
     "SIGN_IN_LINKS_PER_EMAIL_PER_HOUR": 5,
     "PASSWORD_LINK_MAX_AGE_SECONDS": 24 * 60 * 60,
     "LOGIN_SESSION_DAYS": 14,
-    # Public base URL used in mails when there is no request (CLI); e.g. https://pb.example.fi
-    "BASE_URL": None,
+    # The address people use, e.g. https://pb.example.fi (a path prefix is allowed): every
+    # link in mail and on the voting-code sheet is built on it, never on the request's Host.
+    # Required outside development.
+    "PUBLIC_BASE_URL": None,
+    # Host names the service answers for (others get 400); None means the host of
+    # PUBLIC_BASE_URL (and localhost in development). A name starting with a dot allows its
+    # subdomains. An environment variable may list them with commas.
+    "TRUSTED_HOSTS": None,
     # Requests larger than this get 413 (a form never needs more).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
@@ -78,9 +87,10 @@ class ConfigurationError(RuntimeError):
 
 
 def check_secrets(settings, *, debug: bool) -> None:
-    """Refuse to run outside development, debug or testing with the default secret key."""
-    relaxed = debug or settings.get("TESTING") or settings.get("ENV_NAME") == "development"
-    if relaxed:
+    """Refuse to run outside development with the default secret key, or in debug mode.
+    Only ``ENV_NAME = "development"`` relaxes this: no debug or testing switch does (tests
+    set their own secrets), so production never runs on the published development key."""
+    if settings.get("ENV_NAME") == "development":
         return
     for key, default in (("SECRET_KEY", DEFAULT_SECRET_KEY),
                          ("BALLOT_SECRET", DEFAULT_BALLOT_SECRET)):
@@ -93,6 +103,53 @@ def check_secrets(settings, *, debug: bool) -> None:
             )
     if settings.get("BALLOT_SECRET") == settings.get("SECRET_KEY"):
         raise ConfigurationError("PB_VOTE_BALLOT_SECRET must differ from PB_VOTE_SECRET_KEY.")
+    if debug:
+        raise ConfigurationError(
+            "Debug mode (FLASK_DEBUG, PB_VOTE_DEBUG) is for development only: unset it, "
+            "or set PB_VOTE_ENV_NAME=development for local use."
+        )
+
+
+DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
+
+
+def check_public_address(settings) -> None:
+    """Check ``PUBLIC_BASE_URL`` (required outside development) and store it without a
+    trailing slash; set ``TRUSTED_HOSTS`` (Flask refuses other hosts with 400) to the
+    configured list, or else to the public address's host (and localhost in development)."""
+    development = settings.get("ENV_NAME") == "development"
+    base = (settings.get("PUBLIC_BASE_URL") or "").strip()
+    if not base and not development:
+        raise ConfigurationError(
+            "Set PB_VOTE_PUBLIC_BASE_URL to the address people use (for example "
+            "https://pb.example.fi): links in mail are built on it, never on the request's "
+            "Host; or PB_VOTE_ENV_NAME=development for local use."
+        )
+    host = None
+    if base:
+        parts = urlsplit(base)
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username
+                or parts.password or parts.query or parts.fragment):
+            raise ConfigurationError(
+                f"PB_VOTE_PUBLIC_BASE_URL must be like https://pb.example.fi, not {base!r}."
+            )
+        host = parts.hostname
+        settings["PUBLIC_BASE_URL"] = base.rstrip("/")
+    trusted = settings.get("TRUSTED_HOSTS")
+    if isinstance(trusted, str):
+        trusted = [name.strip() for name in trusted.split(",") if name.strip()]
+    if trusted is None:
+        trusted = ([host] if host else []) + (list(DEVELOPMENT_HOSTS) if development else [])
+    elif not trusted:
+        # Werkzeug reads an empty list as "every host": never let it mean that.
+        raise ConfigurationError("PB_VOTE_TRUSTED_HOSTS lists no host; leave it unset to "
+                                 "trust only the host of PB_VOTE_PUBLIC_BASE_URL.")
+    elif host and not host_is_trusted(host, trusted):
+        raise ConfigurationError(
+            f"PB_VOTE_TRUSTED_HOSTS must include {host}, the host of PB_VOTE_PUBLIC_BASE_URL "
+            "(the links in mail lead there)."
+        )
+    settings["TRUSTED_HOSTS"] = list(trusted)
 
 
 def database_uri(database_url: str | None, instance_path: str) -> str:

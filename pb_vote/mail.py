@@ -8,6 +8,8 @@ as the request is done, and looks every minute for messages to try again
 (``MAIL_DELIVERY = "background"``, the default); ``flask send-mail`` sends them too (from
 cron, or ``--every`` as a service; with ``MAIL_DELIVERY = "queue"`` only it does). A message
 that fails is tried again later, ``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted.
+One that can never be sent as it is (a header no mail library writes, an address the server
+refuses for good) is given up at once and logged, and the pass goes on with the rest.
 
 The backend: SMTP when ``MAIL_SERVER`` is set; otherwise nothing is sent and a warning is
 logged (the body only at INFO level, as it may hold a sign-in link). In the development
@@ -28,6 +30,7 @@ from sqlalchemy import delete, func, select, update
 from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import OutgoingMail
+from pb_vote.text import one_line
 
 log = logging.getLogger(__name__)
 DEV_MAILBOX_SIZE = 50
@@ -36,6 +39,11 @@ DEV_MAILBOX_SIZE = 50
 RETRY_AFTER = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
 GIVEN_UP_KEPT_FOR = timedelta(days=7)
 RETRY_POLL = timedelta(minutes=1)  # how often a process's sender looks for retries
+SUBJECT_LENGTH = OutgoingMail.__table__.c.subject.type.length
+# What a mail server answers about one message (its recipients, its content, a feature it
+# needs); the connection stays usable for the next one.
+MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPNotSupportedError)
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,9 @@ class DeliveryReport:
     """What one pass of :func:`deliver_due` did."""
 
     sent: int
-    failed: int
+    failed: int  # not sent this time, to be tried again
     waiting: int
-    given_up: int
+    given_up: int  # in the queue: after the last attempt, or never sendable as they are
 
 
 def outbox(app: Flask) -> list[Mail]:
@@ -65,7 +73,10 @@ def outbox(app: Flask) -> list[Mail]:
 
 def queue_mail(to: str, subject: str, body: str) -> None:
     """Queue one plain-text message in the current transaction: it is sent after the caller
-    commits (after the response, or by ``flask send-mail``), and never if it rolls back."""
+    commits (after the response, or by ``flask send-mail``), and never if it rolls back. The
+    subject is made one line (a title with a line break would be a header no mail library
+    writes) and cut to what its column holds."""
+    subject = one_line(subject)[:SUBJECT_LENGTH]
     db.session.add(OutgoingMail(recipient=to, subject=subject, body=body))
     g.pb_vote_mail_queued = True
 
@@ -108,21 +119,37 @@ def deliver_due() -> DeliveryReport:
             if not _claim(mail_id, attempts, now):
                 continue
             mail = db.session.get(OutgoingMail, mail_id)
+            try:
+                message = _compose(mail, config["MAIL_SENDER"])
+            except Exception as error:  # such as a header with a line break: never sendable
+                _give_up(mail, error, most)
+                continue
             connecting = config.get("MAIL_SERVER") and smtp is None
             try:
                 if connecting:
                     smtp = _smtp_connection(config)
-                _send(mail, smtp)
+                _send(mail, message, smtp)
+            except MESSAGE_REFUSALS as error:  # about this message: the connection goes on
+                if _refused_for_good(error):
+                    _give_up(mail, error, most)
+                else:
+                    failed += 1
+                    _note_failure(mail, error, most)
+                continue
             except (OSError, smtplib.SMTPException) as error:
                 failed += 1
                 _close_quietly(smtp)
                 smtp = None  # the next message tries a new connection
-                mail.last_error = f"{type(error).__name__}: {error}"[:500]
-                log.warning("mail %s to %s not sent (attempt %s of %s): %s", mail.id,
-                            mail.recipient, mail.attempts, most, mail.last_error)
-                db.session.commit()
+                _note_failure(mail, error, most)
                 if connecting:
                     break  # the server is unreachable: the rest waits for the next pass
+                continue
+            except Exception as error:  # unforeseen: this one waits, the rest goes on
+                failed += 1
+                log.exception("mail %s to %s failed unexpectedly", mail.id, mail.recipient)
+                _close_quietly(smtp)
+                smtp = None
+                _note_failure(mail, error, most)
                 continue
             sent += 1
             db.session.delete(mail)
@@ -130,6 +157,39 @@ def deliver_due() -> DeliveryReport:
     finally:
         _close_quietly(smtp)
     return DeliveryReport(sent, failed, *_backlog(most))
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _note_failure(mail: OutgoingMail, error: BaseException, most: int) -> None:
+    """Record a failed attempt; the message is tried again later (its claim set when)."""
+    mail.last_error = _error_text(error)
+    log.warning("mail %s to %s not sent (attempt %s of %s): %s", mail.id, mail.recipient,
+                mail.attempts, most, mail.last_error)
+    db.session.commit()
+
+
+def _give_up(mail: OutgoingMail, error: BaseException, most: int) -> None:
+    """Give up a message that can never be sent as it is (its own content or address is the
+    problem, not the server): trying it again would only fail again."""
+    mail.attempts = most
+    mail.last_error = _error_text(error)
+    log.error("mail %s to %s given up, it cannot be sent: %s", mail.id, mail.recipient,
+              mail.last_error)
+    db.session.commit()
+
+
+def _refused_for_good(error: BaseException) -> bool:
+    """Whether a refusal of one message is for good: a permanent (5xx) answer about its
+    recipients or content, or a feature it needs (such as a non-ASCII address) that the
+    server lacks. Temporary (4xx) answers are tried again."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return True
 
 
 def _backlog(most: int) -> tuple[int, int]:
@@ -153,14 +213,21 @@ def forget_given_up() -> int:
     return forgotten
 
 
-def _send(mail: OutgoingMail, smtp) -> None:
+def _compose(mail: OutgoingMail, sender: str) -> EmailMessage:
+    """The message as it goes out; raises (ValueError, ...) when it cannot be written, such
+    as a header with a line break."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    message.as_bytes()  # what would fail only when sent fails here, before any connection
+    return message
+
+
+def _send(mail: OutgoingMail, message: EmailMessage, smtp) -> None:
     app = current_app._get_current_object()
     if smtp is not None:
-        message = EmailMessage()
-        message["From"] = app.config["MAIL_SENDER"]
-        message["To"] = mail.recipient
-        message["Subject"] = mail.subject
-        message.set_content(mail.body)
         smtp.send_message(message)
     else:
         # No mail server: say so where it shows, without the body (it may hold a sign-in

@@ -5,7 +5,7 @@ queued here, in the caller's transaction (see :mod:`pb_vote.mail`)."""
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from pb_vote.blueprints.common import link_max_age
@@ -15,11 +15,12 @@ from pb_vote.services import results as results_service
 from pb_vote.services import sign_in as login_links
 from pb_vote.services.accounts import find_user_by_email
 from pb_vote.services.voting import CastResult
+from pb_vote.urls import public_url
 
 
 def link(endpoint: str, **values) -> str:
-    """An absolute link for a mail."""
-    return url_for(endpoint, _external=True, **values)
+    """An absolute link for a mail, on the public address (never the request's Host)."""
+    return public_url(endpoint, **values)
 
 
 def send(to: str, language: str | None, subject: Callable[[], str], template: str,

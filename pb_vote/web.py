@@ -2,10 +2,13 @@
 this module but :func:`pb_vote.create_app`; what views share lives in ``pb_vote.blueprints``
 and ``pb_vote.formatting``."""
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_babel import get_locale, gettext, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.routing import IntegerConverter
 
 from pb_vote import cli
 from pb_vote.blueprints import (
@@ -25,6 +28,21 @@ from pb_vote.blueprints.languages import LANGUAGE_NAMES
 from pb_vote.extensions import db, login_manager
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.services.sign_in import load_login_session
+from pb_vote.urls import public_adapter
+
+# The largest id a route takes: an id column is ``integer`` (PostgreSQL: at most 2^31 - 1;
+# SQLite's are 64-bit), and a larger number would fail in the database, not find nothing.
+MAX_ID = 2**31 - 1
+HSTS = "max-age=31536000; includeSubDomains"  # a year, as OWASP ASVS asks
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a whole number up to :data:`MAX_ID`; a larger one is no
+    address here (404) rather than an out-of-range error from the database (500)."""
+
+    def __init__(self, url_map, *args, **options):
+        options.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **options)
 
 
 def _load_user(token: str):
@@ -63,7 +81,20 @@ def _handle_http_exception(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     code = error.code if error.code in ERROR_TEXTS else 400 if error.code < 500 else 500
-    return _error_response(code)
+    response = make_response(_error_response(code))
+    # Keep what the error says beyond its page: Allow on a 405, Retry-After on a 429.
+    for name, value in error.get_headers(request.environ):
+        if name.lower() != "content-type" and name not in response.headers:
+            response.headers.add(name, value)
+    return response
+
+
+def _handle_untrusted_host(error: SecurityError):
+    """A request for a host not in ``TRUSTED_HOSTS``: Flask refused it before routing, so
+    it has no URL adapter; the 400 page's links are built on the public address instead."""
+    if request_ctx.url_adapter is None:
+        request_ctx.url_adapter = public_adapter()
+    return _error_response(400, gettext("This service does not answer at this address."))
 
 
 def _handle_csrf_error(error: CSRFError):
@@ -83,11 +114,14 @@ def _handle_unexpected(error: Exception):
 
 
 def _refuse_nul_characters():
-    """No text field ever needs a NUL character, and PostgreSQL cannot store one: refuse the
-    request with 400 rather than fail with 500 deep inside."""
-    for values in (request.args, request.form if request.method == "POST" else {}):
-        for value in values.values() if values else ():
-            if "\x00" in value:
+    """No address or text field ever needs a NUL character, and PostgreSQL can neither
+    store one nor compare with one: refuse the request with 400 rather than fail with 500
+    deep inside (the path, every query and form name, every value of each)."""
+    if "\x00" in request.path:
+        abort(400)
+    for values in (request.args, request.form if request.method == "POST" else None):
+        for name, value in values.items(multi=True) if values else ():
+            if "\x00" in name or "\x00" in value:
                 abort(400)
 
 
@@ -100,7 +134,12 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     )
-    if getattr(g, "no_store", False):
+    if current_app.config["ENV_NAME"] != "development":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    # Pages marked so (personal data without an account: a typed code, a link sent to an
+    # address), and every page seen signed in, are never kept in a cache.
+    if getattr(g, "no_store", False) or (
+            request.endpoint != "static" and current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -113,6 +152,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
@@ -136,6 +176,7 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(SecurityError, _handle_untrusted_host)
     if not app.testing:
         app.register_error_handler(Exception, _handle_unexpected)
     app.before_request(_refuse_nul_characters)

@@ -64,6 +64,7 @@ def base_test_config(database_url: str) -> dict:
         # Mail is sent when the test client closes the response, so it is there on return.
         "MAIL_DELIVERY": "after_response",
         "SERVER_NAME": "pb.test",
+        "PUBLIC_BASE_URL": "http://pb.test",  # trusted hosts: pb.test only
         "SESSION_COOKIE_SECURE": False,
         # Tests read English unless they choose a language (the service's default is fi).
         "BABEL_DEFAULT_LOCALE": "en",

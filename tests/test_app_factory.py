@@ -36,6 +36,7 @@ def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "b" * 40)
     monkeypatch.setenv("PB_VOTE_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
     monkeypatch.setenv("PB_VOTE_MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
     app = create_app()
     assert app.config["SECRET_KEY"] == "s" * 40
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite")
@@ -50,6 +51,7 @@ def test_instance_config_file_is_read_and_environment_wins(tmp_path, monkeypatch
         "SECRET_KEY = 'from-the-instance-folder-0123456789abcdef'\n"
         "BALLOT_SECRET = 'ballots-from-the-instance-folder-0123456789'\n"
         "MAIL_SENDER = 'instance@example.org'\nMAIL_PORT = 2525\n"
+        "PUBLIC_BASE_URL = 'https://pb.example.fi'\n"
     )
     monkeypatch.setenv("PB_VOTE_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PB_VOTE_MAIL_PORT", "465")
@@ -71,9 +73,10 @@ def test_development_configuration_relaxes_cookies_and_keeps_mail(monkeypatch, t
 def test_production_has_no_development_mailbox(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "p" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "q" * 40)
+    monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite"})
     assert not app.config.get("DEV_MAILBOX")
-    assert app.test_client().get("/dev/mail").status_code == 404
+    assert app.test_client().get("/dev/mail", base_url="https://pb.example.fi").status_code == 404
 
 
 @pytest.mark.parametrize(

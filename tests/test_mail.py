@@ -1,10 +1,12 @@
 """Outgoing mail: queued with the change it tells about, sent after the response or by
 ``flask send-mail``, tried again when the mail server fails, never sent twice."""
 
+import smtplib
 import threading
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from pb_vote import mail as mail_module
@@ -179,3 +181,88 @@ def test_an_unreachable_server_ends_the_pass_and_the_rest_waits_untouched(
     smtp.failing = False
     report = deliver_due()  # the two untouched ones are still due
     assert (report.sent, report.waiting) == (2, 1)
+
+
+def _queued_as_is(to: str, subject: str) -> None:
+    """A message stored without queue_mail's care (as an older version could have)."""
+    db.session.add(OutgoingMail(recipient=to, subject=subject, body="Body"))
+
+
+def test_subjects_are_queued_on_one_line(app, app_ctx):
+    queue_mail("someone@example.org", "Your proposal “Benches\r\nBcc: x@example.org”", "Body")
+    queue_mail("someone@example.org", "Long " * 100, "Body")
+    db.session.commit()
+    first, long = queued(app)
+    assert first.subject == "Your proposal “Benches Bcc: x@example.org”"
+    assert len(long.subject) == mail_module.SUBJECT_LENGTH
+
+
+def test_a_message_that_cannot_be_written_is_given_up_and_the_rest_is_sent(
+        app, runner, mailbox, smtp):
+    """A CR/LF in a header once stopped every pass at that message (issue 13)."""
+    with app.app_context():
+        queue_mail("first@example.org", "Subject", "Body")
+        _queued_as_is("second@example.org", "Your proposal “Benches\r\nBcc: x@example.org”")
+        _queued_as_is("third@example.org\r\nBcc: x@example.org", "Subject")
+        queue_mail("fourth@example.org", "Subject", "Body")
+        db.session.commit()
+    result = runner.invoke(args=["send-mail"])
+    assert "2 sent, 0 failed (tried again later), 0 waiting, 2 given up." in result.output
+    assert result.exit_code == 1  # cron tells the operator
+    [connection] = smtp.connections
+    assert [m["To"] for m in connection.sent] == ["first@example.org", "fourth@example.org"]
+    given_up = queued(app)
+    assert [m.attempts for m in given_up] == [app.config["MAIL_MAX_ATTEMPTS"]] * 2
+    assert all("ValueError" in m.last_error for m in given_up)
+
+
+class RefusingSMTP:
+    """A mail server that refuses some recipients: ``code`` (5xx for good, 4xx for now)."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+    def __call__(self, message):
+        if message["To"].startswith("refused"):
+            raise smtplib.SMTPRecipientsRefused({message["To"]: (self.code, b"no")})
+
+
+@pytest.mark.parametrize(("code", "attempts_left"), [(550, 0), (450, 7)])
+def test_a_recipient_refused_for_good_is_given_up_for_now_tried_again(
+        app, app_ctx, mailbox, smtp, monkeypatch, code, attempts_left):
+    refuse = RefusingSMTP(code)
+    original = smtp.send_message
+
+    def send_message(self, message):
+        refuse(message)
+        original(self, message)
+
+    monkeypatch.setattr(smtp, "send_message", send_message)
+    for to in ("refused@example.org", "ok@example.org"):
+        queue_mail(to, "Subject", "Body")
+    db.session.commit()
+    report = deliver_due()
+    assert (report.sent, report.failed) == (1, 0 if code >= 500 else 1)
+    assert len(smtp.connections) == 1  # the connection went on to the next message
+    [refused] = queued(app)
+    assert app.config["MAIL_MAX_ATTEMPTS"] - refused.attempts == attempts_left
+
+
+def test_an_unforeseen_error_leaves_that_message_for_later_and_the_rest_goes_out(
+        app, app_ctx, mailbox, smtp, monkeypatch):
+    original = smtp.send_message
+
+    def send_message(self, message):
+        if message["To"] == "odd@example.org":
+            raise RuntimeError("something nobody expected")
+        original(self, message)
+
+    monkeypatch.setattr(smtp, "send_message", send_message)
+    for to in ("odd@example.org", "ok@example.org"):
+        queue_mail(to, "Subject", "Body")
+    db.session.commit()
+    report = deliver_due()
+    assert (report.sent, report.failed, report.waiting) == (1, 1, 1)
+    [waiting] = queued(app)
+    assert waiting.attempts == 1 and "RuntimeError" in waiting.last_error
+    assert [m.to for m in mailbox] == ["ok@example.org"]

@@ -12,6 +12,7 @@ from pb_vote.extensions import db
 from pb_vote.models import TokenPurpose
 from pb_vote.services import voting
 from pb_vote.services.permissions import Action, is_allowed
+from pb_vote.text import is_one_line
 
 
 def load_or_404(model, object_id):
@@ -39,7 +40,7 @@ def safe_next_url(target: str | None, default: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
-    if "\\" in target:
+    if "\\" in target or not is_one_line(target):  # a line break would end in a header
         return default
     return target
 

@@ -1,4 +1,5 @@
-"""Form fields shared by several blueprints: money in euros, local date-times."""
+"""Form fields shared by several blueprints: money in euros, local date-times, and the
+one-line rule of every text field that is not a text area."""
 
 import re
 from datetime import datetime
@@ -8,6 +9,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import ValidationError
+
+from pb_vote.text import is_one_line
 
 MAX_EUROS = Decimal(1_000_000_000)
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
@@ -88,6 +91,14 @@ class LocalDateTimeField(DateTimeLocalField):
         self.data = (
             moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None) if moment else None
         )
+
+
+def single_line(form, field) -> None:
+    """A validator for every one-line text field: no line break, tab or other control
+    character (a browser's text box cannot type one; a crafted request can, and the text goes
+    into mail subjects, page titles and CSV cells)."""
+    if isinstance(field.data, str) and not is_one_line(field.data):
+        raise ValidationError(_l("Write this on one line, without line breaks or tabs."))
 
 
 def require_present(message):

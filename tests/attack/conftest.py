@@ -128,6 +128,7 @@ class LiveService:
     log: Path
     scenario: dict = field(default_factory=dict)
     browsers: list[Browser] = field(default_factory=list)
+    environment: dict = field(default_factory=dict)  # the module's SERVICE_ENVIRONMENT
 
     def browser(self) -> Browser:
         made = Browser(self)
@@ -142,6 +143,14 @@ class LiveService:
             rows = db.session.execute(text(statement), values).all()
             db.session.rollback()
             return rows
+
+    def flask(self, *args: str, **environment: str) -> subprocess.CompletedProcess:
+        """``flask --app pb_vote ARGS`` on this service's database and configuration (and
+        ``environment``), as cron would run it; returns the finished process."""
+        env = _environment(self.database_url, self.log.parent, self.url,
+                           {**self.environment, **environment})
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "pb_vote", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
     def mails(self, recipient: str | None = None) -> list:
         """Queued mail (the service runs with MAIL_DELIVERY=queue), oldest first."""
@@ -161,7 +170,7 @@ class LiveService:
         return found
 
 
-def _environment(database_url: str, instance: Path, extra: dict) -> dict:
+def _environment(database_url: str, instance: Path, url: str, extra: dict) -> dict:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PB_VOTE_", "FLASK_"))}
     env.update({
@@ -169,6 +178,7 @@ def _environment(database_url: str, instance: Path, extra: dict) -> dict:
         "PB_VOTE_SECRET_KEY": SECRET_KEY,
         "PB_VOTE_BALLOT_SECRET": BALLOT_SECRET,
         "PB_VOTE_INSTANCE_PATH": str(instance),
+        "PB_VOTE_PUBLIC_BASE_URL": url,  # and so the only trusted host is 127.0.0.1
         # Plain http on loopback: the cookies cannot be Secure here.
         "PB_VOTE_SESSION_COOKIE_SECURE": "false",
         "PB_VOTE_MAIL_DELIVERY": "queue",
@@ -216,18 +226,19 @@ def service(request, tmp_path_factory):
     port = free_port()
     log = folder / "gunicorn.log"
     extra = getattr(request.module, "SERVICE_ENVIRONMENT", {})
+    url = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads",
              str(THREADS), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5",
              "wsgi:app"],
-            cwd=ROOT, env=_environment(database_url, folder, extra), stdout=output,
+            cwd=ROOT, env=_environment(database_url, folder, url, extra), stdout=output,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url, process, log)
-        yield LiveService(request.param, url, database_url, app, log, scenario)
+        yield LiveService(request.param, url, database_url, app, log, scenario,
+                          environment=extra)
     finally:
         process.terminate()
         try:

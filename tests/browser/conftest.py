@@ -209,11 +209,13 @@ def live_server(tmp_path_factory):
 
     got_request_exception.connect(record, app, weak=False)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config.update(PUBLIC_BASE_URL=url, TRUSTED_HOSTS=["127.0.0.1"])  # links in mail
     thread = threading.Thread(target=server.serve_forever, name="pb_vote-live-server",
                               daemon=True)
     thread.start()
     try:
-        yield Scenario(app=app, url=f"http://127.0.0.1:{server.server_port}",
+        yield Scenario(app=app, url=url,
                        server_errors=errors, **seeded)
     finally:
         server.shutdown()

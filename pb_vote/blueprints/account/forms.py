@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from pb_vote.blueprints.fields import single_line
 from pb_vote.blueprints.languages import LANGUAGE_NAMES
 
 
@@ -14,7 +15,8 @@ class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Name"),
         description=_l("Shown with your proposals. You may use a first name or a nickname."),
-        validators=[Length(max=100, message=_l("Use at most %(max)d characters.", max=100))],
+        validators=[single_line,
+                    Length(max=100, message=_l("Use at most %(max)d characters.", max=100))],
     )
     language = RadioField(
         _l("Language"),
@@ -27,6 +29,7 @@ class ProfileForm(FlaskForm):
                        "you can vote in."),
         validators=[
             Optional(),
+            single_line,
             Regexp(r"^\s*\d{5}\s*$", message=_l("A postal code is five digits, like 15100.")),
         ],
     )

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import Blueprint, Response, abort, current_app, jsonify, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify
 
 from pb_vote.blueprints.api.openapi import openapi_document
 from pb_vote.blueprints.common import load_round
@@ -12,6 +12,8 @@ from pb_vote.models import Proposal, Round, Table
 from pb_vote.services import catalog
 from pb_vote.services import results as results_service
 from pb_vote.tally import DEFAULT_TIE_BREAK
+from pb_vote.text import csv_cell
+from pb_vote.urls import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -32,7 +34,7 @@ def table_summary(table: Table) -> dict:
     return {
         "slug": table.slug,
         "name": table.name,
-        "url": url_for("api.table", slug=table.slug, _external=True),
+        "url": public_url("api.table", slug=table.slug),
     }
 
 
@@ -51,7 +53,7 @@ def round_summary(round_: Round) -> dict:
         "proposals_close_at": _iso(round_.proposals_close_at),
         "voting_open_at": _iso(round_.voting_open_at),
         "voting_close_at": _iso(round_.voting_close_at),
-        "url": url_for("api.round_detail", round_id=round_.id, _external=True),
+        "url": public_url("api.round_detail", round_id=round_.id),
     }
 
 
@@ -98,7 +100,7 @@ def proposal_summary(proposal: Proposal) -> dict:
         "reviewed_cost_cents": proposal.reviewed_cost_cents,
         "public_note": proposal.public_note or None,
         "merged_in": [merged.id for merged in proposal.merged_in],
-        "url": url_for("public.proposal_page", proposal_id=proposal.id, _external=True),
+        "url": public_url("public.proposal_page", proposal_id=proposal.id),
     }
 
 
@@ -173,10 +175,10 @@ def results_csv(round_id: int):
     writer.writerow(["project_id", "title", "cost_cents", "support", "supporters", "funded",
                      "position", "reason"])
     for project in publication.result["projects"]:
-        writer.writerow([project["project_id"], titles.get(project["project_id"], ""),
-                         project["cost"], project["support"], project["supporters"],
-                         1 if project["funded"] else 0, project.get("position", ""),
-                         project["reason"]])
+        writer.writerow([csv_cell(cell) for cell in (
+            project["project_id"], titles.get(project["project_id"], ""), project["cost"],
+            project["support"], project["supporters"], 1 if project["funded"] else 0,
+            project.get("position", ""), project["reason"])])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="round-{round_id}-results.csv"'})
 

@@ -5,10 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from pb_vote.blueprints.fields import single_line
 from pb_vote.services.accounts import MIN_PASSWORD_LENGTH
 
 EMAIL_VALIDATORS = [
     DataRequired(message=_l("Enter your email address.")),
+    single_line,
     Length(max=254, message=_l("An email address is at most 254 characters.")),
     Email(message=_l("Enter an email address like name@example.fi."), check_deliverability=False),
 ]

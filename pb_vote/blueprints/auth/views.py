@@ -34,6 +34,8 @@ from pb_vote.services import accounts
 from pb_vote.services import sign_in as login_links
 
 bp = Blueprint("auth", __name__)
+# Every page here shows or takes an address, a link token or a password: none is cached.
+bp.before_request(no_store)
 
 PENDING = {TokenPurpose.SIGN_IN: "pending_sign_in", TokenPurpose.SET_PASSWORD: "pending_password"}
 
@@ -121,7 +123,6 @@ def open_link(token: str):
 @bp.route("/sign-in/confirm", methods=["GET", "POST"])
 def confirm_link():
     """One button that uses the link and signs the person in."""
-    no_store()
     claims, error = _pending_claims(TokenPurpose.SIGN_IN)
     if error is not None:
         return _link_problem(error, TokenPurpose.SIGN_IN)
@@ -227,7 +228,6 @@ def open_password_link(token: str):
 @bp.route("/password/new", methods=["GET", "POST"])
 def set_password():
     """Choose a new password; every other session of the account ends."""
-    no_store()
     claims, error = _pending_claims(TokenPurpose.SET_PASSWORD)
     if error is not None:
         return _link_problem(error, TokenPurpose.SET_PASSWORD)

@@ -18,7 +18,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from pb_vote.blueprints.fields import LocalDateTimeField, MoneyField, require_present
+from pb_vote.blueprints.fields import (
+    LocalDateTimeField,
+    MoneyField,
+    require_present,
+    single_line,
+)
 from pb_vote.blueprints.messages import setting_problem
 from pb_vote.models import BallotKind, PaperConflictRule, TallyRule, VoterEligibility
 from pb_vote.services.rounds import RoundSettings
@@ -56,7 +61,7 @@ class RoundForm(FlaskForm):
 
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(message=_l("Give the round a title.")),
+        validators=[DataRequired(message=_l("Give the round a title.")), single_line,
                     Length(max=200, message=_l("Use at most %(max)d characters.", max=200))],
     )
     description = TextAreaField(
@@ -220,7 +225,8 @@ class PaperBallotForm(FlaskForm):
 
     code = StringField(
         _l("Code printed on the paper slip"),
-        validators=[DataRequired(message=_l("Type the slip's code.")), Length(max=64)],
+        validators=[DataRequired(message=_l("Type the slip's code.")), single_line,
+                    Length(max=64)],
     )
     submit = SubmitField(_l("Record this paper ballot"))
 

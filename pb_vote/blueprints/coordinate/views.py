@@ -34,6 +34,7 @@ from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action, is_allowed
+from pb_vote.urls import public_url
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
 
@@ -183,7 +184,8 @@ def voting_codes(round_id: int):
             form.submit.errors = [message_for(error)]
         else:
             db.session.commit()
-            link = url_for("voting.enter_code", round_id=round_.id, _external=True)
+            # The slips outlive the request: the QR code leads to the public address.
+            link = public_url("voting.enter_code", round_id=round_.id)
             qr = segno.make(link, error="m").svg_inline(scale=3)
             return render_template("coordinate/code_sheet.html", round=round_, codes=codes,
                                    qr=Markup(qr), link=link)

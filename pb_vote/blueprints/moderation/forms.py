@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from pb_vote.blueprints.fields import MoneyField, format_euros, require_present
+from pb_vote.blueprints.fields import MoneyField, format_euros, require_present, single_line
 from pb_vote.blueprints.labels import ORIGIN_LABELS, STATUS_LABELS, label
 from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round
 from pb_vote.services.proposals import MODERATABLE
@@ -81,7 +81,7 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"))
+    q = StringField(_l("Search"), validators=[single_line])
     status = SelectField(_l("Status"))
     origin = SelectField(_l("Origin"))
     category = SelectField(_l("Category"))

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, Optional
 
-from pb_vote.blueprints.fields import MoneyField, require_present
+from pb_vote.blueprints.fields import MoneyField, require_present, single_line
 from pb_vote.models import ProposalOrigin
 from pb_vote.services.proposals import ProposalDraft
 
@@ -29,7 +29,8 @@ class ProposalForm(FlaskForm):
     title = StringField(
         _l("Title"),
         description=_l("A short name for the idea, for example: Benches along the shore path."),
-        validators=[DataRequired(message=_l("Give the idea a title.")), _length(200)],
+        validators=[DataRequired(message=_l("Give the idea a title.")), single_line,
+                    _length(200)],
     )
     description = TextAreaField(
         _l("Description"),
@@ -43,11 +44,12 @@ class ProposalForm(FlaskForm):
     )
     category = SelectField(_l("Category"), validators=[Optional()])
     location = StringField(_l("Location"), description=_l("A street, a park or a place name."),
-                           validators=[_length(200)])
+                           validators=[single_line, _length(200)])
     link = URLField(
         _l("Link (optional)"),
         description=_l("A web page with more about the idea."),
-        validators=[Optional(), URL(message=_l("Write a full address starting with https://.")),
+        validators=[Optional(), single_line,
+                    URL(message=_l("Write a full address starting with https://.")),
                     _length(500)],
     )
     submit = SubmitField(_l("Submit the idea"))

@@ -1,12 +1,13 @@
 """Public results pages: the latest publication, any earlier one, and receipt checks."""
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request
 
-from pb_vote.blueprints.common import load_round
+from pb_vote.blueprints.common import load_round, no_store
 from pb_vote.blueprints.results.presentation import bar_chart, outcome
 from pb_vote.models import Proposal, Publication, Round
 from pb_vote.services import results as results_service
 from pb_vote.services.codes import looks_like_code
+from pb_vote.urls import public_url
 
 bp = Blueprint("results", __name__)
 
@@ -38,7 +39,7 @@ def page_context(round_: Round, publication: Publication) -> dict:
         "chart": bar_chart(shown["rows"], round_.title, shown["points"]),
         "by_origin": results_service.funded_by_origin(publication, proposals),
         "min_ballots": current_app.config["RESULTS_MIN_BALLOTS"],
-        "pb_url": url_for("api.ballots_pb", round_id=round_.id, _external=True),
+        "pb_url": public_url("api.ballots_pb", round_id=round_.id),
     }
 
 
@@ -60,6 +61,7 @@ def earlier(round_id: int, number: int):
 @bp.route("/rounds/<int:round_id>/verify", methods=["GET", "POST"])
 def verify(round_id: int):
     """A voter checks with their receipt code that their ballot is in the count."""
+    no_store()  # the page shows the typed receipt code again
     round_, publication = published_round(round_id)
     typed = (request.form.get("receipt") or "")[:64] if request.method == "POST" else ""
     outcome = None
