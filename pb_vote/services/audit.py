@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import GENESIS_HASH, AuditEvent, User
+from pb_vote.services.locking import named_lock
+
+CHAIN_LOCK = "audit_events.chain"
 
 
 def actor_role(user: User | None, table_id: int | None) -> str:
@@ -34,10 +37,10 @@ def record_event(
     Never put ballot contents or secrets in ``details``.
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends so two transactions never read the same last hash. The unique
-        # prev_hash constraint would refuse a fork anyway; the lock avoids the error.
-        session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+    # Serialise appends, so two transactions never read the same last hash: the unique
+    # prev_hash would refuse the second as a fork (an error for a staff action that is
+    # sound). The lock lasts until the action commits.
+    named_lock(CHAIN_LOCK)
     last_hash = session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()
