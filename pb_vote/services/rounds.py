@@ -27,6 +27,7 @@ from pb_vote.models import (
     VoterEligibility,
 )
 from pb_vote.services.audit import record_event
+from pb_vote.services.locking import locked
 
 P = RoundPhase
 ALLOWED_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
@@ -159,7 +160,10 @@ def create_round(actor: User, table: Table, settings: RoundSettings) -> Round:
 
 
 def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[str]:
-    """Change a round's settings before voting opens (audited); returns the changed names."""
+    """Change a round's settings before voting opens (audited); returns the changed names.
+    The round is held from the check to the commit, so it cannot open for voting (and its
+    settings freeze) in between."""
+    hold_round(round_)
     if not round_.phase.settings_editable:
         raise RoundError("settings_frozen")
     previous = RoundSettings.of(round_)
@@ -188,6 +192,13 @@ def accepted_count(round_: Round) -> int:
     ).scalar_one()
 
 
+def hold_round(round_: Round) -> None:
+    """Lock ``round_`` against every other writer until this transaction ends, and read it
+    afresh (PostgreSQL: FOR UPDATE, which waits for the ballots and moderation holding it;
+    SQLite: the write lock)."""
+    locked(select(Round).where(Round.id == round_.id))
+
+
 def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict) -> bool:
     """Move the phase only if nobody else did first (conditional UPDATE)."""
     result = db.session.execute(
@@ -209,14 +220,19 @@ def transition(
     """Move ``round_`` to ``target`` if allowed (audited).
 
     Moving by hand ahead of the schedule brings the schedule along (opening voting early sets
-    its start to now), so dates and phase never disagree.
+    its start to now), so dates and phase never disagree. The round is locked first, so the
+    move waits for the ballots and moderation in flight; "now" is read after that, so a close
+    by hand records the exact instant after which no ballot was accepted.
     """
-    now = clock.utcnow().replace(microsecond=0)
     current = round_.phase
     if target not in ALLOWED_TRANSITIONS[current]:
         raise RoundError("transition_not_allowed", current=current.value, target=target.value)
+    hold_round(round_)
+    if round_.phase is not current:
+        raise RoundError("changed_meanwhile")
     if target is RoundPhase.VOTING and accepted_count(round_) == 0:
         raise RoundError("empty_ballot")
+    now = clock.utcnow()
     extra = _schedule_for_manual_move(round_, target, now) if reason == "manual" else {}
     if not _set_phase(round_, target, current, extra):
         raise RoundError("changed_meanwhile")
@@ -227,9 +243,10 @@ def transition(
 
 
 def _schedule_for_manual_move(round_: Round, target: RoundPhase, now: datetime) -> dict:
-    """The dates a hand move ahead of the schedule brings forward to ``now``. A window that
-    had not even started is recorded as skipped: it opens one second before it closes, so the
-    database's window-order checks keep holding."""
+    """The dates a hand move ahead of the schedule brings forward to ``now`` (exact to the
+    microsecond, as ballots are checked against them). A window that had not even started
+    is recorded as skipped: it opens one second before it closes, so the database's
+    window-order checks keep holding."""
     second = timedelta(seconds=1)
     extra: dict = {}
     if target in (RoundPhase.REVIEW, RoundPhase.VOTING) and round_.proposals_close_at > now:
@@ -239,8 +256,9 @@ def _schedule_for_manual_move(round_: Round, target: RoundPhase, now: datetime) 
     if target is RoundPhase.VOTING and round_.voting_open_at > now:
         extra["voting_open_at"] = now
     if target is RoundPhase.CLOSED and round_.voting_close_at > now:
-        # Opened and closed by hand within one second: the window still lasts one second.
-        extra["voting_close_at"] = max(now, round_.voting_open_at + second)
+        # Opened and closed by hand at one instant (a frozen test clock): the window still
+        # lasts a microsecond, for the window-order check; no ballot came after the close.
+        extra["voting_close_at"] = max(now, round_.voting_open_at + timedelta(microseconds=1))
     return extra
 
 
