@@ -53,6 +53,8 @@ CATALOGUE: dict[str, object] = {
     "reason_required": _l("Write the reason."),
     "nothing_to_merge": _l("Choose at least one duplicate."),
     "merge_mismatch": _l("Only other proposals of the same round can be merged."),
+    "acted_meanwhile": _l("Someone else acted on this proposal at the same moment, so this "
+                          "was not done. Look at the proposal again."),
     # voting and voting codes
     "closed": _l("Voting is not open: the server's clock decides."),
     "code_used": _code_used,

@@ -2,12 +2,17 @@
 the city; members moderate and review them. Every staff action is audited with who and why.
 
 Functions return the proposals whose status changed, so the caller can notify the authors.
+
+Every change of an existing proposal is a conditional update on the status it was decided
+from: when someone else acted on the proposal at the same moment (two moderators, or the
+author and a moderator), the later action changes nothing and is refused
+(``acted_meanwhile``). Moderation also holds the round, so its phase cannot move under it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pb_vote import clock
 from pb_vote.errors import ServiceError
@@ -21,6 +26,7 @@ from pb_vote.models import (
     User,
 )
 from pb_vote.services.audit import record_event
+from pb_vote.services.locking import locked
 from pb_vote.services.rounds import proposal_window_open
 
 S = ProposalStatus
@@ -55,13 +61,32 @@ def _check_draft(round_: Round, draft: ProposalDraft) -> None:
         raise ProposalError("unknown_category")
 
 
-def _write(proposal: Proposal, draft: ProposalDraft) -> None:
-    proposal.title = draft.title.strip()
-    proposal.description = draft.description.strip()
-    proposal.estimated_cost_cents = draft.estimated_cost_cents
-    proposal.category = draft.category or None
-    proposal.location = (draft.location or "").strip()
-    proposal.link = (draft.link or "").strip() or None
+def _written(draft: ProposalDraft) -> dict:
+    """The columns an author's draft sets."""
+    return {
+        "title": draft.title.strip(),
+        "description": draft.description.strip(),
+        "estimated_cost_cents": draft.estimated_cost_cents,
+        "category": draft.category or None,
+        "location": (draft.location or "").strip(),
+        "link": (draft.link or "").strip() or None,
+    }
+
+
+def _change_if_unchanged(proposal: Proposal, seen: ProposalStatus, values: dict) -> None:
+    """Write ``values`` to the proposal only if its status is still ``seen``, the one the
+    change was decided from (one conditional UPDATE; it waits for anyone changing the row
+    at the same moment, then finds their status). Raises ProposalError("acted_meanwhile")
+    when the status moved meanwhile. The object is reloaded on its next use."""
+    changed = db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.status == seen)
+        .values(**values, updated_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise ProposalError("acted_meanwhile")
+    db.session.expire(proposal)
 
 
 def submit_proposal(
@@ -78,8 +103,8 @@ def submit_proposal(
     elif not round_.phase.moderation_open:
         raise ProposalError("window_closed")
     _check_draft(round_, draft)
-    proposal = Proposal(round=round_, author=author, origin=origin, status=S.SUBMITTED)
-    _write(proposal, draft)
+    proposal = Proposal(round=round_, author=author, origin=origin, status=S.SUBMITTED,
+                        **_written(draft))
     db.session.add(proposal)
     db.session.flush()
     if origin is not ProposalOrigin.RESIDENT:
@@ -103,13 +128,12 @@ def edit_proposal(author: User, proposal: Proposal, draft: ProposalDraft) -> lis
     if not author_may_edit(proposal, clock.utcnow()):
         raise ProposalError("window_closed")
     _check_draft(proposal.round, draft)
-    _write(proposal, draft)
-    changed = []
-    if proposal.status is S.CHANGES_REQUESTED:
-        proposal.status = S.SUBMITTED
-        changed.append(proposal)
-    db.session.flush()
-    return changed
+    seen = proposal.status
+    values = _written(draft)
+    if seen is S.CHANGES_REQUESTED:
+        values["status"] = S.SUBMITTED
+    _change_if_unchanged(proposal, seen, values)
+    return [proposal] if seen is S.CHANGES_REQUESTED else []
 
 
 def withdraw_proposal(author: User, proposal: Proposal) -> list[Proposal]:
@@ -120,17 +144,28 @@ def withdraw_proposal(author: User, proposal: Proposal) -> list[Proposal]:
         proposal.round, clock.utcnow()
     ):
         raise ProposalError("window_closed")
-    proposal.status = S.WITHDRAWN
-    db.session.flush()
+    _change_if_unchanged(proposal, proposal.status, {"status": S.WITHDRAWN})
     return [proposal]
 
 
-def _moderate(actor: User, proposal: Proposal, action: str, details: dict,
-              allowed_from=MODERATABLE) -> None:
-    if not proposal.round.phase.moderation_open:
+def _hold_round(round_: Round) -> None:
+    """Hold the round while moderating, and check that it still takes moderation: its phase
+    cannot move until this commits (PostgreSQL: the row FOR SHARE, as a ballot holds it;
+    SQLite: the write lock), so nothing reaches a ballot that voting has fixed."""
+    locked(select(Round).where(Round.id == round_.id), share=True)
+    if not round_.phase.moderation_open:
         raise ProposalError("moderation_closed")
-    if proposal.status not in allowed_from:
-        raise ProposalError("wrong_state", status=proposal.status.value)
+
+
+def _moderate(actor: User, proposal: Proposal, action: str, details: dict, values: dict,
+              allowed_from=MODERATABLE) -> None:
+    """One moderation action: the round held, the proposal changed only from the status
+    this request saw, the action audited."""
+    seen = proposal.status
+    _hold_round(proposal.round)
+    if seen not in allowed_from:
+        raise ProposalError("wrong_state", status=seen.value)
+    _change_if_unchanged(proposal, seen, values)
     record_event(actor, f"proposal.{action}", "proposal", proposal.id,
                  table_id=proposal.round.table_id, details=details)
 
@@ -143,11 +178,9 @@ def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
     if reviewed_cost_cents > proposal.round.budget_cents:
         raise ProposalError("cost_above_budget")
     _moderate(actor, proposal, "accepted",
-              {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note})
-    proposal.reviewed_cost_cents = reviewed_cost_cents
-    proposal.public_note = public_note.strip()
-    proposal.status = S.ACCEPTED
-    db.session.flush()
+              {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note},
+              {"reviewed_cost_cents": reviewed_cost_cents, "public_note": public_note.strip(),
+               "status": S.ACCEPTED})
     return [proposal]
 
 
@@ -155,10 +188,8 @@ def request_changes(actor: User, proposal: Proposal, message: str) -> list[Propo
     """Ask the author for changes; the message is shown to the author."""
     if not message.strip():
         raise ProposalError("reason_required")
-    _moderate(actor, proposal, "changes_requested", {"message": message.strip()})
-    proposal.change_request = message.strip()
-    proposal.status = S.CHANGES_REQUESTED
-    db.session.flush()
+    _moderate(actor, proposal, "changes_requested", {"message": message.strip()},
+              {"change_request": message.strip(), "status": S.CHANGES_REQUESTED})
     return [proposal]
 
 
@@ -166,10 +197,8 @@ def reject(actor: User, proposal: Proposal, reason: str) -> list[Proposal]:
     """Reject with a public reason."""
     if not reason.strip():
         raise ProposalError("reason_required")
-    _moderate(actor, proposal, "rejected", {"reason": reason.strip()})
-    proposal.rejection_reason = reason.strip()
-    proposal.status = S.REJECTED
-    db.session.flush()
+    _moderate(actor, proposal, "rejected", {"reason": reason.strip()},
+              {"rejection_reason": reason.strip(), "status": S.REJECTED})
     return [proposal]
 
 
@@ -178,15 +207,18 @@ def hide(actor: User, proposal: Proposal, reason: str) -> list[Proposal]:
     if not reason.strip():
         raise ProposalError("reason_required")
     _moderate(actor, proposal, "hidden", {"reason": reason.strip()},
+              {"hidden_reason": reason.strip(), "status": S.HIDDEN},
               allowed_from=MODERATABLE | {S.WITHDRAWN})
-    proposal.hidden_reason = reason.strip()
-    proposal.status = S.HIDDEN
-    db.session.flush()
     return [proposal]
 
 
 def merge(actor: User, duplicates: list[Proposal], survivor: Proposal) -> list[Proposal]:
-    """Merge duplicate proposals into ``survivor``; their authors are credited on it."""
+    """Merge duplicate proposals into ``survivor``; their authors are credited on it.
+
+    The survivor and every duplicate must still have the status this request saw (the
+    survivor's row is touched to hold it): merged while someone hides, merges or moves one
+    of them, the later action is refused and nothing is merged."""
+    duplicates = list({duplicate.id: duplicate for duplicate in duplicates}.values())
     if not duplicates:
         raise ProposalError("nothing_to_merge")
     if survivor.status not in MODERATABLE - {S.REJECTED}:
@@ -195,20 +227,32 @@ def merge(actor: User, duplicates: list[Proposal], survivor: Proposal) -> list[P
         if duplicate.id == survivor.id or duplicate.round_id != survivor.round_id:
             raise ProposalError("merge_mismatch")
     # Check every duplicate before changing any: a refused merge merges none of them.
-    if not survivor.round.phase.moderation_open:
-        raise ProposalError("moderation_closed")
+    seen = {proposal.id: proposal.status for proposal in (survivor, *duplicates)}
+    _hold_round(survivor.round)
     for duplicate in duplicates:
-        if duplicate.status not in MODERATABLE:
-            raise ProposalError("wrong_state", status=duplicate.status.value)
+        if seen[duplicate.id] not in MODERATABLE:
+            raise ProposalError("wrong_state", status=seen[duplicate.id].value)
+    # In id order, so two merges of overlapping proposals wait for each other rather than
+    # lock each other out.
+    for proposal in sorted((survivor, *duplicates), key=lambda p: p.id):
+        values = {} if proposal is survivor else {"status": S.MERGED,
+                                                   "merged_into_id": survivor.id}
+        _change_if_unchanged(proposal, seen[proposal.id], values)
+    # Proposals merged into a duplicate follow it to the survivor (read now, under the
+    # duplicates' locks, so one merged into a duplicate at the same moment follows too).
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.merged_into_id.in_([duplicate.id for duplicate in duplicates]))
+        .values(merged_into_id=survivor.id)
+        .execution_options(synchronize_session=False)
+    )
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Proposal):
+            db.session.expire(loaded)  # merged_into and merged_in are read again
     for duplicate in duplicates:
-        _moderate(actor, duplicate, "merged", {"into": survivor.id})
-        duplicate.merged_into = survivor
-        duplicate.status = S.MERGED
-        # Proposals merged into the duplicate follow it to the survivor.
-        for earlier in list(duplicate.merged_in):
-            earlier.merged_into = survivor
-    db.session.flush()
-    return list(duplicates)
+        record_event(actor, "proposal.merged", "proposal", duplicate.id,
+                     table_id=survivor.round.table_id, details={"into": survivor.id})
+    return duplicates
 
 
 def credited_authors(proposal: Proposal) -> list[User]:
