@@ -95,6 +95,8 @@ CATALOGUE: dict[str, object] = {
     "not_closed": _l("Results can be published only after voting has closed."),
     "already_published": _l("The results are already published. To change them, publish a "
                             "correction with its reason."),
+    "published_meanwhile": _l("Someone else published a correction at the same moment, so "
+                              "this one was not published. Look at the results again."),
     "no_ballots": _l("There is nothing to count: no ballots were cast."),
     "no_proposals": _l("There is nothing to count: no proposal was on the ballot."),
     # accounts

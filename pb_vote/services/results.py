@@ -31,7 +31,7 @@ from pb_vote.models import (
 )
 from pb_vote.services.audit import record_event
 from pb_vote.services.codes import code_hash
-from pb_vote.services.rounds import transition
+from pb_vote.services.rounds import hold_round, transition
 from pb_vote.services.voting import turnout
 from pb_vote.tally import Ballot as TallyBallot
 from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
@@ -223,23 +223,42 @@ def _with_selected(election: Election, result: TallyResult) -> Election:
                     meta=election.meta)
 
 
-def publish(
-    actor: User, round_: Round, *, correction_reason: str | None = None,
-    excluded: frozenset[int] = frozenset(),
-) -> Publication:
-    """Freeze the round's outcome as the next numbered publication (audited).
-
-    The first publication needs a closed round and moves it to published; a later one is a
-    correction and needs a stated reason.
-    """
-    existing = db.session.execute(
+def _latest_number(round_: Round) -> int:
+    """The number of the round's publication in force (0 before the first)."""
+    return db.session.execute(
         select(func.max(Publication.number)).where(Publication.round_id == round_.id)
     ).scalar() or 0
+
+
+def _check_publishable(round_: Round, existing: int, correction_reason: str | None,
+                       corrects: int | None) -> None:
     if existing and not (correction_reason or "").strip():
         raise ResultsError("already_published")
     if not existing and round_.phase is not RoundPhase.CLOSED:
         raise ResultsError("not_closed")
+    if corrects is not None and existing != corrects:
+        raise ResultsError("published_meanwhile")
+
+
+def publish(
+    actor: User, round_: Round, *, correction_reason: str | None = None,
+    excluded: frozenset[int] = frozenset(), corrects: int | None = None,
+) -> Publication:
+    """Freeze the round's outcome as the next numbered publication (audited).
+
+    The first publication needs a closed round and moves it to published; a later one is a
+    correction and needs a stated reason. ``corrects`` is the number of the publication the
+    correction was decided from: when another came meanwhile, it is refused
+    (``published_meanwhile``) rather than silently undoing that one. Two at once: the round
+    is locked before the numbers are read again, so the second waits and is refused.
+    """
+    _check_publishable(round_, _latest_number(round_), correction_reason, corrects)
+    # Count before taking the lock (a closed round's ballots no longer change), so a long
+    # count holds up nobody else.
     view = preview(round_, excluded)
+    hold_round(round_)
+    existing = _latest_number(round_)
+    _check_publishable(round_, existing, correction_reason, corrects)
     election = _with_selected(view.election, view.result)
     receipts = list(db.session.execute(
         select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -260,6 +261,9 @@ class CorrectionForm(FlaskForm):
     )
     confirm = BooleanField(_l("Publish this correction for everyone."),
                            validators=_required(_l("Tick the box to confirm.")))
+    # The number of the publication on the page when the correction was written: a
+    # correction published by someone else meanwhile is not silently overridden.
+    corrects = HiddenField()
     submit = SubmitField(_l("Publish the correction"))
 
     def with_proposals(self, proposals) -> "CorrectionForm":
@@ -268,6 +272,9 @@ class CorrectionForm(FlaskForm):
         return self
 
     def publication_options(self) -> dict:
-        """The correction's reason and the proposals it excludes."""
+        """The correction's reason, the proposals it excludes, and the publication it
+        corrects (when the page said)."""
+        corrects = (self.corrects.data or "").strip()
         return {"correction_reason": self.reason.data,
-                "excluded": frozenset(self.excluded.data or [])}
+                "excluded": frozenset(self.excluded.data or []),
+                "corrects": int(corrects) if corrects.isdigit() else None}
