@@ -4,7 +4,12 @@ from sqlalchemy import func, select
 
 from pb_vote.extensions import db
 from pb_vote.models import Proposal, ProposalOrigin, Round, RoundPhase, Table, User
-from pb_vote.services.accounts import authenticate_staff
+from pb_vote.services.accounts import admit_staff_attempt, authenticate_staff
+
+
+def signed_in(email: str, password: str) -> User | None:
+    """The staff account that signs in with this email and password, as the page does."""
+    return authenticate_staff(email, password, admit_staff_attempt(email, 10))
 
 
 def test_seed_demo_builds_four_tables_with_rounds_in_several_phases(app, runner):
@@ -20,7 +25,7 @@ def test_seed_demo_builds_four_tables_with_rounds_in_several_phases(app, runner)
                 RoundPhase.VOTING} <= phases
         origins = set(db.session.execute(select(Proposal.origin)).scalars())
         assert origins == set(ProposalOrigin)
-        admin = authenticate_staff("admin@example.org", "pb-vote-demo-2026")
+        admin = signed_in("admin@example.org", "pb-vote-demo-2026")
         assert admin is not None and admin.is_city_admin
 
 
@@ -51,7 +56,7 @@ def test_create_admin(app, runner):
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert user.email == "boss@example.org" and user.is_city_admin
-        assert authenticate_staff("boss@example.org", "a long admin password") is not None
+        assert signed_in("boss@example.org", "a long admin password") is not None
     verified = runner.invoke(args=["verify-audit"])
     assert verified.exit_code == 0 and "intact: 1 events" in verified.output
 

@@ -27,7 +27,7 @@ PASSWORD_HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recomm
 _DUMMY_HASH = PASSWORD_HASHER.hash("not a real password")
 POSTAL_CODE_PATTERN = re.compile(r"^\d{5}$")
 MIN_PASSWORD_LENGTH = 12
-# Wrong staff passwords are counted per address over this window (see staff_password_locked).
+# Wrong staff passwords are counted per address over this window (see admit_staff_attempt).
 STAFF_PASSWORD_WINDOW = timedelta(minutes=15)
 _WRONG_PASSWORDS = "staff_password"
 
@@ -64,27 +64,30 @@ def set_password(user: User, password: str) -> None:
     rate_limits.forget_attempts(_WRONG_PASSWORDS, user.email)
 
 
-def staff_password_locked(email: str, attempts_allowed: int) -> bool:
-    """Whether this address already had ``attempts_allowed`` wrong passwords within
-    STAFF_PASSWORD_WINDOW; then even the right one is refused. The same for addresses
-    without an account, so the answer reveals nothing."""
-    return rate_limits.too_many_attempts(_WRONG_PASSWORDS, normalize_email(email),
-                                         attempts_allowed, STAFF_PASSWORD_WINDOW)
+def admit_staff_attempt(email: str, attempts_allowed: int) -> rate_limits.Attempt | None:
+    """Count a password attempt for this address before the password is checked: the
+    attempt, or None when the address already had ``attempts_allowed`` wrong passwords
+    within STAFF_PASSWORD_WINDOW (then even the right one is refused; the same for addresses
+    without an account, so the answer reveals nothing). Flushes; the caller commits at once,
+    before ``authenticate_staff``, so that parallel guesses count each other."""
+    return rate_limits.admit(rate_limits.Limit(
+        _WRONG_PASSWORDS, normalize_email(email), attempts_allowed, STAFF_PASSWORD_WINDOW))
 
 
-def authenticate_staff(email: str, password: str) -> User | None:
-    """The staff account matching email and password, or None (a wrong password is counted
-    against the address; flushes, the caller commits). Upgrades old hashes."""
+def authenticate_staff(email: str, password: str,
+                       attempt: rate_limits.Attempt) -> User | None:
+    """The staff account matching email and password, or None. ``attempt`` is this try,
+    counted by ``admit_staff_attempt``: a wrong password leaves it counted, the right one
+    takes it back. Upgrades old hashes. Flushes; the caller commits."""
     user = find_user_by_email(email)
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
         PASSWORD_HASHER.verify(stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        rate_limits.count_attempt(_WRONG_PASSWORDS, normalize_email(email))
         return None
     if stored is None:
-        rate_limits.count_attempt(_WRONG_PASSWORDS, normalize_email(email))
         return None
+    rate_limits.take_back(attempt)
     if PASSWORD_HASHER.check_needs_rehash(stored):
         user.password_hash = PASSWORD_HASHER.hash(password)
     return user

@@ -172,15 +172,18 @@ def staff_sign_in():
     form = StaffSignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         limit = current_app.config["STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES"]
-        if accounts.staff_password_locked(form.email.data, limit):
+        attempt = accounts.admit_staff_attempt(form.email.data, limit)
+        # Counted for good before the password is checked, so that parallel guesses count
+        # each other and a burst gets no more checks than the limit.
+        db.session.commit()
+        if attempt is None:
             current_app.logger.warning("staff password attempts limit reached")
             form.password.errors.append(gettext(
                 "Too many wrong passwords for this address. Wait 15 minutes, or set a new "
                 "password with the link below."))
             return render_template("auth/staff_sign_in.html", form=form), 429
-        user = accounts.authenticate_staff(form.email.data, form.password.data)
+        user = accounts.authenticate_staff(form.email.data, form.password.data, attempt)
         if user is None:
-            db.session.commit()  # the wrong password stays counted
             form.password.errors.append(gettext("The email address or password is wrong."))
         else:
             next_url = safe_next_url(form.next.data, url_for("coordinate.dashboard"))

@@ -215,21 +215,23 @@ def enter_code(round_id: int):
         address = f"{request.remote_addr}"
         # a random name for this browser, kept in its session, for its own limit
         browser = session.setdefault("browser", secrets.token_urlsafe(16))
-        if rate_limits.code_entry_stopped(
+        attempt = rate_limits.admit_code_attempt(
                 address, browser, current_app.config["CODE_ATTEMPTS_PER_15_MINUTES"],
-                current_app.config["CODE_ATTEMPTS_PER_BROWSER_PER_15_MINUTES"]):
+                current_app.config["CODE_ATTEMPTS_PER_BROWSER_PER_15_MINUTES"])
+        db.session.commit()  # counted for good before the code is looked up
+        if attempt is None:
             return render_template("voting/code.html", round=round_, typed=typed,
                                    form=CodeForm(formdata=None),
                                    error=gettext("Too many attempts. Wait 15 minutes and try "
                                                  "again, or ask the table for help.")), 429
         code = voting.find_code(round_, typed)
         if code is None or voting.code_held_back_by_paper(round_, code.id):
-            rate_limits.count_wrong_code(address, browser)
-            db.session.commit()
             # The same words whether the code does not exist or cannot be used.
             error = gettext("This code cannot be used for this round. Check the letters and "
                             "numbers on your slip.")
         else:
+            rate_limits.take_back(attempt)  # a right code is no guess
+            db.session.commit()
             session["vote_code"] = {"round": round_.id, "code": code.id}
             return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     return render_template("voting/code.html", round=round_, typed=typed, error=error,
