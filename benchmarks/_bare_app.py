@@ -21,12 +21,11 @@ import secrets
 from datetime import UTC, datetime
 
 from flask import Flask, request
-from psycopg.types.json import Json
 from sqlalchemy import create_engine, text
 
 # The parameters of pb_vote's statement that differ from one code holder's vote to the next;
 # the others (the round, the channel, the conflict rule's answers...) are kept as captured.
-PER_VOTER = ("voting_code_id", "now", "ballot_id", "voter_key", "choices", "receipt_hash",
+PER_VOTER = ("voting_code_id", "now", "ballot_id", "voter_key", "sealed", "receipt_hash",
              "receipt_key")
 
 
@@ -37,6 +36,7 @@ def create_bare_app() -> Flask:
     engine = create_engine(url, pool_pre_ping=True)
     captured = json.loads(os.environ["PB_VOTE_BENCH_CAST_STATEMENT"])
     same_writes, kept = captured["sql"], captured["parameters"]
+    sealed_length = captured["sealed_length"]
     if missing := set(PER_VOTER) - set(kept):
         raise RuntimeError(f"pb_vote's ballot statement no longer takes {sorted(missing)}; "
                            "update PER_VOTER")
@@ -62,7 +62,8 @@ def create_bare_app() -> Flask:
         values = {
             **kept, "voting_code_id": code_id, "now": datetime.now(UTC),
             "ballot_id": secrets.token_hex(16), "voter_key": f"voter-{code_id}",
-            "choices": Json(dict.fromkeys(request.form.getlist("choice"), 1)),
+            # Bytes of a sealed ballot's length: the reference runs the SQL, not the seal.
+            "sealed": secrets.token_bytes(sealed_length),
             "receipt_hash": f"receipt-{code_id}", "receipt_key": f"receipt-key-{code_id}",
         }
         with engine.begin() as connection:

@@ -55,6 +55,9 @@ def run_migrations_online():
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            # What a migration replaced may still be in the write-ahead log: fold the log
+            # into the file (where secure_delete has overwritten it) and empty it.
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             connection.commit()
             if broken:
                 raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from pb_vote.extensions import db
+from pb_vote.services.ballot_box import VoteKeys
 
 
 @click.command("seed-demo")
@@ -28,7 +29,7 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
             raise click.ClickException("the database already has data; nothing was changed")
         click.echo("The database already has data; the demo was not loaded again.")
     else:
-        seeded = demo.seed_demo(current_app.config["BALLOT_SECRET"])
+        seeded = demo.seed_demo(VoteKeys.from_config(current_app.config))
         db.session.commit()
         click.echo("Demo data loaded: four partnership tables with rounds in different phases.")
         where = f"/rounds/{seeded['voting_round']}/code"
@@ -116,8 +117,20 @@ def send_mail_command(every: int | None) -> None:
         raise SystemExit(1)
 
 
+@click.command("reseal-ballots")
+@with_appcontext
+def reseal_ballots_command():
+    """Seal every ballot with the first of BALLOT_KEYS (after a key rotation), so the keys
+    after it can be retired once this has run."""
+    from pb_vote.services import voting
+
+    count = voting.reseal_ballots(VoteKeys.from_config(current_app.config))
+    db.session.commit()
+    click.echo(f"{count} ballots sealed again with the first key of BALLOT_KEYS.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_admin_command, verify_audit_command,
-                    advance_phases_command, send_mail_command):
+                    advance_phases_command, send_mail_command, reseal_ballots_command):
         app.cli.add_command(command)

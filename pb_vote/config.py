@@ -12,6 +12,8 @@ from werkzeug.sansio.utils import host_is_trusted
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # refused outside development
 DEFAULT_BALLOT_SECRET = "dev-only-ballot-secret"  # refused outside development
+# A published key, so refused outside development (pb_vote.services.ballot_box.new_key()).
+DEFAULT_BALLOT_KEY = "ZGV2LW9ubHktYmFsbG90LWtleS1ub3Qtc2VjcmV0ISE="
 
 DEFAULTS: dict[str, object] = {
     # "production" (the default: strict) or "development" (what `make run` uses).
@@ -20,6 +22,11 @@ DEFAULTS: dict[str, object] = {
     # Keys the pseudonyms of ballots and receipts: HMAC(BALLOT_SECRET, voter, round). Keep it
     # apart from the database and from SECRET_KEY; losing it only stops vote changes.
     "BALLOT_SECRET": DEFAULT_BALLOT_SECRET,
+    # The keys that seal what each ballot chose (AES-256-GCM): the first seals new ballots,
+    # the others still open the ballots they sealed (key rotation). Kept in configuration,
+    # never in the database, and backed up apart from it: without its key a round's ballots
+    # cannot be counted. A list, or a string of keys separated by commas.
+    "BALLOT_KEYS": [DEFAULT_BALLOT_KEY],
     # Wrong voting codes allowed in 15 minutes per browser, and per network address (hashed)
     # for all browsers behind it. Codes carry 79 random bits, so this is a brake, not the
     # defence; a Speak-out event's shared Wi-Fi needs room for many people's typos.
@@ -150,6 +157,25 @@ def check_public_address(settings) -> None:
             "(the links in mail lead there)."
         )
     settings["TRUSTED_HOSTS"] = list(trusted)
+
+
+def check_ballot_keys(settings) -> None:
+    """Refuse malformed ballot keys anywhere, and the published development key outside
+    development."""
+    from pb_vote.services.ballot_box import parse_keys
+
+    try:
+        keys = parse_keys(settings.get("BALLOT_KEYS"))
+    except ValueError as problem:
+        raise ConfigurationError(
+            f"PB_VOTE_BALLOT_KEYS: {problem}. Make one with: python -c \"import base64, "
+            f"secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())\""
+        ) from None
+    if settings.get("ENV_NAME") != "development" and parse_keys(DEFAULT_BALLOT_KEY)[0] in keys:
+        raise ConfigurationError(
+            "PB_VOTE_BALLOT_KEYS holds the published development key: set your own key "
+            "(and keep a copy apart from the database backups)."
+        )
 
 
 def database_uri(database_url: str | None, instance_path: str) -> str:

@@ -19,6 +19,7 @@ from pb_vote.models import (
     VoterEligibility,
 )
 from pb_vote.services import accounts
+from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.voting import generate_codes
 
 DEMO_PASSWORD = "pb-vote-demo-2026"
@@ -120,7 +121,7 @@ def _proposals(round_: Round, authors: dict, status: ProposalStatus) -> None:
         )
 
 
-def seed_demo(ballot_secret: str) -> dict:
+def seed_demo(keys: VoteKeys) -> dict:
     """Create the demo data (flushes; the caller commits). Returns the voting codes of the
     round in voting (the only time they exist in plain text) under "codes"."""
     tables = {}
@@ -168,11 +169,11 @@ def seed_demo(ballot_secret: str) -> dict:
     cancelled.description = "Cancelled when the area's budget moved to the 2027 round."
     db.session.flush()
     codes = generate_codes(admin, voting, 10)
-    _published_results(closed, admin, ballot_secret)
+    _published_results(closed, admin, keys)
     return {"codes": codes, "voting_round": voting.id}
 
 
-def _published_results(round_: Round, admin, ballot_secret: str) -> None:
+def _published_results(round_: Round, admin, keys: VoteKeys) -> None:
     """Cast 36 ballots with voting codes (some on paper), close the round and publish it."""
     import random
 
@@ -184,10 +185,10 @@ def _published_results(round_: Round, admin, ballot_secret: str) -> None:
         found = voting.find_code(round_, code)
         chosen = rng.sample(proposal_ids, rng.randint(1, 3))
         channel = voting.VoteChannel.PAPER if number % 6 == 0 else voting.VoteChannel.CODE
-        voting.cast_ballot(ballot_secret, round_.id, voting.Voter(voting_code_id=found.id),
+        voting.cast_ballot(keys, round_.id, voting.Voter(voting_code_id=found.id),
                            channel, dict.fromkeys(chosen, 1))
     rounds.transition(admin, round_, RoundPhase.CLOSED)
-    results.publish(admin, round_)
+    results.publish(admin, round_, keys)
 
 
 def _moderation_examples(round_: Round, moderator) -> None:

@@ -24,6 +24,7 @@ from pb_vote.services import accounts
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PB_VOTE_TEST_DATABASE_URL"
+TEST_BALLOT_KEY = "dGVzdC1vbmx5LWJhbGxvdC1rZXktMzItYnl0ZXMhISE="
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # The service's own hasher and the hash it checks unknown addresses against, taken before
 # cheap_password_hashing swaps them (tests/services/test_passwords.py checks their strength).
@@ -59,6 +60,7 @@ def base_test_config(database_url: str) -> dict:
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "BALLOT_SECRET": "test-ballot-secret-that-is-long-enough-9876543210",
+        "BALLOT_KEYS": [TEST_BALLOT_KEY],
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         # Mail is sent when the test client closes the response, so it is there on return.

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from pb_vote import create_app
 from pb_vote.config import ConfigurationError, database_uri
 from pb_vote.extensions import db
+from tests.conftest import TEST_BALLOT_KEY
 
 
 def test_defaults_refuse_to_start_without_a_secret_key(monkeypatch, tmp_path):
@@ -26,6 +27,22 @@ def test_a_missing_or_shared_ballot_secret_is_refused(monkeypatch, tmp_path):
         create_app({"SECRET_KEY": "k" * 40, "BALLOT_SECRET": "k" * 40, "DATABASE_URL": database})
 
 
+@pytest.mark.parametrize("keys, problem", [
+    (None, "published development key"),  # the default
+    ("", "no ballot key"),
+    ("c2hvcnQ", "32 bytes"),
+])
+def test_outside_development_ballot_keys_must_be_real(tmp_path, keys, problem):
+    config = {"SECRET_KEY": "k" * 40, "BALLOT_SECRET": "b" * 40,
+              "PUBLIC_BASE_URL": "https://pb.example.fi",
+              "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"}
+    if keys is not None:
+        config["BALLOT_KEYS"] = keys
+    with pytest.raises(ConfigurationError, match=problem):
+        create_app(config)
+    create_app({**config, "BALLOT_KEYS": TEST_BALLOT_KEY})  # a real key starts
+
+
 def test_short_secret_key_is_refused_too(tmp_path):
     with pytest.raises(ConfigurationError):
         create_app({"SECRET_KEY": "short", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"})
@@ -34,6 +51,7 @@ def test_short_secret_key_is_refused_too(tmp_path):
 def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "b" * 40)
+    monkeypatch.setenv("PB_VOTE_BALLOT_KEYS", TEST_BALLOT_KEY)
     monkeypatch.setenv("PB_VOTE_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
     monkeypatch.setenv("PB_VOTE_MAIL_SERVER", "smtp.example.org")
     monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
@@ -50,6 +68,7 @@ def test_instance_config_file_is_read_and_environment_wins(tmp_path, monkeypatch
     (tmp_path / "config.py").write_text(
         "SECRET_KEY = 'from-the-instance-folder-0123456789abcdef'\n"
         "BALLOT_SECRET = 'ballots-from-the-instance-folder-0123456789'\n"
+        f"BALLOT_KEYS = ['{TEST_BALLOT_KEY}']\n"
         "MAIL_SENDER = 'instance@example.org'\nMAIL_PORT = 2525\n"
         "PUBLIC_BASE_URL = 'https://pb.example.fi'\n"
     )
@@ -73,6 +92,7 @@ def test_development_configuration_relaxes_cookies_and_keeps_mail(monkeypatch, t
 def test_production_has_no_development_mailbox(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "p" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "q" * 40)
+    monkeypatch.setenv("PB_VOTE_BALLOT_KEYS", TEST_BALLOT_KEY)
     monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite"})
     assert not app.config.get("DEV_MAILBOX")

@@ -1,5 +1,6 @@
 """Flask commands: the demo, city admins, the audit check."""
 
+import pytest
 from sqlalchemy import func, select
 
 from pb_vote.extensions import db
@@ -68,3 +69,28 @@ def test_create_admin_explains_bad_input(app, runner):
     assert short.exit_code != 0 and "shorter than 12" in short.output
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
+
+
+def test_a_key_rotation_reseals_every_ballot_and_retires_the_old_key(app, runner):
+    from pb_vote.services import voting
+    from pb_vote.services.ballot_box import BallotKeyError, VoteKeys, new_key
+    from tests import factories
+
+    with app.app_context():
+        scenario = factories.voting_round(ballots=4)
+        round_id = scenario.round.id
+        db.session.commit()
+        old_keys = VoteKeys.from_config(app.config)
+        before = sorted(map(str, voting.counted_choices(old_keys, round_id)))
+    old = app.config["BALLOT_KEYS"]
+    app.config["BALLOT_KEYS"] = [new_key(), *old]  # the new key first; the old still opens
+    result = runner.invoke(args=["reseal-ballots"])
+    assert result.exit_code == 0, result.output
+    assert "4 ballots sealed again" in result.output
+    app.config["BALLOT_KEYS"] = app.config["BALLOT_KEYS"][:1]  # the old key is retired
+    with app.app_context():
+        new_keys = VoteKeys.from_config(app.config)
+        assert sorted(map(str, voting.counted_choices(new_keys, round_id))) == before
+        with pytest.raises(BallotKeyError, match="not configured"):
+            voting.counted_choices(old_keys, round_id)
+    assert "0 ballots" in runner.invoke(args=["reseal-ballots"]).output

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from pb_vote.extensions import db
 from pb_vote.models import TokenPurpose
 from pb_vote.services import voting
+from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.permissions import Action, is_allowed
 from pb_vote.text import is_one_line
 
@@ -69,6 +70,15 @@ def link_max_age(purpose: TokenPurpose) -> int:
     return current_app.config[key]
 
 
+def vote_keys() -> VoteKeys:
+    """The application's vote keys (pseudonym secret and ballot keyring), read once."""
+    keys = current_app.extensions.get("pb_vote.vote_keys")
+    if keys is None:
+        keys = current_app.extensions["pb_vote.vote_keys"] = VoteKeys.from_config(
+            current_app.config)
+    return keys
+
+
 CAST_ATTEMPTS = 8
 
 
@@ -86,10 +96,10 @@ def cast_with_retry(
     Refusals by the rules are not retried. ``before_commit(result)`` runs after the ballot is
     written, in its transaction, so what it adds (the receipt mail) is stored exactly when
     the vote is."""
-    secret = current_app.config["BALLOT_SECRET"]
+    keys = vote_keys()
     for attempt in range(CAST_ATTEMPTS):
         try:
-            result = voting.cast_ballot(secret, round_id, voter, channel, choices,
+            result = voting.cast_ballot(keys, round_id, voter, channel, choices,
                                         notify_results=notify_results)
             if before_commit is not None:
                 before_commit(result)

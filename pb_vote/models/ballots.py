@@ -1,18 +1,20 @@
 """Votes, kept so that who voted and what they voted are apart.
 
-``Participation`` says who voted (a person or a voting code), how and when. ``Ballot`` says
-what was chosen, under a random id and a pseudonymous ``voter_key`` = HMAC(ballot secret,
-voter, round): the key lets the latest ballot replace an earlier one, and cannot be joined to
-a person without the secret (which lives in configuration, never in the database).
-Ballots carry no timestamps and, on SQLite, no rowid, so neither time nor row order links
-them to participations. ``BallotReceipt`` rows hold the hashes of receipt codes under a
-second pseudonym, so receipts cannot be joined to ballots either.
+``Participation`` says who voted (a person or a voting code), how and when. ``Ballot`` holds
+what was chosen, sealed (``services.ballot_box``: AES-256-GCM under a key that lives in
+configuration, never in the database, padded to one length per round), under a random id and
+a pseudonymous ``voter_key`` = HMAC(ballot secret, voter, round): the key lets the latest
+ballot replace an earlier one, and cannot be joined to a person without the secret. The
+storage engine can still pair a ballot row with the participation written in the same
+transaction (PostgreSQL's ``xmin``, SQLite's WAL frames): what it pairs is unreadable.
+Ballots carry no timestamps and, on SQLite, no rowid. ``BallotReceipt`` rows hold the hashes
+of receipt codes under a second pseudonym, so receipts cannot be joined to ballots either.
 """
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pb_vote.extensions import db
@@ -62,8 +64,9 @@ class Ballot(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     voter_key: Mapped[str] = mapped_column(String(64))
-    # Approval and knapsack: {"<proposal id>": 1, ...}; points: {"<proposal id>": points}.
-    choices: Mapped[dict] = mapped_column(JSON)
+    # The sealed normal form: approval and knapsack {"<proposal id>": 1, ...}; points
+    # {"<proposal id>": points}. Only services.ballot_box opens it, with the key.
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class BallotReceipt(db.Model):

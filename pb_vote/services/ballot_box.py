@@ -20,7 +20,8 @@ import binascii
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -131,3 +132,17 @@ class Keyring:
     def sealed_with(self, sealed: bytes) -> bytes:
         """The id of the key that sealed ``sealed``."""
         return bytes(sealed)[1:1 + KEY_ID_BYTES]
+
+
+@dataclass(frozen=True)
+class VoteKeys:
+    """What casting and counting take from configuration: the secret of the pseudonyms
+    (``BALLOT_SECRET``) and the keyring that seals ballots (``BALLOT_KEYS``)."""
+
+    pseudonym_secret: str
+    keyring: Keyring
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "VoteKeys":
+        """The vote keys of an application's configuration."""
+        return cls(config["BALLOT_SECRET"], Keyring.from_config(config["BALLOT_KEYS"]))

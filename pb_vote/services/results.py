@@ -17,7 +17,6 @@ from pb_vote import clock
 from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
-    Ballot,
     BallotKind,
     BallotReceipt,
     Participation,
@@ -30,9 +29,10 @@ from pb_vote.models import (
     User,
 )
 from pb_vote.services.audit import record_event
+from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.codes import code_hash
 from pb_vote.services.rounds import hold_round, transition
-from pb_vote.services.voting import turnout
+from pb_vote.services.voting import counted_choices, turnout
 from pb_vote.tally import Ballot as TallyBallot
 from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
 
@@ -100,11 +100,6 @@ class Preview:
                 "other": side(self.other_rule, self.other, self.other_satisfied)}
 
 
-def _ballot_choices(round_: Round) -> list[dict[str, int]]:
-    rows = db.session.execute(select(Ballot.choices).where(Ballot.round_id == round_.id))
-    return [choices for (choices,) in rows]
-
-
 def money_unit(round_: Round, proposals: dict[int, Proposal]) -> int:
     """The unit the count runs in: whole euros (100 cents) when the budget and every cost are
     whole euros, as Pabulib files usually are, else cents. The published .pb file uses the
@@ -114,9 +109,8 @@ def money_unit(round_: Round, proposals: dict[int, Proposal]) -> int:
     return 100 if all(amount % 100 == 0 for amount in amounts) else 1
 
 
-def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tuple[
-    Election, dict[int, Proposal]
-]:
+def build_election(round_: Round, keys: VoteKeys,
+                   excluded: frozenset[int] = frozenset()) -> tuple[Election, dict[int, Proposal]]:
     """The round's ballots as an election: random voter ids, shuffled order, proposals on the
     ballot (minus ``excluded``) as projects with their reviewed costs, in ``money_unit``."""
     proposals = {
@@ -129,7 +123,7 @@ def build_election(round_: Round, excluded: frozenset[int] = frozenset()) -> tup
     points = round_.ballot_kind is BallotKind.POINTS
     ballots = []
     used_ids: set[str] = set()
-    for choices in _ballot_choices(round_):
+    for choices in counted_choices(keys, round_.id):
         kept = [(pid, value) for pid, value in choices.items() if int(pid) in proposals]
         voter_id = secrets.token_hex(6)
         while voter_id in used_ids:
@@ -178,11 +172,12 @@ def _satisfied(election: Election, result: TallyResult) -> int:
     return sum(1 for ballot in election.ballots if funded.intersection(ballot.projects))
 
 
-def preview(round_: Round, excluded: frozenset[int] = frozenset()) -> Preview:
-    """Tally a closed (or published) round with its rule and with the other rule."""
+def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset()) -> Preview:
+    """Tally a closed (or published) round with its rule and with the other rule; ``keys``
+    open its sealed ballots."""
     if not round_.phase.countable:
         raise ResultsError("not_closed")
-    election, proposals = build_election(round_, excluded)
+    election, proposals = build_election(round_, keys, excluded)
     if not election.projects:
         raise ResultsError("no_proposals")
     if not election.ballots:
@@ -241,7 +236,7 @@ def _check_publishable(round_: Round, existing: int, correction_reason: str | No
 
 
 def publish(
-    actor: User, round_: Round, *, correction_reason: str | None = None,
+    actor: User, round_: Round, keys: VoteKeys, *, correction_reason: str | None = None,
     excluded: frozenset[int] = frozenset(), corrects: int | None = None,
 ) -> Publication:
     """Freeze the round's outcome as the next numbered publication (audited).
@@ -255,7 +250,7 @@ def publish(
     _check_publishable(round_, _latest_number(round_), correction_reason, corrects)
     # Count before taking the lock (a closed round's ballots no longer change), so a long
     # count holds up nobody else.
-    view = preview(round_, excluded)
+    view = preview(round_, keys, excluded)
     hold_round(round_)
     existing = _latest_number(round_)
     _check_publishable(round_, existing, correction_reason, corrects)

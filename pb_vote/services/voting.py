@@ -13,8 +13,20 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from sqlalchemy import Boolean, and_, bindparam, exists, func, or_, select, true, update
+from sqlalchemy import (
+    Boolean,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pb_vote import clock
@@ -28,6 +40,7 @@ from pb_vote.models import (
     Proposal,
     Round,
     RoundPhase,
+    TablePostalCode,
     User,
     VoteChannel,
     VoterEligibility,
@@ -35,7 +48,9 @@ from pb_vote.models import (
 )
 from pb_vote.services import catalog, codes
 from pb_vote.services.audit import record_event
+from pb_vote.services.ballot_box import VoteKeys, sealed_size
 from pb_vote.services.ballot_rules import BallotInvalid, BallotSpec, normalize
+from pb_vote.services.locking import locked
 
 MAX_CODES_PER_BATCH = 5000
 
@@ -78,6 +93,8 @@ def generate_codes(actor: User, round_: Round, count: int) -> list[str]:
         raise VotingError("codes_not_used")
     if round_.phase.voting_over:
         raise VotingError("round_over")
+    # Two batches at once: the second waits here, then numbers itself after the first.
+    locked(select(Round).where(Round.id == round_.id))
     batch = (db.session.execute(
         select(func.max(VotingCode.batch)).where(VotingCode.round_id == round_.id)
     ).scalar() or 0) + 1
@@ -115,6 +132,45 @@ def paper_voter(round_: Round, typed_code: str) -> Voter:
     if code is None:
         raise VotingError("paper_code_unknown")
     return Voter(voting_code_id=code.id)
+
+
+def record_paper_entry(actor: User, round_: Round) -> None:
+    """Audit that ``actor`` entered a paper ballot in ``round_`` (who, where, when: never the
+    code or the choices)."""
+    record_event(actor, "paper_ballot.entered", "round", round_.id, table_id=round_.table_id)
+
+
+def void_paper_ballot(actor: User, keys: VoteKeys, round_: Round, typed_code: str,
+                      reason: str) -> None:
+    """Void a mis-keyed paper entry so that its slip can be entered again: its ballot,
+    receipt and participation go, and the code is unused again. Only before results are
+    published; audited with the reason (never the code or the choices). Raises
+    VotingError("reason_required"), ("round_over") once published or cancelled,
+    ("paper_code_unknown"), or ("not_a_paper_entry") when the code's ballot was not entered
+    on paper."""
+    if not (reason or "").strip():
+        raise VotingError("reason_required")
+    if round_.phase in (RoundPhase.PUBLISHED, RoundPhase.CANCELLED):
+        raise VotingError("round_over")
+    voter = paper_voter(round_, typed_code)
+    locked(select(Participation).where(Participation.round_id == round_.id,
+                                       Participation.voting_code_id == voter.voting_code_id))
+    if code_channel(round_.id, voter.voting_code_id) is not VoteChannel.PAPER:
+        raise VotingError("not_a_paper_entry")
+    secret = keys.pseudonym_secret
+    db.session.execute(delete(Ballot).where(
+        Ballot.round_id == round_.id,
+        Ballot.voter_key == codes.voter_key(secret, voter, round_.id)))
+    db.session.execute(delete(BallotReceipt).where(
+        BallotReceipt.round_id == round_.id,
+        BallotReceipt.receipt_key == codes.receipt_key(secret, voter, round_.id)))
+    db.session.execute(delete(Participation).where(
+        Participation.round_id == round_.id,
+        Participation.voting_code_id == voter.voting_code_id))
+    db.session.execute(update(VotingCode).where(VotingCode.id == voter.voting_code_id)
+                       .values(used_at=None))
+    record_event(actor, "paper_ballot.voided", "round", round_.id, table_id=round_.table_id,
+                 details={"reason": reason.strip()})
 
 
 def resident_may_vote(user: User | None, round_: Round) -> bool:
@@ -163,6 +219,20 @@ class VotingRules:
     voter_eligibility: VoterEligibility
     paper_conflict_rule: PaperConflictRule
     spec: BallotSpec
+
+    @cached_property
+    def sealed_size(self) -> int:
+        """The one length every sealed ballot of the round is padded to."""
+        return ballot_size(self.spec)
+
+
+def ballot_size(spec: BallotSpec) -> int:
+    """The padded length of a round's sealed ballots: that of the largest ballot its rules
+    allow, so the size of a sealed ballot tells nothing of what it holds."""
+    most = 1
+    if spec.kind == "points":
+        most = spec.points_max_per_proposal or spec.points_total or 1
+    return sealed_size(spec.costs, most)
 
 
 # The rules of rounds seen voting, per database engine (so per application: tests that reuse
@@ -243,14 +313,51 @@ def _still_open(round_id: int, now: datetime) -> bool:
     return phase is RoundPhase.VOTING and opens <= now < closes
 
 
-def existing_choices(secret: str, voter: Voter, round_id: int) -> dict[str, int] | None:
-    """The voter's current ballot, for showing it back to them (their own only)."""
-    return db.session.execute(
-        select(Ballot.choices).where(
-            Ballot.round_id == round_id,
-            Ballot.voter_key == codes.voter_key(secret, voter, round_id),
-        )
+def existing_choices(keys: VoteKeys, voter: Voter, round_id: int) -> dict[str, int] | None:
+    """The voter's current ballot, for showing it back to them (their own only). A ballot
+    entered on paper is never shown online: the slip passed through staff hands, and
+    whoever holds its code must not read (or copy) what was written on it."""
+    if voter.voting_code_id is not None and code_channel(
+            round_id, voter.voting_code_id) is VoteChannel.PAPER:
+        return None
+    voter_key = codes.voter_key(keys.pseudonym_secret, voter, round_id)
+    sealed = db.session.execute(
+        select(Ballot.sealed).where(Ballot.round_id == round_id, Ballot.voter_key == voter_key)
     ).scalar_one_or_none()
+    if sealed is None:
+        return None
+    return keys.keyring.open(sealed, round_id=round_id, voter_key=voter_key)
+
+
+def counted_choices(keys: VoteKeys, round_id: int) -> list[dict[str, int]]:
+    """Every ballot of a round, opened for the count (in no particular order, and with
+    nothing that says whose)."""
+    rows = db.session.execute(
+        select(Ballot.voter_key, Ballot.sealed).where(Ballot.round_id == round_id))
+    return [keys.keyring.open(sealed, round_id=round_id, voter_key=voter_key)
+            for voter_key, sealed in rows]
+
+
+def reseal_ballots(keys: VoteKeys) -> int:
+    """Seal again with the first key every ballot sealed with another (after a new key was
+    put first in ``BALLOT_KEYS``), so the old key can then be retired. Returns how many were
+    resealed (flushes; the caller commits)."""
+    sealing = keys.keyring.sealing_key_id
+    resealed = 0
+    for round_id in db.session.execute(select(Ballot.round_id).distinct()).scalars():
+        round_ = db.session.get(Round, round_id)
+        size = ballot_size(ballot_spec(round_))
+        for ballot in db.session.execute(
+                select(Ballot).where(Ballot.round_id == round_id)).scalars():
+            if keys.keyring.sealed_with(ballot.sealed) == sealing:
+                continue
+            choices = keys.keyring.open(ballot.sealed, round_id=round_id,
+                                        voter_key=ballot.voter_key)
+            ballot.sealed = keys.keyring.seal(choices, round_id=round_id,
+                                              voter_key=ballot.voter_key, size=size)
+            resealed += 1
+    db.session.flush()
+    return resealed
 
 
 def may_follow(earlier: VoteChannel, channel: VoteChannel, rule: PaperConflictRule) -> bool:
@@ -283,6 +390,8 @@ _ballots = Ballot.__table__
 _receipts = BallotReceipt.__table__
 _codes = VotingCode.__table__
 _rounds = Round.__table__
+_users = User.__table__
+_areas = TablePostalCode.__table__
 
 
 def _value(column, name: str | None = None):
@@ -303,7 +412,7 @@ _BALLOT_ROW = {
     "id": _value(_ballots.c.id, "ballot_id"),
     "round_id": _value(_ballots.c.round_id, "round"),
     "voter_key": _value(_ballots.c.voter_key),
-    "choices": _value(_ballots.c.choices),
+    "sealed": _value(_ballots.c.sealed),
 }
 _RECEIPT_ROW = {
     "receipt_hash": _value(_receipts.c.receipt_hash),
@@ -321,6 +430,19 @@ def _while_open(query):
         _rounds.c.phase == RoundPhase.VOTING,
         _rounds.c.voting_open_at <= now,
         now < _rounds.c.voting_close_at,
+    )
+
+
+def _resident_in_area():
+    """The voting resident's account, found only while its home postal code is in the area
+    of the round's table: checked when the ballot is written, so a postal-code move at the
+    same moment cannot let one person vote in two tables' rounds."""
+    table = select(_rounds.c.table_id).where(
+        _rounds.c.id == _value(_rounds.c.id, "round")).scalar_subquery()
+    return select(_users.c.id).where(
+        _users.c.id == _value(_participations.c.user_id),
+        _users.c.postal_code.in_(
+            select(_areas.c.postal_code).where(_areas.c.table_id == table)),
     )
 
 
@@ -345,10 +467,10 @@ def _participation_upsert(insert, key: str, rows):
 
 
 def _ballot_upsert(statement):
-    """The voter's ballot: a new one, or their earlier one's choices replaced."""
+    """The voter's ballot: a new one, or their earlier one's sealed choices replaced."""
     return statement.on_conflict_do_update(
         index_elements=[_ballots.c.round_id, _ballots.c.voter_key],
-        set_={"choices": statement.excluded.choices},
+        set_={"sealed": statement.excluded.sealed},
     )
 
 
@@ -374,8 +496,14 @@ def _postgresql_ballot(key: str):
     or no row when nothing was written."""
     open_round = _while_open(select(_rounds.c.voting_close_at)).with_for_update(
         read=True).cte("open_round")
+    voters = open_round
+    if key == "user_id":
+        # The account is locked FOR SHARE too: a postal-code move or a deletion waits for
+        # this ballot, and then sees it (accounts.update_profile, delete_account).
+        resident = _resident_in_area().with_for_update(read=True).cte("resident")
+        voters = open_round.join(resident, true())
     participation = _participation_upsert(
-        postgresql.insert, key, select(*_PARTICIPATION_ROW.values()).select_from(open_round)
+        postgresql.insert, key, select(*_PARTICIPATION_ROW.values()).select_from(voters)
     ).cte("participation")
     ballot = _ballot_upsert(postgresql.insert(_ballots).from_select(
         list(_BALLOT_ROW), select(*_BALLOT_ROW.values()).select_from(participation)))
@@ -398,8 +526,9 @@ _SQLITE_BALLOT = (
 _CAST_STATEMENTS = {
     "postgresql": {key: _postgresql_ballot(key) for key in ("user_id", "voting_code_id")},
     "sqlite": {
-        key: _participation_upsert(
-            sqlite.insert, key, _while_open(select(*_PARTICIPATION_ROW.values())))
+        key: _participation_upsert(sqlite.insert, key, _while_open(
+            select(*_PARTICIPATION_ROW.values())
+            .where(exists(_resident_in_area()) if key == "user_id" else true())))
         for key in ("user_id", "voting_code_id")
     },
 }
@@ -407,7 +536,7 @@ _SQLITE_CODE_USED = _code_used()
 
 
 def cast_ballot(
-    secret: str,
+    keys: VoteKeys,
     round_id: int,
     voter: Voter,
     channel: VoteChannel,
@@ -436,7 +565,9 @@ def cast_ballot(
         if not _still_open(round_id, now):
             raise VotingError("closed") from None
         raise
+    secret = keys.pseudonym_secret
     receipt_code = codes.receipt_code_for(secret, voter, round_id)
+    voter_key = codes.voter_key(secret, voter, round_id)
     other = VoteChannel.PAPER if channel is VoteChannel.CODE else VoteChannel.CODE
     rule = rules.paper_conflict_rule
     values = {
@@ -446,7 +577,9 @@ def cast_ballot(
         "may_repeat": may_follow(channel, channel, rule),
         "may_override": channel is not VoteChannel.ONLINE and may_follow(other, channel, rule),
         "ballot_id": secrets.token_hex(16),
-        "voter_key": codes.voter_key(secret, voter, round_id), "choices": normal,
+        "voter_key": voter_key,
+        "sealed": keys.keyring.seal(normal, round_id=round_id, voter_key=voter_key,
+                                    size=rules.sealed_size),
         "receipt_hash": codes.code_hash(receipt_code),
         "receipt_key": codes.receipt_key(secret, voter, round_id),
     }
@@ -498,6 +631,12 @@ def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -
     rule)."""
     if not _still_open(round_id, now):
         return VotingError("closed")
+    if voter.user_id is not None:
+        # Only the resident's area can have refused it: they moved out, or the account went.
+        person = db.session.get(User, voter.user_id, populate_existing=True)
+        if person is None:
+            return VotingError("account_gone")
+        return VotingError("outside_area", postal_code=person.postal_code or "")
     earlier = code_channel(round_id, voter.voting_code_id)
     if earlier is channel:
         return VotingError("code_used", channel=channel.value)

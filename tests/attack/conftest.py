@@ -31,6 +31,7 @@ requests = pytest.importorskip("requests", reason="the attack tests need request
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "attack-secret-key-that-is-long-enough-0123456789abcdef"
 BALLOT_SECRET = "attack-ballot-secret-that-is-long-enough-9876543210fedcba"
+BALLOT_KEY = "YXR0YWNrLXRlc3QtYmFsbG90LWtleS0zMi1ieXRlcyE="
 WORKERS = 3
 THREADS = 4
 
@@ -177,6 +178,7 @@ def _environment(database_url: str, instance: Path, url: str, extra: dict) -> di
         "PB_VOTE_DATABASE_URL": database_url,
         "PB_VOTE_SECRET_KEY": SECRET_KEY,
         "PB_VOTE_BALLOT_SECRET": BALLOT_SECRET,
+        "PB_VOTE_BALLOT_KEYS": BALLOT_KEY,
         "PB_VOTE_INSTANCE_PATH": str(instance),
         "PB_VOTE_PUBLIC_BASE_URL": url,  # and so the only trusted host is 127.0.0.1
         # Plain http on loopback: the cookies cannot be Secure here.
@@ -214,7 +216,8 @@ def service(request, tmp_path_factory):
         database_url = _fresh_postgres_database(base, "attack")
     config = base_test_config(database_url)
     del config["SERVER_NAME"]
-    app = create_app({**config, "SECRET_KEY": SECRET_KEY, "BALLOT_SECRET": BALLOT_SECRET})
+    app = create_app({**config, "SECRET_KEY": SECRET_KEY, "BALLOT_SECRET": BALLOT_SECRET,
+                      "BALLOT_KEYS": [BALLOT_KEY]})
     scenario: dict = {}
     with app.app_context():
         upgrade()

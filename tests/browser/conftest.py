@@ -36,6 +36,7 @@ from pb_vote import create_app
 from pb_vote.extensions import db
 from pb_vote.models import BallotKind, ProposalStatus, Round, RoundPhase, User, VoterEligibility
 from pb_vote.services import voting
+from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 from tests.browser.helpers import Visit, write_axe_findings
 from tests.conftest import base_test_config
@@ -140,8 +141,8 @@ class Scenario:
             else:
                 found = voting.find_code(db.session.get(Round, round_id), code)
                 voter = voting.Voter(voting_code_id=found.id)
-            secret = self.app.config["BALLOT_SECRET"]
-            return voting.existing_choices(secret, voter, round_id)
+            keys = VoteKeys.from_config(self.app.config)
+            return voting.existing_choices(keys, voter, round_id)
 
 
 def _seed(scenario_kwargs: dict) -> None:

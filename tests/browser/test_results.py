@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from pb_vote.extensions import db
 from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility
 from pb_vote.services import voting
+from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 from tests.browser.helpers import sign_in_by_link, sign_in_with_password
 
@@ -42,7 +43,7 @@ def round_to_publish(scenario):
         rng = random.Random(3)
         for code in voting.generate_codes(coordinator, round_, 12):
             found = voting.find_code(round_, code)
-            result = voting.cast_ballot(app.config["BALLOT_SECRET"], round_.id,
+            result = voting.cast_ballot(VoteKeys.from_config(app.config), round_.id,
                                         voting.Voter(voting_code_id=found.id),
                                         voting.VoteChannel.CODE,
                                         dict.fromkeys(rng.sample(ids, 2), 1))

@@ -9,6 +9,7 @@ import pytest
 from pb_vote.extensions import db
 from pb_vote.models import MembershipRole, ProposalStatus, RoundPhase
 from pb_vote.services import voting
+from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 
 CSS = (Path(__file__).resolve().parents[2] / "static" / "css" / "site.css").read_text()
@@ -76,13 +77,13 @@ def pages(app):
                                         status=ProposalStatus.ACCEPTED) for n in range(25)]
         for n in range(12):
             voter = factories.user(f"v{n}@example.org")
-            voting.cast_ballot(app.config["BALLOT_SECRET"], round_.id,
+            voting.cast_ballot(VoteKeys.from_config(app.config), round_.id,
                                voting.Voter(user_id=voter.id), voting.VoteChannel.ONLINE,
                                {proposals[n].id: 1, proposals[n + 1].id: 1})
         from pb_vote.services import results, rounds
 
         rounds.transition(None, round_, RoundPhase.CLOSED)
-        results.publish(None, round_)
+        results.publish(None, round_, VoteKeys.from_config(app.config))
         open_round = factories.round_(table, RoundPhase.VOTING, title="Open")
         for n in range(25):
             factories.proposal(open_round, title=f"Open idea {n}", cost_cents=100_000,

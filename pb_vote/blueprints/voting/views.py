@@ -23,7 +23,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from pb_vote import clock, notifications
-from pb_vote.blueprints.common import cast_with_retry, load_round, no_store
+from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, vote_keys
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.voting.ballot_form import (
     as_query,
@@ -99,8 +99,7 @@ def ballot(round_id: int):
         except BallotInvalid:
             choices = {}
     else:
-        secret = current_app.config["BALLOT_SECRET"]
-        choices = voting.existing_choices(secret, voter, round_.id) or {}
+        choices = voting.existing_choices(vote_keys(), voter, round_.id) or {}
     return _render_ballot(round_, proposals, choices)
 
 
@@ -166,6 +165,9 @@ def cast(round_id: int):
 def _not_recorded(round_id: int, kind: str, refused: BallotInvalid | voting.VotingError):
     """The ballot again with the voter's picks and why it was refused; after close, the
     closed page with the picks, so the voter sees what was not recorded."""
+    if refused.code == "account_gone":  # deleted while this vote was on its way
+        session.clear()
+        return redirect(url_for("public.home"), code=303)
     round_ = _public_round(round_id)
     kept = kept_choices(request.form, kind)
     proposals = voting.ballot_proposals(round_)
@@ -189,7 +191,7 @@ def done(round_id: int):
     receipt = stash.pop("receipt", None)
     session["vote_done"] = stash
     voter, channel, _ = current_voter(round_)
-    choices = voting.existing_choices(current_app.config["BALLOT_SECRET"], voter, round_id) if (
+    choices = voting.existing_choices(vote_keys(), voter, round_id) if (
         voter) else None
     if not choices:
         return redirect(url_for("voting.ballot", round_id=round_id), code=303)
