@@ -21,6 +21,7 @@ from pb_vote.models import (
 )
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.audit import record_event
+from pb_vote.services.locking import locked
 
 PASSWORD_HASHER = PasswordHasher()  # argon2id with argon2-cffi's current recommended cost
 # A hash to verify against when the account does not exist, so timing does not tell.
@@ -108,6 +109,8 @@ def update_profile(user: User, *, display_name: str, language: str, postal_code:
     postal_code = postal_code.strip()
     if postal_code and not POSTAL_CODE_PATTERN.match(postal_code):
         raise ValueError("postal code must be five digits")
+    # A vote at the same moment holds the account (FOR SHARE): wait for it, then see it.
+    locked(select(User).where(User.id == user.id))
     left = voting.open_round_left_by_moving(user, postal_code, clock.utcnow())
     if left is not None:
         raise OpenVoteHolds("moving_out_during_vote", round=left)
@@ -121,6 +124,7 @@ def delete_account(user: User) -> None:
     """Delete an account. Its proposals stay, without an author, and its participations in
     the turnout, without a person; its sessions end. Raises OpenVoteHolds while a round it
     voted in is open."""
+    locked(select(User).where(User.id == user.id))  # a vote at the same moment goes first
     if open_votes := voting.open_rounds_voted_in(user, clock.utcnow()):
         raise OpenVoteHolds("deleting_during_vote", round=open_votes[0])
     if user.is_staff:
