@@ -62,8 +62,13 @@ CATALOGUE: dict[str, object] = {
     "code_count": _l("Use a number from 1 to 5000."),
     "codes_not_used": _l("This round admits residents only: change who may vote first."),
     "round_over": _l("This round has ended."),
+    "outside_area": lambda v: gettext(
+        "Your home postal code (%(code)s) is not in this table's area, so you cannot vote "
+        "here as a resident.", code=v.get("postal_code", "")),
     "no_paper_ballots": _l("This round takes no voting codes, so no paper ballots either."),
     "paper_code_unknown": _l("No voting code of this round matches. Check the slip."),
+    "not_a_paper_entry": _l("No paper ballot was entered with this code, so there is nothing "
+                            "to void."),
     # The same words whether a code does not exist or cannot be used.
     "code_not_usable": _l("This code cannot be used for this round. Check the letters and "
                           "numbers on your slip."),

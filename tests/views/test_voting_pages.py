@@ -33,6 +33,7 @@ from pb_vote.models import (
     VotingCode,
 )
 from pb_vote.services import codes, voting
+from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 from tests.conftest import link_in
 
@@ -230,9 +231,7 @@ def signed_in(app, auth, email: str, staff: bool = False):
 def stored(app, round_id: int):
     """(ballot choices, participations as (channel, user email or code id)) of a round."""
     with app.app_context():
-        ballots = db.session.execute(
-            select(Ballot.choices).where(Ballot.round_id == round_id)
-        ).scalars().all()
+        ballots = voting.counted_choices(VoteKeys.from_config(app.config), round_id)
         participations = db.session.execute(
             select(Participation).where(Participation.round_id == round_id)
         ).scalars().all()
@@ -933,6 +932,76 @@ def test_a_member_enters_a_paper_ballot_with_its_slip_code(app, auth, frozen_clo
                                      [(VoteChannel.PAPER, row.id)])
 
 
+def void_entry(client, round_id: int, code: str, reason: str = "Two marks were misread."):
+    """The coordinator voids a paper entry from the paper entry page."""
+    page = client.get(f"/manage/rounds/{round_id}/paper")
+    action = f"/manage/rounds/{round_id}/paper/void"
+    assert form_on(page.text, action), "the page has no void form"
+    return client.post(action, data={"void-code": code, "void-reason": reason,
+                                     "void-confirm": "y"})
+
+
+def audit_events(app, action: str):
+    with app.app_context():
+        return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)
+                                  ).scalars().all()
+
+
+def test_a_paper_entry_is_audited_without_its_code_or_its_choices(app, auth, scene):
+    member = signed_in(app, auth, "member@example.org", staff=True)
+    round_id, code = scene["round"], scene["codes"][0]
+    picks = picks_of(scene, {"benches": 1, "lights": 1})
+    assert paper_entry(member, round_id, code, picks).status_code == 303
+    [event] = audit_events(app, "paper_ballot.entered")
+    with app.app_context():
+        assert db.session.get(User, event.actor_id).email == "member@example.org"
+    assert (event.object_type, event.object_id) == ("round", str(round_id))
+    recorded = f"{event.details} {event.object_id}"
+    assert code not in recorded and codes.normalize_code(code) not in recorded
+    assert all(str(pid) not in str(event.details) for pid in picks)
+
+
+def test_the_coordinator_voids_a_mis_keyed_paper_entry_so_it_can_be_entered_again(
+        app, auth, scene):
+    member = signed_in(app, auth, "member@example.org", staff=True)
+    coordinator = signed_in(app, auth, "coordinator@example.org", staff=True)
+    round_id, code = scene["round"], scene["codes"][0]
+    wrong = picks_of(scene, {"benches": 1, "lights": 1})
+    right = picks_of(scene, {"mural": 1, "crossing": 1})
+    assert paper_entry(member, round_id, code, wrong).status_code == 303
+    answer = void_entry(coordinator, round_id, code)
+    assert answer.status_code == 303
+    assert "the slip can be entered again" in text(coordinator.get(answer.headers["Location"]))
+    assert stored(app, round_id) == ([], [])
+    assert code_row(app, round_id, code).used_at is None
+    [event] = audit_events(app, "paper_ballot.voided")
+    assert event.details == {"reason": "Two marks were misread."}
+    assert paper_entry(member, round_id, code, right).status_code == 303
+    assert stored(app, round_id) == ([normal(right)],
+                                     [(VoteChannel.PAPER, code_row(app, round_id, code).id)])
+
+
+def test_voiding_is_refused_without_a_reason_for_online_votes_and_for_members(
+        app, client, auth, scene):
+    coordinator = signed_in(app, auth, "coordinator@example.org", staff=True)
+    member = signed_in(app, auth, "member@example.org", staff=True)
+    round_id, code = scene["round"], scene["codes"][0]
+    assert enter_code(client, round_id, code).status_code == 303
+    assert vote(client, round_id, picks_of(scene, ONLINE_PICKS)).status_code == 303
+    online = void_entry(coordinator, round_id, code)
+    assert online.status_code == 400
+    assert "No paper ballot was entered with this code" in text(online)
+    unknown = void_entry(coordinator, round_id, "ABCD-EFGH-JKMN-PQRS")
+    assert "No voting code of this round matches." in text(unknown)
+    no_reason = void_entry(coordinator, round_id, code, reason="")
+    assert no_reason.status_code == 400 and "Write the reason." in text(no_reason)
+    assert member.post(f"/manage/rounds/{round_id}/paper/void",
+                       data={"void-code": code, "void-reason": "x",
+                             "void-confirm": "y"}).status_code == 403
+    assert len(stored(app, round_id)[0]) == 1  # the online ballot stands
+    assert audit_events(app, "paper_ballot.voided") == []
+
+
 def test_the_same_slip_entered_twice_is_refused(app, auth, scene):
     member = signed_in(app, auth, "member@example.org", staff=True)
     round_id, code = scene["round"], scene["codes"][0]
@@ -1014,6 +1083,19 @@ def test_online_wins_an_online_vote_after_a_paper_entry_replaces_it(app, client,
         client.get(f"/rounds/{round_id}/vote/done"))
     assert stored(app, round_id) == ([normal(picks_of(scene, ONLINE_PICKS))],
                                      [(VoteChannel.CODE, code_row(app, round_id, code).id)])
+
+
+def test_a_paper_ballot_is_never_shown_online_to_the_holder_of_its_code(app, client, auth,
+                                                                          scene):
+    """The slip passed through staff hands: typing its code online shows an empty ballot,
+    not the choices written on paper (the round's rule still decides which ballot stands)."""
+    round_id, code = scene["round"], scene["codes"][0]
+    member = signed_in(app, auth, "member@example.org", staff=True)
+    assert paper_entry(member, round_id, code, picks_of(scene, PAPER_PICKS)).status_code == 303
+    assert enter_code(client, round_id, code).status_code == 303
+    page = text(client.get(f"/rounds/{round_id}/vote"))
+    assert marks_on(page, f"/rounds/{round_id}/vote/review") == {}
+    assert stored(app, round_id)[0] == [normal(picks_of(scene, PAPER_PICKS))]  # still there
 
 
 @pytest.mark.parametrize("scene", [PAPER_WINS], indirect=True)

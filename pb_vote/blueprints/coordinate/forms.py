@@ -232,6 +232,26 @@ class PaperBallotForm(FlaskForm):
     submit = SubmitField(_l("Record this paper ballot"))
 
 
+class VoidPaperBallotForm(FlaskForm):
+    """Void a mis-keyed paper entry, by its slip's code, with the reason (audited)."""
+
+    code = StringField(
+        _l("Code printed on the paper slip"),
+        validators=[DataRequired(message=_l("Type the slip's code.")), single_line,
+                    Length(max=64)],
+    )
+    reason = TextAreaField(
+        _l("Why the entry is voided (kept in the audit trail)"),
+        validators=[DataRequired(message=_l("Write the reason.")),
+                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    confirm = BooleanField(
+        _l("I have checked the slip: void this entry so that it can be entered again."),
+        validators=_required(_l("Tick the box to confirm.")),
+    )
+    submit = SubmitField(_l("Void the paper entry"))
+
+
 class PublishForm(FlaskForm):
     """Publish the results, after confirming."""
 

@@ -1,19 +1,16 @@
-"""Staff views of a table: rounds (set-up, phases) and moderation of proposals.
+"""Staff views of a table: rounds (set-up, phases) and results (the voting desk is in
+desk.py, moderation in its own blueprint).
 Each view: load (404) -> authorize (403) -> validate -> service -> commit -> redirect."""
 
-import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from wtforms import SelectChoice
 
 from pb_vote import clock, notifications
-from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, require
+from pb_vote.blueprints.common import load_round, no_store, require, vote_keys
 from pb_vote.blueprints.coordinate.forms import (
-    CodeBatchForm,
     CorrectionForm,
-    PaperBallotForm,
     PhaseForm,
     PublishForm,
     RoundForm,
@@ -22,19 +19,15 @@ from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.labels import PHASE_LABELS, label
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.results import presentation
-from pb_vote.blueprints.voting.ballot_form import kept_choices, parse_choices
 from pb_vote.extensions import db
 from pb_vote.models import (
     ProposalStatus,
     RoundPhase,
-    VoteChannel,
 )
 from pb_vote.services import catalog, voting
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
-from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action, is_allowed
-from pb_vote.urls import public_url
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
 
@@ -157,74 +150,6 @@ def move_phase(round_id: int):
     return render_template("coordinate/phase.html", form=form, round=round_, targets=targets)
 
 
-@bp.get("/rounds/<int:round_id>/turnout")
-@login_required
-def turnout(round_id: int):
-    """Live turnout for the table's staff: ballots by channel and by day, never choices."""
-    no_store()
-    round_ = load_round(round_id)
-    require(Action.VIEW_STAFF_PAGES, round_)
-    return render_template("coordinate/turnout.html", round=round_,
-                           turnout=voting.turnout(round_))
-
-
-@bp.route("/rounds/<int:round_id>/codes", methods=["GET", "POST"])
-@login_required
-def voting_codes(round_id: int):
-    """Generate voting codes and show them once, as a printable A4 sheet of slips."""
-    no_store()
-    round_ = load_round(round_id)
-    require(Action.MANAGE_ROUNDS, round_)
-    form = CodeBatchForm()
-    if form.validate_on_submit():
-        try:
-            codes = voting.generate_codes(current_user, round_, form.count.data)
-        except voting.VotingError as error:
-            db.session.rollback()
-            form.submit.errors = [message_for(error)]
-        else:
-            db.session.commit()
-            # The slips outlive the request: the QR code leads to the public address.
-            link = public_url("voting.enter_code", round_id=round_.id)
-            qr = segno.make(link, error="m").svg_inline(scale=3)
-            return render_template("coordinate/code_sheet.html", round=round_, codes=codes,
-                                   qr=Markup(qr), link=link)
-    return render_template("coordinate/codes.html", round=round_, form=form,
-                           issued=voting.codes_issued(round_)), (
-        400 if request.method == "POST" else 200)
-
-
-@bp.route("/rounds/<int:round_id>/paper", methods=["GET", "POST"])
-@login_required
-def paper_ballot(round_id: int):
-    """Members enter paper ballots from Speak-out events one by one, each with its slip's
-    code; a slip entered twice is refused."""
-    no_store()
-    round_ = load_round(round_id)
-    require(Action.MODERATE, round_)
-    form = PaperBallotForm()
-    kind = round_.ballot_kind.value
-    error = None
-    # A slip is entered once its form is complete; a round without codes says at once that
-    # it takes none.
-    if not voting.codes_admitted(round_) or form.validate_on_submit():
-        try:
-            voter = voting.paper_voter(round_, form.code.data or "")
-            choices = parse_choices(request.form, kind)
-            result = cast_with_retry(round_.id, voter, VoteChannel.PAPER, choices)
-        except (BallotInvalid, voting.VotingError) as refused:
-            error = message_for(refused, currency=round_.currency)
-        else:
-            flash(gettext("The paper ballot is recorded. Receipt for the slip: %(code)s",
-                          code=result.receipt_code), "success")
-            return redirect(url_for("coordinate.paper_ballot", round_id=round_.id), code=303)
-    return render_template(
-        "coordinate/paper.html", round=round_, form=form,
-        proposals=voting.ballot_proposals(round_), choices=kept_choices(request.form, kind),
-        error=error, open=voting.voting_open(round_, clock.utcnow()),
-    ), (400 if request.method == "POST" else 200)
-
-
 def _results_forms(round_) -> tuple[PublishForm, CorrectionForm]:
     return (PublishForm(prefix="publish"),
             CorrectionForm(prefix="correction").with_proposals(voting.ballot_proposals(round_)))
@@ -234,7 +159,7 @@ def _results_page(round_, forms, error: str | None = None, status: int = 200):
     """The preview of the tally (every reason, the other rule beside it) with the forms."""
     shown = {}
     try:
-        view = results_service.preview(round_)
+        view = results_service.preview(round_, vote_keys())
     except results_service.ResultsError as refused:
         error = error or message_for(refused)
     else:
@@ -271,7 +196,8 @@ def publish_results(round_id: int):
     error = None
     if form.validate_on_submit():
         try:
-            results_service.publish(current_user, round_, **form.publication_options())
+            results_service.publish(current_user, round_, vote_keys(),
+                                    **form.publication_options())
         except results_service.ResultsError as refused:
             db.session.rollback()
             error = message_for(refused)
