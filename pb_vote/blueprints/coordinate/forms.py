@@ -17,7 +17,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pb_vote.blueprints.fields import (
     LocalDateTimeField,
@@ -215,7 +215,8 @@ class CodeBatchForm(FlaskForm):
     count = IntegerField(
         _l("How many codes"),
         description=_l("Ten slips fit on one A4 sheet."),
-        validators=[DataRequired(message=_l("Give the number of codes.")),
+        # InputRequired, not DataRequired: 0 is a number, and is out of range.
+        validators=[InputRequired(message=_l("Give the number of codes.")),
                     NumberRange(min=1, max=5000, message=_l("Use a number from 1 to 5000."))],
     )
     submit = SubmitField(_l("Generate and show the sheet"))
