@@ -134,6 +134,16 @@ def paper_voter(round_: Round, typed_code: str) -> Voter:
     return Voter(voting_code_id=code.id)
 
 
+def online_code_voter(round_: Round, typed_code: str) -> Voter:
+    """The voter a code typed online stands for. Raises VotingError("code_not_usable"),
+    with the same words whether the code does not exist or cannot be used here (its paper
+    ballot stands by the round's rule), so a guess learns nothing."""
+    code = find_code(round_, typed_code)
+    if code is None or code_held_back_by_paper(round_, code.id):
+        raise VotingError("code_not_usable")
+    return Voter(voting_code_id=code.id)
+
+
 def record_paper_entry(actor: User, round_: Round) -> None:
     """Audit that ``actor`` entered a paper ballot in ``round_`` (who, where, when: never the
     code or the choices)."""

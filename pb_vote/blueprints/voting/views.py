@@ -223,18 +223,16 @@ def enter_code(round_id: int):
         db.session.commit()  # counted for good before the code is looked up
         if attempt is None:
             return render_template("voting/code.html", round=round_, typed=typed,
-                                   form=CodeForm(formdata=None),
-                                   error=gettext("Too many attempts. Wait 15 minutes and try "
-                                                 "again, or ask the table for help.")), 429
-        code = voting.find_code(round_, typed)
-        if code is None or voting.code_held_back_by_paper(round_, code.id):
-            # The same words whether the code does not exist or cannot be used.
-            error = gettext("This code cannot be used for this round. Check the letters and "
-                            "numbers on your slip.")
+                                   form=CodeForm(formdata=None), error=message_for(
+                                       voting.VotingError("too_many_code_attempts"))), 429
+        try:
+            voter = voting.online_code_voter(round_, typed)
+        except voting.VotingError as refused:
+            error = message_for(refused)
         else:
             rate_limits.take_back(attempt)  # a right code is no guess
             db.session.commit()
-            session["vote_code"] = {"round": round_.id, "code": code.id}
+            session["vote_code"] = {"round": round_.id, "code": voter.voting_code_id}
             return redirect(url_for("voting.ballot", round_id=round_id), code=303)
     return render_template("voting/code.html", round=round_, typed=typed, error=error,
                            form=CodeForm(formdata=None)), (400 if error else 200)
