@@ -158,10 +158,11 @@ def _hold_round(round_: Round) -> None:
 
 
 def _moderate(actor: User, proposal: Proposal, action: str, details: dict, values: dict,
-              allowed_from=MODERATABLE) -> None:
-    """One moderation action: the round held, the proposal changed only from the status
-    this request saw, the action audited."""
-    seen = proposal.status
+              allowed_from=MODERATABLE, seen: ProposalStatus | None = None) -> None:
+    """One moderation action: the round held, the proposal changed only from the status it
+    was decided from (``seen``: the one the moderator's page showed; by default the one
+    this request read), the action audited."""
+    seen = seen or proposal.status
     _hold_round(proposal.round)
     if seen not in allowed_from:
         raise ProposalError("wrong_state", status=seen.value)
@@ -171,8 +172,9 @@ def _moderate(actor: User, proposal: Proposal, action: str, details: dict, value
 
 
 def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
-           public_note: str = "") -> list[Proposal]:
-    """Put a proposal on the ballot with its reviewed cost (required) and a public note."""
+           public_note: str = "", *, seen: ProposalStatus | None = None) -> list[Proposal]:
+    """Put a proposal on the ballot with its reviewed cost (required) and a public note.
+    ``seen``, here and in every moderation action: the status the moderator decided from."""
     if reviewed_cost_cents is None or reviewed_cost_cents <= 0:
         raise ProposalError("cost_not_positive")
     if reviewed_cost_cents > proposal.round.budget_cents:
@@ -180,64 +182,71 @@ def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
     _moderate(actor, proposal, "accepted",
               {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note},
               {"reviewed_cost_cents": reviewed_cost_cents, "public_note": public_note.strip(),
-               "status": S.ACCEPTED})
+               "status": S.ACCEPTED}, seen=seen)
     return [proposal]
 
 
-def request_changes(actor: User, proposal: Proposal, message: str) -> list[Proposal]:
+def request_changes(actor: User, proposal: Proposal, message: str, *,
+                    seen: ProposalStatus | None = None) -> list[Proposal]:
     """Ask the author for changes; the message is shown to the author."""
     if not message.strip():
         raise ProposalError("reason_required")
     _moderate(actor, proposal, "changes_requested", {"message": message.strip()},
-              {"change_request": message.strip(), "status": S.CHANGES_REQUESTED})
+              {"change_request": message.strip(), "status": S.CHANGES_REQUESTED}, seen=seen)
     return [proposal]
 
 
-def reject(actor: User, proposal: Proposal, reason: str) -> list[Proposal]:
+def reject(actor: User, proposal: Proposal, reason: str, *,
+           seen: ProposalStatus | None = None) -> list[Proposal]:
     """Reject with a public reason."""
     if not reason.strip():
         raise ProposalError("reason_required")
     _moderate(actor, proposal, "rejected", {"reason": reason.strip()},
-              {"rejection_reason": reason.strip(), "status": S.REJECTED})
+              {"rejection_reason": reason.strip(), "status": S.REJECTED}, seen=seen)
     return [proposal]
 
 
-def hide(actor: User, proposal: Proposal, reason: str) -> list[Proposal]:
+def hide(actor: User, proposal: Proposal, reason: str, *,
+         seen: ProposalStatus | None = None) -> list[Proposal]:
     """Hide abusive content: the reason is kept, the content is no longer shown."""
     if not reason.strip():
         raise ProposalError("reason_required")
     _moderate(actor, proposal, "hidden", {"reason": reason.strip()},
               {"hidden_reason": reason.strip(), "status": S.HIDDEN},
-              allowed_from=MODERATABLE | {S.WITHDRAWN})
+              allowed_from=MODERATABLE | {S.WITHDRAWN}, seen=seen)
     return [proposal]
 
 
-def merge(actor: User, duplicates: list[Proposal], survivor: Proposal) -> list[Proposal]:
+def merge(actor: User, duplicates: list[Proposal], survivor: Proposal, *,
+          seen: ProposalStatus | None = None) -> list[Proposal]:
     """Merge duplicate proposals into ``survivor``; their authors are credited on it.
 
-    The survivor and every duplicate must still have the status this request saw (the
-    survivor's row is touched to hold it): merged while someone hides, merges or moves one
-    of them, the later action is refused and nothing is merged."""
+    The survivor must still have the status it was decided from (``seen``, by default the
+    one this request read; its row is touched to hold it), and every duplicate the status
+    this request read: merged while someone hides, merges or moves one of them, the later
+    action is refused and nothing is merged (the caller rolls back, as on any refusal)."""
     duplicates = list({duplicate.id: duplicate for duplicate in duplicates}.values())
     if not duplicates:
         raise ProposalError("nothing_to_merge")
-    if survivor.status not in MODERATABLE - {S.REJECTED}:
-        raise ProposalError("wrong_state", status=survivor.status.value)
+    survivor_seen = seen or survivor.status
+    if survivor_seen not in MODERATABLE - {S.REJECTED}:
+        raise ProposalError("wrong_state", status=survivor_seen.value)
     for duplicate in duplicates:
         if duplicate.id == survivor.id or duplicate.round_id != survivor.round_id:
             raise ProposalError("merge_mismatch")
     # Check every duplicate before changing any: a refused merge merges none of them.
-    seen = {proposal.id: proposal.status for proposal in (survivor, *duplicates)}
+    decided_from = {proposal.id: proposal.status for proposal in duplicates} | {
+        survivor.id: survivor_seen}
     _hold_round(survivor.round)
     for duplicate in duplicates:
-        if seen[duplicate.id] not in MODERATABLE:
-            raise ProposalError("wrong_state", status=seen[duplicate.id].value)
+        if decided_from[duplicate.id] not in MODERATABLE:
+            raise ProposalError("wrong_state", status=decided_from[duplicate.id].value)
     # In id order, so two merges of overlapping proposals wait for each other rather than
     # lock each other out.
     for proposal in sorted((survivor, *duplicates), key=lambda p: p.id):
         values = {} if proposal is survivor else {"status": S.MERGED,
                                                    "merged_into_id": survivor.id}
-        _change_if_unchanged(proposal, seen[proposal.id], values)
+        _change_if_unchanged(proposal, decided_from[proposal.id], values)
     # Proposals merged into a duplicate follow it to the survivor (read now, under the
     # duplicates' locks, so one merged into a duplicate at the same moment follows too).
     db.session.execute(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from pb_vote.extensions import db
 from pb_vote.models import AuditEvent, MembershipRole, Proposal, ProposalStatus, RoundPhase
-from pb_vote.services import proposals
+from pb_vote.services import accounts, proposals
 from tests import factories
 
 
@@ -21,6 +21,25 @@ def scene(app):
         proposal = factories.proposal(round_, title="Penkit rantaan")
         db.session.commit()
         return {"proposal": proposal.id}
+
+
+def test_the_page_sends_the_status_it_showed_and_a_stale_one_is_refused(app, client, auth,
+                                                                        scene):
+    auth.staff("jasen@example.org")
+    page = client.get(f"/manage/proposals/{scene['proposal']}").text
+    for action in ("accept", "changes", "reject", "hide"):
+        assert f'name="{action}-seen" value="submitted"' in page
+    with app.app_context():  # another moderator accepts it meanwhile
+        proposals.accept(accounts.find_user_by_email("member@example.org"),
+                         db.session.get(Proposal, scene["proposal"]), 300_000)
+        db.session.commit()
+    answer = client.post(f"/manage/proposals/{scene['proposal']}/reject",
+                         data={"reject-seen": "submitted", "reject-reason": "Liian kallis."})
+    assert answer.status_code == 400
+    assert "Joku muu käsitteli ehdotusta samaan aikaan" in answer.text
+    assert 'name="reject-seen" value="accepted"' in answer.text  # the page shows it now
+    with app.app_context():
+        assert db.session.get(Proposal, scene["proposal"]).status is ProposalStatus.ACCEPTED
 
 
 def test_a_moderator_is_told_in_finnish_that_someone_else_acted(app, client, auth, scene,

@@ -4,6 +4,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -19,7 +20,19 @@ from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round
 from pb_vote.services.proposals import MODERATABLE
 
 
-class AcceptForm(FlaskForm):
+class ActionForm(FlaskForm):
+    """A moderation action's form. It sends the status its page showed, the one the
+    moderator decided from: an action on a proposal someone else changed meanwhile is
+    refused, not done over their change."""
+
+    seen = HiddenField()
+
+    def seen_status(self) -> ProposalStatus | None:
+        """The status the page showed, or None when the form did not say."""
+        return ProposalStatus._value2member_map_.get(self.seen.data or "")
+
+
+class AcceptForm(ActionForm):
     """Put a proposal on the ballot."""
 
     reviewed_cost = MoneyField(
@@ -33,7 +46,7 @@ class AcceptForm(FlaskForm):
     submit = SubmitField(_l("Accept to the ballot"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(ActionForm):
     """An action that needs a reason or a message (request changes, reject, hide)."""
 
     reason = TextAreaField(
@@ -44,7 +57,7 @@ class ReasonForm(FlaskForm):
     submit = SubmitField(_l("Send"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(ActionForm):
     """Merge duplicates into this proposal."""
 
     duplicates = SelectMultipleField(

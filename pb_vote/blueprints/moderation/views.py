@@ -73,16 +73,18 @@ def moderate(proposal_id: int):
 
 
 def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
-    """Call the service for one moderation action with its form's values."""
+    """Call the service for one moderation action with its form's values, from the status
+    its page showed."""
+    seen = form.seen_status()
     if action == "accept":
         return proposal_service.accept(current_user, proposal, form.reviewed_cost.data,
-                                       form.public_note.data or "")
+                                       form.public_note.data or "", seen=seen)
     if action == "merge":
         duplicates = [load_or_404(Proposal, i) for i in form.duplicates.data]
-        return proposal_service.merge(current_user, duplicates, proposal)
+        return proposal_service.merge(current_user, duplicates, proposal, seen=seen)
     act = {"changes": proposal_service.request_changes, "reject": proposal_service.reject,
            "hide": proposal_service.hide}[action]
-    return act(current_user, proposal, form.reason.data)
+    return act(current_user, proposal, form.reason.data, seen=seen)
 
 
 @bp.post("/proposals/<int:proposal_id>/<action>")
