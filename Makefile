@@ -31,8 +31,10 @@ translations: $(MO_FILES)
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	@echo "Serving the demo on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+	@echo "Serving the demo on http://127.0.0.1:$(PORT) (Ctrl+C stops it and its task worker)"
+	PB_VOTE_ENV_NAME=development $(BIN)/huey_consumer pb_vote.worker.huey --workers 2 \
+		--logfile instance/worker.log & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

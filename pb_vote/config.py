@@ -57,6 +57,11 @@ DEFAULTS: dict[str, object] = {
     # every response); "queue": only `flask send-mail` sends (from cron or as a service).
     "MAIL_DELIVERY": "background",
     "MAIL_MAX_ATTEMPTS": 8,  # tries over about a day, then the message is given up
+    # The task queue (Huey) that runs counts, mail retries and the phase clock: "sqlite" (a
+    # file in the instance folder; "sqlite:///path" for another), "redis://host:6379/0"
+    # (production: every app machine and worker shares it), or "immediate" (tests: a task
+    # runs in the caller, at once). Workers: huey_consumer pb_vote.worker.huey
+    "TASK_QUEUE": "sqlite",
     # Sign-in links.
     "SIGN_IN_LINK_MAX_AGE_SECONDS": 15 * 60,
     "SIGN_IN_LINKS_PER_EMAIL_PER_HOUR": 5,

@@ -177,7 +177,7 @@ def _published_results(round_: Round, admin, keys: VoteKeys) -> None:
     """Cast 36 ballots with voting codes (some on paper), close the round and publish it."""
     import random
 
-    from pb_vote.services import results, rounds, voting
+    from pb_vote.services import counting, results, rounds, voting
 
     rng = random.Random(2026)
     proposal_ids = [p.id for p in round_.proposals]
@@ -188,7 +188,7 @@ def _published_results(round_: Round, admin, keys: VoteKeys) -> None:
         voting.cast_ballot(keys, round_.id, voting.Voter(voting_code_id=found.id),
                            channel, dict.fromkeys(chosen, 1))
     rounds.transition(admin, round_, RoundPhase.CLOSED)
-    results.publish(admin, round_, keys)
+    results.publish(admin, round_, counting.count_now(admin, round_, keys).id)
 
 
 def _moderation_examples(round_: Round, moderator) -> None:

@@ -65,6 +65,8 @@ def base_test_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         # Mail is sent when the test client closes the response, so it is there on return.
         "MAIL_DELIVERY": "after_response",
+        # A count asked for on a page runs at once, inside the request (tests only).
+        "TASK_QUEUE": "immediate",
         "SERVER_NAME": "pb.test",
         "PUBLIC_BASE_URL": "http://pb.test",  # trusted hosts: pb.test only
         "SESSION_COOKIE_SECURE": False,

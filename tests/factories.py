@@ -31,7 +31,7 @@ from pb_vote.models import (
     User,
     VoteChannel,
 )
-from pb_vote.services import accounts, results, rounds, voting
+from pb_vote.services import accounts, counting, results, rounds, voting
 from pb_vote.services.ballot_box import VoteKeys
 
 STAFF_PASSWORD = "correct horse battery staple"
@@ -304,10 +304,12 @@ def closed_round(at: Table | None = None, **options) -> Scenario:
 
 def published_round(at: Table | None = None, **options) -> Scenario:
     """A ``closed_round`` (same options) whose results its coordinator has then published
-    (``results.publish``; the mail to subscribers is the view's, and not sent here)."""
+    (a count in this process, then ``results.publish``; the mail to subscribers is the
+    view's, and not sent here)."""
     scenario = closed_round(at, **options)
-    scenario.publication = results.publish(scenario.coordinator, scenario.round,
-                                           VoteKeys.from_config(current_app.config))
+    count = counting.count_now(scenario.coordinator, scenario.round,
+                               VoteKeys.from_config(current_app.config))
+    scenario.publication = results.publish(scenario.coordinator, scenario.round, count.id)
     return scenario
 
 

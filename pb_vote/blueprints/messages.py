@@ -104,6 +104,15 @@ CATALOGUE: dict[str, object] = {
                               "this one was not published. Look at the results again."),
     "no_ballots": _l("There is nothing to count: no ballots were cast."),
     "no_proposals": _l("There is nothing to count: no proposal was on the ballot."),
+    "count_not_ready": _l("This count is not the latest finished one. Look at the results "
+                          "page again and publish the count it shows."),
+    "count_outdated": _l("The ballots or the excluded proposals have changed since this "
+                         "count, so it was not published. Count again, check the new "
+                         "count and publish that."),
+    "ballots_changing": _l("The ballots kept changing while they were counted. Count "
+                           "again."),
+    "worker_lost": _l("The count stopped several times before it finished. Ask the "
+                      "service's operators to look at the task workers, then count again."),
     # accounts
     "moving_out_during_vote": lambda v: gettext(
         "You have voted in %(round)s, which is open until %(end)s. Your home postal code can "

@@ -9,6 +9,7 @@ from pb_vote.models.ballots import (
     VoteChannel,
     VotingCode,
 )
+from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import Publication
@@ -41,6 +42,8 @@ __all__ = [
     "Ballot",
     "BallotKind",
     "BallotReceipt",
+    "Count",
+    "CountStatus",
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",

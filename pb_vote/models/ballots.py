@@ -27,6 +27,7 @@ class VoteChannel(enum.StrEnum):
     ONLINE = "online"  # a signed-in resident of the area
     CODE = "code"  # online, with a voting code
     PAPER = "paper"  # a paper ballot entered by a table member, with the slip's code
+    IMPORT = "import"  # read from a Pabulib file (flask import-pabulib), to replay an election
 
 
 class Participation(db.Model):

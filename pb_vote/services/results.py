@@ -2,12 +2,15 @@
 
 The count itself is ``pb_vote.tally`` (pure); this module turns the round's ballots into an
 election, runs the round's rule and the other rule for comparison, and freezes the outcome as
-a numbered, immutable ``Publication``.
+a numbered, immutable ``Publication``. Counting runs as a background job
+(``services.counting``); publishing freezes a stored count and never counts itself.
 """
 
+import hashlib
 import random
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,8 +20,11 @@ from pb_vote import clock
 from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
+    Ballot,
     BallotKind,
     BallotReceipt,
+    Count,
+    CountStatus,
     Participation,
     Proposal,
     ProposalStatus,
@@ -34,7 +40,7 @@ from pb_vote.services.codes import code_hash
 from pb_vote.services.rounds import hold_round, transition
 from pb_vote.services.voting import counted_choices, turnout
 from pb_vote.tally import Ballot as TallyBallot
-from pb_vote.tally import Election, Project, TallyResult, VoteType, format_pabulib, tally
+from pb_vote.tally import Election, Project, TallyResult, VoteType, tally
 
 # Our rule names in pb_vote.tally, and the other rule shown beside each for comparison.
 TALLY_RULES = {TallyRule.GREEDY: "greedy", TallyRule.MES: "mes"}
@@ -172,9 +178,16 @@ def _satisfied(election: Election, result: TallyResult) -> int:
     return sum(1 for ballot in election.ballots if funded.intersection(ballot.projects))
 
 
-def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset()) -> Preview:
+def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset(),
+            on_progress: Callable[[int], None] | None = None) -> Preview:
     """Tally a closed (or published) round with its rule and with the other rule; ``keys``
-    open its sealed ballots."""
+    open its sealed ballots. Slow for a city-size round: only a count job
+    (``services.counting``) calls it, and ``on_progress`` hears the percent done after
+    each step (equal shares takes most of the time)."""
+    def step(percent: int) -> None:
+        if on_progress is not None:
+            on_progress(percent)
+
     if not round_.phase.countable:
         raise ResultsError("not_closed")
     election, proposals = build_election(round_, keys, excluded)
@@ -182,9 +195,12 @@ def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset(
         raise ResultsError("no_proposals")
     if not election.ballots:
         raise ResultsError("no_ballots")
+    step(25)
     other_rule = OTHER_RULE[round_.tally_rule]
     result = tally(election, TALLY_RULES[round_.tally_rule], tie_break=TIE_BREAK)
+    step(90 if round_.tally_rule is TallyRule.MES else 35)
     other = tally(election, TALLY_RULES[other_rule], tie_break=TIE_BREAK)
+    step(95)
     return Preview(round_.tally_rule, result, other_rule, other, election, proposals,
                    _satisfied(election, result), _satisfied(election, other),
                    len(election.ballots), money_unit(round_, proposals))
@@ -201,7 +217,7 @@ def turnout_figures(round_: Round) -> dict:
     }
 
 
-def _with_selected(election: Election, result: TallyResult) -> Election:
+def with_selected(election: Election, result: TallyResult) -> Election:
     """The election whose projects carry the outcome (Pabulib's ``selected`` column)."""
     funded = set(result.selected)
     support = {p.project_id: p.support for p in result.projects}
@@ -216,6 +232,33 @@ def _with_selected(election: Election, result: TallyResult) -> Election:
     )
     return Election(election.vote_type, election.budget, projects, election.ballots,
                     meta=election.meta)
+
+
+def fingerprint(round_: Round, excluded: frozenset[int]) -> tuple[int, str]:
+    """The number of the round's ballots and the SHA-256 of what a count reads: every
+    ballot's sealed content, the proposals on the ballot with their costs, the rule and the
+    exclusions. Sealed bytes need no key, and any change to a ballot changes them."""
+    digest = hashlib.sha256(f"rule:{round_.tally_rule.value}|excluded:"
+                            f"{sorted(excluded)}|".encode())
+    for proposal_id, cost in db.session.execute(
+            select(Proposal.id, Proposal.reviewed_cost_cents)
+            .where(Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED)
+            .order_by(Proposal.id)):
+        digest.update(f"proposal:{proposal_id}:{cost}|".encode())
+    ballots = 0
+    for voter_key, sealed in db.session.execute(
+            select(Ballot.voter_key, Ballot.sealed).where(Ballot.round_id == round_.id)
+            .order_by(Ballot.voter_key)):
+        ballots += 1
+        digest.update(voter_key.encode() + b":" + hashlib.sha256(sealed).digest())
+    return ballots, digest.hexdigest()
+
+
+def latest_count(round_: Round) -> Count | None:
+    """The round's most recent count (in whatever state), or None."""
+    return db.session.execute(
+        select(Count).where(Count.round_id == round_.id).order_by(Count.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 def _latest_number(round_: Round) -> int:
@@ -236,25 +279,34 @@ def _check_publishable(round_: Round, existing: int, correction_reason: str | No
 
 
 def publish(
-    actor: User, round_: Round, keys: VoteKeys, *, correction_reason: str | None = None,
-    excluded: frozenset[int] = frozenset(), corrects: int | None = None,
+    actor: User, round_: Round, count_id: int | None, *, correction_reason: str | None = None,
+    excluded: frozenset[int] | None = None, corrects: int | None = None,
 ) -> Publication:
-    """Freeze the round's outcome as the next numbered publication (audited).
+    """Freeze a stored count as the round's next numbered publication (audited).
 
-    The first publication needs a closed round and moves it to published; a later one is a
-    correction and needs a stated reason. ``corrects`` is the number of the publication the
-    correction was decided from: when another came meanwhile, it is refused
-    (``published_meanwhile``) rather than silently undoing that one. Two at once: the round
-    is locked before the numbers are read again, so the second waits and is refused.
+    Nothing is counted here: ``count_id`` names the finished count the coordinator saw
+    (``services.counting``). It is refused unless it is the round's latest count and done
+    (``count_not_ready``), and when the ballots, the proposals or the exclusions are no
+    longer what it was computed from (``count_outdated``; ``excluded``, when given, is what
+    the publisher means to leave out). The first publication needs a closed round and moves
+    it to published; a later one is a correction and needs a stated reason. ``corrects`` is
+    the number of the publication the correction was decided from: when another came
+    meanwhile, it is refused (``published_meanwhile``) rather than silently undoing that
+    one. Two at once: the round is locked before the numbers are read again, so the second
+    waits and is refused.
     """
     _check_publishable(round_, _latest_number(round_), correction_reason, corrects)
-    # Count before taking the lock (a closed round's ballots no longer change), so a long
-    # count holds up nobody else.
-    view = preview(round_, keys, excluded)
+    count = db.session.get(Count, count_id) if count_id is not None else None
+    if (count is None or count.round_id != round_.id or count.status is not CountStatus.DONE
+            or latest_count(round_) is not count):
+        raise ResultsError("count_not_ready")
+    counted = frozenset(count.excluded)
+    if ((excluded is not None and frozenset(excluded) != counted)
+            or fingerprint(round_, counted) != (count.ballot_count, count.digest)):
+        raise ResultsError("count_outdated")
     hold_round(round_)
     existing = _latest_number(round_)
     _check_publishable(round_, existing, correction_reason, corrects)
-    election = _with_selected(view.election, view.result)
     receipts = list(db.session.execute(
         select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
     ).scalars())
@@ -263,17 +315,17 @@ def publish(
         round_id=round_.id, number=existing + 1, published_at=clock.utcnow(),
         published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
         tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
-        ballot_count=view.ballot_count, excluded=sorted(excluded),
-        result=view.result_in_cents(), comparison=view.comparison(),
-        turnout=turnout_figures(round_), receipts=receipts,
-        ballots_pb=format_pabulib(election),
+        ballot_count=count.ballot_count, excluded=sorted(counted),
+        result=count.result, comparison=count.comparison,
+        turnout=turnout_figures(round_), receipts=receipts, ballots_pb=count.ballots_pb,
     )
     db.session.add(publication)
     db.session.flush()
     if not existing:
         transition(actor, round_, RoundPhase.PUBLISHED)
     record_event(actor, "results.published", "round", round_.id, table_id=round_.table_id,
-                 details={"number": publication.number, "selected": list(view.result.selected),
+                 details={"number": publication.number, "count": count.id,
+                          "selected": list(count.result["selected"]),
                           "correction_reason": publication.correction_reason})
     return publication
 

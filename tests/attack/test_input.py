@@ -97,9 +97,13 @@ def test_the_results_csv_neutralizes_formulas(service):
                                {"target": "closed", "confirm": "y"})
     assert moved.status_code == 303
     page = coordinator.get(f"/manage/rounds/{round_id}/results").text
+    counted = coordinator.post(f"/manage/rounds/{round_id}/results", {
+        "count-csrf_token": _hidden(page, "count-csrf_token"), "action": "count"})
+    assert counted.status_code == 303
+    page = coordinator.get(f"/manage/rounds/{round_id}/results").text
     published = coordinator.post(f"/manage/rounds/{round_id}/results", {
         "publish-csrf_token": _hidden(page, "publish-csrf_token"), "action": "publish",
-        "publish-confirm": "y"})
+        "publish-count": _hidden(page, "publish-count"), "publish-confirm": "y"})
     assert published.status_code == 303
     export = service.browser().get(f"/api/v1/rounds/{round_id}/results.csv")
     assert export.status_code == 200

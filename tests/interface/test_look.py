@@ -80,10 +80,11 @@ def pages(app):
             voting.cast_ballot(VoteKeys.from_config(app.config), round_.id,
                                voting.Voter(user_id=voter.id), voting.VoteChannel.ONLINE,
                                {proposals[n].id: 1, proposals[n + 1].id: 1})
-        from pb_vote.services import results, rounds
+        from pb_vote.services import counting, results, rounds
 
         rounds.transition(None, round_, RoundPhase.CLOSED)
-        results.publish(None, round_, VoteKeys.from_config(app.config))
+        count = counting.count_now(None, round_, VoteKeys.from_config(app.config))
+        results.publish(None, round_, count.id)
         open_round = factories.round_(table, RoundPhase.VOTING, title="Open")
         for n in range(25):
             factories.proposal(open_round, title=f"Open idea {n}", cost_cents=100_000,

@@ -18,7 +18,7 @@ from pb_vote.blueprints.fields import MoneyField, single_line
 from pb_vote.extensions import db
 from pb_vote.models import MembershipRole, Proposal, ProposalStatus, RoundPhase
 from pb_vote.web import MAX_ID, IdConverter
-from tests import factories
+from tests import factories, pages
 
 ONE_LINE = "Write this on one line, without line breaks or tabs."
 FORMULAS = ["=HYPERLINK(\"https://attacker.example\",\"Click\")", "+1+1", "-2+3", "@SUM(1)",
@@ -157,8 +157,7 @@ def test_the_results_csv_neutralizes_formulas(app, client, auth, scene, frozen_c
         auth.sign_out()
     frozen_clock.advance(days=20)  # voting closes by the schedule
     auth.staff("coordinator@example.org")
-    published = client.post(f"/manage/rounds/{round_id}/results",
-                            data={"action": "publish", "publish-confirm": "y"})
+    published = pages.count_and_publish(client, round_id)
     assert published.status_code == 303
     rows = list(csv.DictReader(io.StringIO(
         client.get(f"/api/v1/rounds/{round_id}/results.csv").text, newline="")))

@@ -253,49 +253,63 @@ class VoidPaperBallotForm(FlaskForm):
     submit = SubmitField(_l("Void the paper entry"))
 
 
+class CountForm(FlaskForm):
+    """Ask for a count of the ballots, optionally without proposals that cannot be carried
+    out (for a correction); it runs in the background."""
+
+    excluded = SelectMultipleField(
+        _l("Proposals that cannot be carried out (their funds go to the next in line)"),
+        coerce=int,
+    )
+    submit = SubmitField(_l("Count the ballots"))
+
+    def with_proposals(self, proposals) -> "CountForm":
+        """Offer the proposals of the ballot for exclusion."""
+        self.excluded.choices = [SelectChoice(p.id, p.title) for p in proposals]
+        return self
+
+
+def _number(field) -> int | None:
+    text = (field.data or "").strip()
+    return int(text) if text.isdigit() else None
+
+
 class PublishForm(FlaskForm):
-    """Publish the results, after confirming."""
+    """Publish the results of the count on the page, after confirming."""
 
     confirm = BooleanField(
         _l("I have checked the results: publish them for everyone. A publication cannot be "
            "undone; a later correction is published beside it with its reason."),
         validators=_required(_l("Tick the box to confirm.")),
     )
+    # The count the page showed: that one is published, or none.
+    count = HiddenField()
     submit = SubmitField(_l("Publish the results"))
 
     def publication_options(self) -> dict:
-        """What ``results.publish`` needs besides the round: nothing for a first publication."""
-        return {}
+        """What ``results.publish`` needs besides the round: the count shown."""
+        return {"count_id": _number(self.count)}
 
 
 class CorrectionForm(FlaskForm):
-    """Publish a correction: the reason is required and shown publicly."""
+    """Publish a correction: the count shown (with the proposals it leaves out) and the
+    reason, which is required and shown publicly."""
 
     reason = TextAreaField(
         _l("Why the results are corrected (shown publicly)"),
         validators=[DataRequired(message=_l("Write the reason for the correction.")),
                     Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
     )
-    excluded = SelectMultipleField(
-        _l("Proposals that cannot be carried out (their funds go to the next in line)"),
-        coerce=int,
-    )
     confirm = BooleanField(_l("Publish this correction for everyone."),
                            validators=_required(_l("Tick the box to confirm.")))
     # The number of the publication on the page when the correction was written: a
     # correction published by someone else meanwhile is not silently overridden.
     corrects = HiddenField()
+    count = HiddenField()
     submit = SubmitField(_l("Publish the correction"))
 
-    def with_proposals(self, proposals) -> "CorrectionForm":
-        """Offer the proposals of the ballot for exclusion."""
-        self.excluded.choices = [SelectChoice(p.id, p.title) for p in proposals]
-        return self
-
     def publication_options(self) -> dict:
-        """The correction's reason, the proposals it excludes, and the publication it
-        corrects (when the page said)."""
-        corrects = (self.corrects.data or "").strip()
-        return {"correction_reason": self.reason.data,
-                "excluded": frozenset(self.excluded.data or []),
-                "corrects": int(corrects) if corrects.isdigit() else None}
+        """The count shown, the correction's reason, and the publication it corrects (when
+        the page said)."""
+        return {"count_id": _number(self.count), "correction_reason": self.reason.data,
+                "corrects": _number(self.corrects)}

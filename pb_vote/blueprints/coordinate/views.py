@@ -2,15 +2,25 @@
 desk.py, moderation in its own blueprint).
 Each view: load (404) -> authorize (403) -> validate -> service -> commit -> redirect."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pb_vote import clock, notifications
-from pb_vote.blueprints.common import load_round, no_store, require, vote_keys
+from pb_vote import clock, notifications, tasks
+from pb_vote.blueprints.common import load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
     CorrectionForm,
+    CountForm,
     PhaseForm,
     PublishForm,
     RoundForm,
@@ -21,15 +31,17 @@ from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.results import presentation
 from pb_vote.extensions import db
 from pb_vote.models import (
+    CountStatus,
     ProposalStatus,
     RoundPhase,
 )
-from pb_vote.services import catalog, voting
+from pb_vote.services import catalog, counting, voting
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.permissions import Action, is_allowed
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
+REFRESH_SECONDS = 3  # how often a results page reloads itself while its count runs
 
 
 @bp.get("")
@@ -150,54 +162,79 @@ def move_phase(round_id: int):
     return render_template("coordinate/phase.html", form=form, round=round_, targets=targets)
 
 
-def _results_forms(round_) -> tuple[PublishForm, CorrectionForm]:
-    return (PublishForm(prefix="publish"),
-            CorrectionForm(prefix="correction").with_proposals(voting.ballot_proposals(round_)))
+def _results_forms(round_) -> tuple[CountForm, PublishForm, CorrectionForm]:
+    return (CountForm(prefix="count").with_proposals(voting.ballot_proposals(round_)),
+            PublishForm(prefix="publish"), CorrectionForm(prefix="correction"))
 
 
 def _results_page(round_, forms, error: str | None = None, status: int = 200):
-    """The preview of the tally (every reason, the other rule beside it) with the forms."""
+    """The latest count (its progress while it runs: the page refreshes itself; every
+    reason and the other rule once done) with the forms. Nothing is counted here."""
+    count = counting.latest_count(round_)
+    if count is not None and counting.is_stale(count):
+        tasks.enqueue_count(count.id)  # its worker died or the queue lost it
     shown = {}
-    try:
-        view = results_service.preview(round_, vote_keys())
-    except results_service.ResultsError as refused:
-        error = error or message_for(refused)
-    else:
-        shown = presentation.outcome(view.result_in_cents(), view.comparison(), round_,
+    if not round_.phase.countable:
+        error = error or message_for(results_service.ResultsError("not_closed"))
+    elif count is not None and count.status is CountStatus.DONE:
+        shown = presentation.outcome(count.result, count.comparison, round_,
                                      {p.id: p for p in round_.proposals})
-        shown["ballot_count"] = view.ballot_count
-    publish_form, correction_form = forms
-    return render_template("coordinate/results.html", round=round_, error=error,
-                           publish_form=publish_form, correction_form=correction_form,
-                           published=results_service.latest(round_), **shown), status
+        shown["ballot_count"] = count.ballot_count
+    elif count is not None and count.status is CountStatus.FAILED:
+        error = error or message_for(results_service.ResultsError(count.error or ""))
+    running = count is not None and count.status in counting.UNFINISHED
+    response = make_response(render_template(
+        "coordinate/results.html", round=round_, error=error, count=count, running=running,
+        forms=forms, published=results_service.latest(round_), **shown), status)
+    if running:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
 
 
 @bp.get("/rounds/<int:round_id>/results")
 @login_required
 def results(round_id: int):
-    """The coordinator's preview of the tally and the publish button; after publishing,
-    corrections. Nobody else sees the preview."""
+    """The coordinator's view of the latest count and the publish button; after
+    publishing, corrections. Nobody else sees a count before it is published."""
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
     return _results_page(round_, _results_forms(round_))
 
 
+def _ask_for_count(round_, forms):
+    """Store a count request and hand it to the task queue; the page then shows it."""
+    if not forms[0].validate_on_submit():
+        return _results_page(round_, forms, None, 400)
+    try:
+        count, new = counting.request_count(current_user, round_,
+                                            frozenset(forms[0].excluded.data or []))
+    except results_service.ResultsError as refused:
+        db.session.rollback()
+        return _results_page(round_, forms, message_for(refused), 400)
+    db.session.commit()
+    if new:
+        tasks.enqueue_count(count.id)
+    return redirect(url_for("coordinate.results", round_id=round_.id), code=303)
+
+
 @bp.post("/rounds/<int:round_id>/results")
 @login_required
 def publish_results(round_id: int):
-    """Publish the results (or, with ``action=correct``, a correction with its reason);
-    the people who asked are told by mail."""
+    """Ask for a count (``action=count``), publish the count shown, or (``action=correct``)
+    publish it as a correction with its reason; the people who asked are told by mail."""
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
     forms = _results_forms(round_)
-    form = forms[1] if request.form.get("action") == "correct" else forms[0]
+    action = request.form.get("action")
+    if action == "count":
+        return _ask_for_count(round_, forms)
+    form = forms[2] if action == "correct" else forms[1]
     error = None
     if form.validate_on_submit():
         try:
-            results_service.publish(current_user, round_, vote_keys(),
-                                    **form.publication_options())
+            results_service.publish(current_user, round_, **form.publication_options())
         except results_service.ResultsError as refused:
             db.session.rollback()
             error = message_for(refused)

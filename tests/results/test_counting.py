@@ -1,0 +1,196 @@
+"""Counting is a background job: the page asks, a worker counts and stores the outcome with
+what it was computed from, and publishing publishes that stored count (never counting
+again), refusing when the ballots or the exclusions changed since. A count is claimed by one
+worker at a time, and one whose worker died is handed out again."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from pb_vote import clock, create_app
+from pb_vote.extensions import db
+from pb_vote.models import (
+    Ballot,
+    Count,
+    CountStatus,
+    Publication,
+    Round,
+)
+from pb_vote.services import counting
+from pb_vote.services import results as results_service
+from pb_vote.services.ballot_box import VoteKeys
+from tests import factories, pages
+from tests.conftest import base_test_config
+
+
+def closed(app, **options):
+    return factories.saved(app, factories.closed_round, ballots=12, **options)
+
+
+def count_row(app, count_id: int) -> Count:
+    with app.app_context():
+        count = db.session.get(Count, count_id)
+        db.session.expunge(count)
+        return count
+
+
+def test_a_count_runs_as_a_job_and_publishing_uses_it(app, client, auth, monkeypatch):
+    scenario = closed(app)
+    auth.staff("coordinator@example.org")
+    page = pages.ask_for_count(client, scenario.round_id)
+    count = count_row(app, pages.shown_count(page.text))
+    assert count.status is CountStatus.DONE and count.progress == 100
+    assert count.ballot_count == 12 and len(count.digest) == 64 and count.attempts == 1
+    assert count.result["selected"] and "ballots" in count.comparison
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("publishing counted again")
+
+    monkeypatch.setattr(results_service, "tally", no_counting)
+    monkeypatch.setattr(results_service, "preview", no_counting)
+    published = client.post(f"/manage/rounds/{scenario.round_id}/results", data={
+        "action": "publish", "publish-confirm": "y", "publish-count": str(count.id)})
+    assert published.status_code == 303
+    with app.app_context():
+        publication = db.session.execute(select(Publication)).scalar_one()
+        assert publication.result == count.result
+        assert publication.ballots_pb == count.ballots_pb
+        assert publication.ballot_count == 12
+
+
+def test_publishing_refuses_when_ballots_changed_since_the_count(app, client, auth):
+    scenario = closed(app)
+    auth.staff("coordinator@example.org")
+    count_id = pages.shown_count(pages.ask_for_count(client, scenario.round_id).text)
+    with app.app_context():  # a paper entry voided after the count, say
+        db.session.delete(db.session.execute(select(Ballot).limit(1)).scalar_one())
+        db.session.commit()
+    refused = client.post(f"/manage/rounds/{scenario.round_id}/results", data={
+        "action": "publish", "publish-confirm": "y", "publish-count": str(count_id)})
+    assert refused.status_code == 400
+    assert "have changed since this count" in refused.text
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Publication)).scalar() == 0
+    assert pages.count_and_publish(client, scenario.round_id).status_code == 303
+
+
+def test_publishing_refuses_other_exclusions_or_an_older_count(app, app_ctx):
+    scenario = factories.closed_round(ballots=12)
+    keys = VoteKeys.from_config(app.config)
+    first = counting.count_now(scenario.coordinator, scenario.round, keys)
+    dropped = frozenset({int(first.result["selected"][0])})
+    with pytest.raises(results_service.ResultsError) as refused:
+        results_service.publish(scenario.coordinator, scenario.round, first.id,
+                                excluded=dropped)
+    assert refused.value.code == "count_outdated"
+    counting.count_now(scenario.coordinator, scenario.round, keys, dropped)
+    with pytest.raises(results_service.ResultsError) as refused:
+        results_service.publish(scenario.coordinator, scenario.round, first.id)
+    assert refused.value.code == "count_not_ready"
+
+
+def test_one_worker_at_a_time_and_a_dead_workers_count_is_run_again(app, app_ctx,
+                                                                      frozen_clock):
+    scenario = factories.closed_round(ballots=12)
+    count, new = counting.request_count(scenario.coordinator, scenario.round)
+    db.session.commit()
+    assert new and counting.request_count(scenario.coordinator, scenario.round) == (count, False)
+    token = counting.claim(count.id)
+    assert token and counting.claim(count.id) is None  # its worker is alive
+    assert counting.revive_stale() == []
+    frozen_clock.advance(seconds=counting.STALE_AFTER.total_seconds() + 1)  # it died
+    assert counting.revive_stale() == [count.id]
+    keys = VoteKeys.from_config(app.config)
+    assert counting.run_count(app, count.id, keys)
+    db.session.expire_all()
+    assert count.status is CountStatus.DONE and count.attempts == 2
+    assert not counting.run_count(app, count.id, keys)
+
+
+def test_a_count_that_keeps_killing_its_worker_is_failed(app_ctx, frozen_clock):
+    scenario = factories.closed_round(ballots=3)
+    count, _ = counting.request_count(scenario.coordinator, scenario.round)
+    db.session.commit()
+    for _ in range(counting.MOST_ATTEMPTS):
+        assert counting.claim(count.id)
+        frozen_clock.advance(seconds=counting.STALE_AFTER.total_seconds() + 1)
+    assert counting.revive_stale() == []
+    db.session.expire_all()
+    assert count.status is CountStatus.FAILED and count.error == "worker_lost"
+
+
+def test_the_page_shows_progress_and_refreshes_itself(app, client, auth):
+    scenario = closed(app)
+    with app.app_context():
+        count, _ = counting.request_count(None, db.session.get(Round, scenario.round_id))
+        count.status, count.progress, count.heartbeat_at = (CountStatus.RUNNING, 40,
+                                                            clock.utcnow())
+        db.session.commit()
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{scenario.round_id}/results")
+    assert page.status_code == 200 and page.headers["Refresh"] == "3"
+    assert '<meta http-equiv="refresh" content="3">' in page.text
+    assert '<progress max="100" value="40">' in page.text and "40 % done" in page.text
+    assert "Publish the results" not in page.text and "<script" not in page.text.split(
+        "</main>")[0].split("<main")[1]
+
+
+def _worker(database_url: str, queue_file) -> subprocess.Popen:
+    config = base_test_config(database_url)
+    env = {**os.environ, "PB_VOTE_TASK_QUEUE": f"sqlite:///{queue_file}"}
+    for key in ("SECRET_KEY", "BALLOT_SECRET", "DATABASE_URL", "PUBLIC_BASE_URL"):
+        env[f"PB_VOTE_{key}"] = config[key]
+    env["PB_VOTE_BALLOT_KEYS"] = ",".join(config["BALLOT_KEYS"])
+    consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
+    return subprocess.Popen([consumer, "pb_vote.worker.huey", "--workers", "1", "--delay",
+                             "0.1", "--max-delay", "0.2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_until_done(app, count_id: int, seconds: float = 30) -> Count:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        count = count_row(app, count_id)
+        if count.status is CountStatus.DONE:
+            return count
+        time.sleep(0.2)
+    raise AssertionError(f"count {count_id} is still {count.status}")
+
+
+def test_a_real_worker_counts_and_a_restarted_one_takes_over_a_dead_ones_count(
+        database_url, tmp_path):
+    queue_file = tmp_path / "tasks.sqlite"
+    app = create_app({**base_test_config(database_url), "TASK_QUEUE": f"sqlite:///{queue_file}"})
+    scenario = factories.saved(app, factories.closed_round, ballots=12)
+    with app.app_context():  # a count whose worker died mid-way, before any worker runs
+        count, _ = counting.request_count(None, db.session.get(Round, scenario.round_id))
+        count.status, count.attempts, count.claim = CountStatus.RUNNING, 1, "dead"
+        count.heartbeat_at = clock.utcnow() - timedelta(minutes=5)
+        db.session.commit()
+        dead_id = count.id
+    worker = _worker(database_url, queue_file)
+    try:
+        revived = _wait_until_done(app, dead_id)  # the worker's start-up sweep found it
+        assert revived.attempts == 2
+        client = app.test_client()
+        client.post("/staff/sign-in", data={"email": "coordinator@example.org",
+                                            "password": factories.STAFF_PASSWORD})
+        queued = client.post(f"/manage/rounds/{scenario.round_id}/results",
+                             data={"action": "count"}, follow_redirects=True)
+        assert "The count is waiting for a worker." in queued.text or (
+            "ballots are being counted" in queued.text)
+        with app.app_context():
+            newest = counting.latest_count(db.session.get(Round, scenario.round_id)).id
+        assert _wait_until_done(app, newest).result == revived.result
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
