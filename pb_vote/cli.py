@@ -129,8 +129,38 @@ def reseal_ballots_command():
     click.echo(f"{count} ballots sealed again with the first key of BALLOT_KEYS.")
 
 
+@click.command("import-pabulib")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--table", "slug", required=True, help="The slug of the table to import into.")
+@click.option("--title", help="The round's title (default: the file's name).")
+def import_pabulib_command(path: str, slug: str, title: str | None) -> None:
+    """Create a closed round from a Pabulib file: its projects as accepted proposals, its
+    votes as anonymous sealed ballots (channel import), ready to count and publish."""
+    from pathlib import Path
+
+    from pb_vote.services import catalog
+    from pb_vote.services.imports import import_election
+    from pb_vote.tally import PabulibError, read_pabulib
+
+    table = catalog.table_by_slug(slug)
+    if table is None:
+        raise click.ClickException(f"no table {slug!r}")
+    try:
+        election = read_pabulib(path)
+    except PabulibError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    round_ = import_election(election, table, VoteKeys.from_config(current_app.config),
+                             title or Path(path).stem)
+    db.session.commit()
+    click.echo(f"round {round_.id}: {len(election.projects)} proposals, "
+               f"{len(election.ballots)} votes, closed; count it on "
+               f"/manage/rounds/{round_.id}/results")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_admin_command, verify_audit_command,
-                    advance_phases_command, send_mail_command, reseal_ballots_command):
+                    advance_phases_command, send_mail_command, reseal_ballots_command,
+                    import_pabulib_command):
         app.cli.add_command(command)

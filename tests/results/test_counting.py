@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,12 +19,15 @@ from pb_vote.models import (
     Ballot,
     Count,
     CountStatus,
+    Participation,
     Publication,
     Round,
+    VoteChannel,
 )
 from pb_vote.services import counting
 from pb_vote.services import results as results_service
 from pb_vote.services.ballot_box import VoteKeys
+from pb_vote.tally import read_pabulib
 from tests import factories, pages
 from tests.conftest import base_test_config
 
@@ -194,3 +198,30 @@ def test_a_real_worker_counts_and_a_restarted_one_takes_over_a_dead_ones_count(
             db.session.remove()
             db.engine.dispose()
 
+
+PABULIB = Path(os.environ.get("PB_VOTE_PABULIB_DIR") or
+               Path(__file__).resolve().parents[3] / "shared" / "pabulib")
+# Files whose META rule pb_vote's rounds implement exactly (greedy), with their outcome.
+GREEDY_FILE = "Poland_Warszawa_2023_Mokotow.pb"
+
+
+@pytest.mark.slow
+def test_an_imported_election_publishes_the_files_own_outcome(app, runner, client, auth):
+    source = PABULIB / GREEDY_FILE
+    if not source.exists():
+        pytest.skip(f"{source} is absent (set PB_VOTE_PABULIB_DIR to the Pabulib files)")
+    factories.saved(app, factories.city)
+    done = runner.invoke(args=["import-pabulib", str(source), "--table", "keskusta"])
+    assert done.exit_code == 0, done.output
+    round_id = int(done.output.split()[1].rstrip(":"))
+    auth.staff("coordinator@example.org")
+    assert pages.count_and_publish(client, round_id).status_code == 303
+    election = read_pabulib(source)
+    with app.app_context():
+        ids = {p.id: p.title for p in db.session.get(Round, round_id).proposals}
+        publication = db.session.execute(select(Publication)).scalar_one()
+        channels = set(db.session.execute(select(Participation.channel)).scalars())
+    official = {p.name for p in election.projects if p.fields.get("selected") == "1"}
+    assert {ids[int(p)] for p in publication.result["selected"]} == official
+    assert publication.ballot_count == sum(1 for b in election.ballots if b.projects)
+    assert channels == {VoteChannel.IMPORT}
