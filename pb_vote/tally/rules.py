@@ -217,9 +217,10 @@ def _mes(
         run: MesRun = run_mes(profile, _start(election), report=True)
         extra["mes_runs"] = 1
     else:
-        run, runs, add_notes = add_one(profile, stopping)
-        notes.extend(add_notes)
-        extra["mes_runs"] = runs
+        completed = add_one(profile, stopping)
+        run = completed.run
+        notes.extend(completed.notes)
+        extra["mes_runs"] = completed.runs
         extra["add_one_stopping"] = stopping
     results: dict[int, ProjectResult] = {}
     for position, purchase in enumerate(run.purchases, start=1):

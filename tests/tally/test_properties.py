@@ -148,10 +148,10 @@ def test_add_one_skipping_matches_every_step(vectorized):
         profile = MesProfile(costs, ballots, costs, list(range(8)), 20_000,
                              vectorized=vectorized)
         expected, steps = add_one_step_by_step(profile)
-        chosen, runs, _ = add_one(profile)
-        assert chosen.selected == expected.selected
-        assert chosen.start_budget == expected.start_budget
-        steps_total, runs_total = steps_total + steps, runs_total + runs
+        completed = add_one(profile)
+        assert completed.run.selected == expected.selected
+        assert completed.run.start_budget == expected.start_budget
+        steps_total, runs_total = steps_total + steps, runs_total + completed.runs
     assert runs_total < steps_total  # some steps were skipped, and skipping was checked
 
 
@@ -182,4 +182,4 @@ def test_numpy_counting_with_sums_too_large_for_its_bounds():
         for vectorized in (False, True)
     ]
     assert runs[0] == runs[1]
-    assert runs[0][0].selected
+    assert runs[0].run.selected

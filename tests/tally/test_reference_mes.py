@@ -159,7 +159,7 @@ def test_add_one_with_many_steps_follows_the_definition(election, stopping, vect
     steps it proves to change nothing."""
     profile, costs, utilities, order = engine_and_reference(election, False, vectorized)
     ids = list(costs)
-    ours = add_one(profile, stopping)[0]
+    ours = add_one(profile, stopping).run
     expected = reference.add_one(costs, utilities, election.budget, order, stopping)
     assert [ids[j] for j in ours.selected] == expected.selected
     assert ours.start_budget == expected.start_budget
