@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -63,7 +64,10 @@ def test_fractions_are_strings_in_json(small_file, capsys):
     assert main(["tally", str(small_file), "--rule", "mes-raw", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["voter_budget"] == "9/5"
-    assert all(isinstance(p.get("rho", "0"), str | int) for p in data["projects"])
+    priced = [p["rho"] for p in data["projects"] if p.get("rho") is not None]
+    assert priced  # equal shares priced the projects it bought...
+    for rho in priced:  # ...and each price is an exact fraction written as a string
+        assert isinstance(rho, str) and Fraction(rho) > 0
 
 
 def test_unknown_meta_rule_falls_back_to_greedy(small_file, capsys):
