@@ -149,7 +149,8 @@ def capture_cast_statement(round_id: int, code_id: int, proposal_id: int) -> dic
     if len(sent) != 1:
         raise RuntimeError(f"a vote sent {len(sent)} statements, not one: {sent}")
     [(sql, parameters)] = sent
-    sealed_length = len(parameters["sealed"])
+    sealed = parameters["sealed"]
+    sealed_length = len(getattr(sealed, "obj", sealed))  # psycopg wraps bytes in Binary
     kept = {name: None if name in PER_VOTER else value for name, value in parameters.items()}
     if odd := [name for name, value in kept.items()
                if not isinstance(value, str | int | bool | None)]:
