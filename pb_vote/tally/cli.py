@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from pb_vote.tally.model import Election, ElectionError
-from pb_vote.tally.pabulib import PabulibError, read_pabulib
+from pb_vote.tally.pabulib import PabulibError, read_pabulib_with_warnings
 from pb_vote.tally.result import Reason, TallyResult, number_as_json
 from pb_vote.tally.rules import (
     ADD_ONE_STOPPING,
@@ -65,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _tally_command(args: argparse.Namespace) -> int:
-    election = read_pabulib(args.file)
+    election, warnings = read_pabulib_with_warnings(args.file)
+    for warning in warnings:
+        print(f"pb-vote: warning: {warning}", file=sys.stderr)
     rule, origin = _choose_rule(election, args.rule)
     stopping = args.add_one or ("pabulib" if origin.startswith("the file") else "pabutools")
     threshold = None
@@ -78,7 +80,7 @@ def _tally_command(args: argparse.Namespace) -> int:
     )
     official = _official(election)
     if args.json:
-        data = {"file": args.file, "rule_source": origin, **result.as_dict()}
+        data = {"file": args.file, "rule_source": origin, **_in_file_units(result, election)}
         if official is not None:
             data["official_selected"] = official
             data["matches_official"] = set(official) == set(result.selected)
@@ -104,6 +106,30 @@ def _official(election: Election) -> list[str] | None:
     return [p.id for p in election.projects if p.fields.get("selected", "").strip() == "1"]
 
 
+_AMOUNTS = ("budget", "total_cost", "money_left", "voter_budget")
+_PROJECT_AMOUNTS = ("cost", "money_left", "supporters_money")
+
+
+def _in_file_units(result: TallyResult, election: Election) -> dict:
+    """The result as JSON, amounts in the file's own units: with decimal amounts in the file
+    (``unit_scale`` > 1) they become exact decimal strings like ``"376634.74"``."""
+    data = result.as_dict()
+    if election.unit_scale == 1:
+        return data
+    money = {"budget": result.budget, "total_cost": result.total_cost,
+             "money_left": result.money_left, "voter_budget": result.voter_budget}
+    for key in _AMOUNTS:
+        if money[key] is not None:
+            data[key] = election.amount_text(money[key])  # type: ignore[arg-type]
+    for shown, project in zip(data["projects"], result.projects, strict=True):
+        for key in _PROJECT_AMOUNTS:
+            value = getattr(project, key)
+            if value is not None:
+                shown[key] = election.amount_text(value)
+    data["unit_scale"] = election.unit_scale
+    return data
+
+
 def _fmt(value: object) -> str:
     if value is None:
         return ""
@@ -114,15 +140,18 @@ def _fmt(value: object) -> str:
 def _table(
     path: str, origin: str, result: TallyResult, election: Election, official: list[str] | None
 ) -> str:
+    def money(value: object) -> str:
+        return "" if value is None else election.amount_text(value)  # type: ignore[arg-type]
+
     lines = [
         f"File:       {path}",
         f"Rule:       {result.rule} ({origin})",
-        f"Budget:     {result.budget}",
-        f"Funded:     {len(result.selected)} projects, {result.total_cost} spent, "
-        f"{result.money_left} left",
+        f"Budget:     {money(result.budget)}",
+        f"Funded:     {len(result.selected)} projects, {money(result.total_cost)} spent, "
+        f"{money(result.money_left)} left",
     ]
     if result.voter_budget is not None:
-        lines.append(f"Voter budget (equal shares): {_fmt(result.voter_budget)}")
+        lines.append(f"Voter budget (equal shares): {money(result.voter_budget)}")
     if official is not None:
         same = set(official) == set(result.selected)
         lines.append(
@@ -144,12 +173,12 @@ def _table(
         if p.effective_votes is not None:
             figures.append(f"effective votes={_fmt(p.effective_votes)}")
         if p.supporters_money is not None and p.reason is not Reason.FUNDED:
-            figures.append(f"supporters held {_fmt(p.supporters_money)}")
+            figures.append(f"supporters held {money(p.supporters_money)}")
         if p.phase is not None:
             figures.append(p.phase.value)
         table.append((
-            str(p.position or ""), p.project_id, str(p.cost), _fmt(p.support), p.reason.value,
-            _fmt(p.money_left), "; ".join(figures),
+            str(p.position or ""), p.project_id, money(p.cost), _fmt(p.support), p.reason.value,
+            money(p.money_left), "; ".join(figures),
         ))
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     lines.append("")

@@ -504,7 +504,7 @@ class AddOne(NamedTuple):
     notes: list[str]
 
 
-def add_one(profile: MesProfile, stopping: str = "pabutools") -> AddOne:
+def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> AddOne:
     """MES with add-one completion.
 
     ``stopping="pabutools"``: start at budget/voters, stop at the first outcome exhaustive among
@@ -517,6 +517,9 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> AddOne:
     outcomes in a row, steps are skipped by galloping: from a computed run at t, try t + K
     (K doubling after each success); a verified run proves every step up to t + K gives the
     same outcome as at t. After a failure K is halved, back to single steps at K = 1.
+
+    ``step`` is one whole currency unit in the profile's units (the election's ``unit_scale``):
+    pabutools raises the voter budget by one currency unit whatever the file's decimals.
     """
     if profile.voters == 0:
         return AddOne(run_mes(profile, 0, report=True), 1,
@@ -524,7 +527,7 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> AddOne:
     if stopping == "pabutools":
         start: Number = Fraction(profile.budget, profile.voters)
     elif stopping == "pabulib":
-        start = profile.budget // profile.voters
+        start = profile.budget // (profile.voters * step) * step
     else:
         raise ValueError(f"unknown add-one stopping rule {stopping!r}")
     supported = [j for j in range(len(profile.costs)) if profile.supported[j]]
@@ -542,17 +545,17 @@ def add_one(profile: MesProfile, stopping: str = "pabutools") -> AddOne:
         if jump == 1:
             # One step, computed in full: its outcome is what counts, so it needs no check
             # against the reference. A run of unchanged outcomes suggests a longer stretch.
-            candidate = run_mes(profile, t + 1)
+            candidate = run_mes(profile, t + step)
             runs += 1
             repeats = repeats + 1 if candidate.selected == current.selected else 0
             if repeats >= _REPEATS_BEFORE_JUMPING:
                 jump = 2
-            t, previous, current = t + 1, current, candidate
+            t, previous, current = t + step, current, candidate
             continue
-        candidate = run_mes(profile, t + jump, reference=current, give_up=True)
+        candidate = run_mes(profile, t + jump * step, reference=current, give_up=True)
         runs += 1
         if candidate.verified:  # same outcome from t to t + jump: no stop among them
-            t, current, previous = t + jump, candidate, candidate
+            t, current, previous = t + jump * step, candidate, candidate
             jump *= 2
         else:
             jump //= 2

@@ -1,6 +1,7 @@
 """The election a tally counts: projects, ballots and the budget, as plain frozen dataclasses.
 
-Everything here is exact: costs and the budget are whole currency units (``int``), points are
+Everything here is exact: costs and the budget are whole numbers (``int``) of the election's
+unit, ``1 / unit_scale`` of a currency unit (1 unless the source had decimal amounts), points are
 ``int`` or ``Fraction``. Nothing in this package does I/O or imports the web application.
 """
 
@@ -101,6 +102,8 @@ class Election:
     """Everything a tally needs: the vote type, the budget, the projects and the ballots.
 
     ``meta`` keeps the source's other metadata (Pabulib META rows) so a writer can reproduce it.
+    ``unit_scale`` says how many of the election's units make one currency unit: a file with
+    ``budget;376634.74`` is counted in cents, ``unit_scale`` 100 (see :meth:`amount_text`).
     """
 
     vote_type: VoteType
@@ -108,8 +111,12 @@ class Election:
     projects: tuple[Project, ...]
     ballots: tuple[Ballot, ...]
     meta: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    unit_scale: int = 1
 
     def __post_init__(self) -> None:
+        if (not isinstance(self.unit_scale, int) or isinstance(self.unit_scale, bool)
+                or self.unit_scale < 1):
+            raise ElectionError(f"unit_scale must be a whole number >= 1, got {self.unit_scale!r}")
         if not isinstance(self.budget, int) or isinstance(self.budget, bool) or self.budget < 0:
             raise ElectionError(f"budget must be a whole number >= 0, got {self.budget!r}")
         known = set()
@@ -127,6 +134,16 @@ class Election:
                 raise ElectionError(
                     f"ballot {ballot.voter_id!r}: {self.vote_type.value} ballots need points"
                 )
+
+    def amount(self, value: Number) -> Number:
+        """An amount in the election's units as currency units, exactly (int when whole)."""
+        return _exact(Fraction(value) / self.unit_scale)
+
+    def amount_text(self, value: Number) -> str:
+        """An amount in the election's units as the source wrote it: ``37663474`` cents with
+        ``unit_scale`` 100 is ``376634.74``; amounts that are no whole number of units (an
+        equal share) keep every decimal when finite, else show as a fraction ``a/b``."""
+        return format_amount(value, self.unit_scale)
 
     @property
     def ordinal_length(self) -> int:
@@ -165,6 +182,24 @@ class Election:
                 (index[pid], _exact(w)) for pid, w in pairs if w > 0)
             weighted.append(pairs_of_ballot)
         return weighted
+
+
+def format_amount(value: Number, unit_scale: int = 1) -> str:
+    """``value / unit_scale`` as exact decimal text (``"376634.74"``), else as ``"a/b"``."""
+    exact = Fraction(value) / unit_scale
+    if exact.denominator == 1:
+        return str(exact.numerator)
+    denominator, decimals = exact.denominator, 0
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        return f"{exact.numerator}/{exact.denominator}"
+    while (exact * 10**decimals).denominator != 1:
+        decimals += 1
+    sign = "-" if exact < 0 else ""
+    digits = str(abs(exact.numerator) * 10**decimals // exact.denominator).rjust(decimals + 1, "0")
+    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
 def _exact(value: Number) -> Number:

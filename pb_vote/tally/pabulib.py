@@ -4,7 +4,14 @@ A file has three sections, each introduced by a line ``META``, ``PROJECTS`` or `
 header row; fields are ``;`` separated and may be quoted. META rows are ``key;value``. PROJECTS
 needs ``project_id`` and ``cost``; VOTES needs ``voter_id`` and ``vote`` (comma-separated project
 ids, best first for ordinal ballots) and ``points`` for cumulative or scoring ballots. A UTF-8 BOM
-and decimal commas in numbers (``1200,00``) are accepted; costs and the budget must be whole.
+and decimal commas in numbers (``1200,00``) are accepted.
+
+The budget and costs may have decimals (Warsaw's ``budget;376634.74``, costs like ``4000.0``):
+they are read exactly (``decimal.Decimal``) and every amount of the file is scaled by 10^d, d the
+most decimals any of them needs, to whole numbers; the Election records 10^d as ``unit_scale``.
+A vote that names a project twice is read as pabutools reads it (an approval or ordinal ballot
+keeps the project once, at its first place; scoring points: the later value stands; cumulative
+points add up) and :func:`read_pabulib_with_warnings` reports it with its line.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
@@ -35,8 +44,25 @@ class PabulibError(ValueError):
         super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
 
 
+@dataclass(frozen=True)
+class PabulibWarning:
+    """Something read that a careful reader should know about, with its section and line."""
+
+    problem: str
+    section: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return str(PabulibError(self.problem, self.section, self.line))
+
+
 def read_pabulib(path: str | Path) -> Election:
-    """Read a ``.pb`` file into an :class:`Election`."""
+    """Read a ``.pb`` file into an :class:`Election` (warnings are dropped)."""
+    return read_pabulib_with_warnings(path)[0]
+
+
+def read_pabulib_with_warnings(path: str | Path) -> tuple[Election, list[PabulibWarning]]:
+    """Read a ``.pb`` file into an :class:`Election` and the warnings met on the way."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:
@@ -45,7 +71,7 @@ def read_pabulib(path: str | Path) -> Election:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise PabulibError(f"not UTF-8 text (byte {error.start})") from None
-    return parse_pabulib(text)
+    return parse_pabulib_with_warnings(text)
 
 
 def parse_number(raw: str, what: str, section: str, line: int) -> Number:
@@ -58,15 +84,38 @@ def parse_number(raw: str, what: str, section: str, line: int) -> Number:
     return value.numerator if value.denominator == 1 else value
 
 
-def _whole(raw: str, what: str, section: str, line: int) -> int:
-    value = parse_number(raw, what, section, line)
-    if not isinstance(value, int):
-        raise PabulibError(f"{what} must be a whole number, got {raw!r}", section, line)
+def parse_amount(raw: str, what: str, section: str, line: int) -> Decimal:
+    """An exact amount of money from ``12``, ``12.50`` or ``12,50`` (never a float)."""
+    text = raw.strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise PabulibError(f"{what} is not a number: {raw!r}", section, line) from None
+    if not value.is_finite():
+        raise PabulibError(f"{what} is not a number: {raw!r}", section, line)
     return value
 
 
+def _decimals(value: Decimal) -> int:
+    """How many decimals the amount needs (``4000.0`` needs none, ``0.50`` one)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def _scaled(value: Decimal, scale: int) -> int:
+    scaled = value * scale
+    assert scaled == scaled.to_integral_value()
+    return int(scaled)
+
+
 def parse_pabulib(text: str) -> Election:
-    """Parse the text of a ``.pb`` file into an :class:`Election`."""
+    """Parse the text of a ``.pb`` file into an :class:`Election` (warnings are dropped)."""
+    return parse_pabulib_with_warnings(text)[0]
+
+
+def parse_pabulib_with_warnings(text: str) -> tuple[Election, list[PabulibWarning]]:
+    """Parse the text of a ``.pb`` file into an :class:`Election` and the warnings met."""
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     section = ""
@@ -130,10 +179,19 @@ def _build(
     meta: dict[str, str],
     project_rows: list[tuple[int, dict[str, str]]],
     vote_rows: list[tuple[int, dict[str, str]]],
-) -> Election:
+) -> tuple[Election, list[PabulibWarning]]:
     if "budget" not in meta:
         raise PabulibError("no budget", "meta")
-    budget = _whole(meta["budget"], "budget", "meta", 0)
+    raw_budget = parse_amount(meta["budget"], "budget", "meta", 0)
+    if raw_budget < 0:
+        raise PabulibError(f"budget must not be negative, got {meta['budget']!r}", "meta")
+    raw_costs = []
+    for line, fields in project_rows:
+        what = f"cost of project {fields['project_id']!r}"
+        raw_costs.append(parse_amount(fields["cost"], what, "projects", line))
+    scale = 10 ** max(_decimals(amount) for amount in [raw_budget, *raw_costs])
+    budget = _scaled(raw_budget, scale)
+    warnings: list[PabulibWarning] = []
     raw_type = meta.get("vote_type", "").strip().lower()
     try:
         vote_type = VoteType(raw_type)
@@ -143,14 +201,15 @@ def _build(
 
     projects = []
     known: set[str] = set()
-    for line, fields in project_rows:
+    for (line, fields), raw_cost in zip(project_rows, raw_costs, strict=True):
         project_id = fields.pop("project_id")
         if not project_id:
             raise PabulibError("empty project_id", "projects", line)
         if project_id in known:
             raise PabulibError(f"project {project_id!r} is listed twice", "projects", line)
         known.add(project_id)
-        cost = _whole(fields.pop("cost"), f"cost of project {project_id!r}", "projects", line)
+        fields.pop("cost")
+        cost = _scaled(raw_cost, scale)
         if cost <= 0:
             raise PabulibError(f"cost of project {project_id!r} must be positive", "projects", line)
         projects.append(Project(project_id, cost, fields))
@@ -178,17 +237,24 @@ def _build(
             if any(p < 0 for p in values):
                 raise PabulibError("points must not be negative", "votes", line)
             if len(set(names)) != len(names):
-                if vote_type is not VoteType.CUMULATIVE:
-                    raise PabulibError("a project appears twice in the vote", "votes", line)
-                # cumulative points given twice to one project add up, as the files' own
-                # `score` column counts them (Częstochowa 2020); pabutools keeps the last one
                 merged: dict[str, Number] = {}
                 for name, value in zip(names, values, strict=True):
-                    merged[name] = merged.get(name, 0) + value
+                    if vote_type is VoteType.CUMULATIVE:
+                        # cumulative points given twice to one project add up, as the files'
+                        # own `score` column counts them (Częstochowa 2020)
+                        merged[name] = merged.get(name, 0) + value
+                    else:  # pabutools: the later value stands (the first place is kept)
+                        merged[name] = value
+                how = ("its points add up" if vote_type is VoteType.CUMULATIVE
+                       else "the later points stand")
+                warnings.append(_twice(names, how, line))
                 names, values = list(merged), list(merged.values())
             points = tuple(values)
         elif len(set(names)) != len(names):
-            raise PabulibError("a project appears twice in the vote", "votes", line)
+            how = ("kept at its first place" if vote_type is VoteType.ORDINAL
+                   else "counted once")
+            warnings.append(_twice(names, how, line))
+            names = list(dict.fromkeys(names))
         if raw_points and not vote_type.has_points:
             fields["points"] = raw_points
         try:
@@ -196,9 +262,16 @@ def _build(
         except ElectionError as error:
             raise PabulibError(str(error), "votes", line) from None
     try:
-        return Election(vote_type, budget, tuple(projects), tuple(ballots), meta)
+        election = Election(vote_type, budget, tuple(projects), tuple(ballots), meta, scale)
     except ElectionError as error:
         raise PabulibError(str(error)) from None
+    return election, warnings
+
+
+def _twice(names: list[str], how: str, line: int) -> PabulibWarning:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    shown = ", ".join(repr(name) for name in repeated)
+    return PabulibWarning(f"the vote names project {shown} more than once: {how}", "votes", line)
 
 
 def _number_text(value: Number) -> str:
@@ -214,7 +287,7 @@ def format_pabulib(election: Election) -> str:
     meta = dict(election.meta)
     meta["num_projects"] = str(len(election.projects))
     meta["num_votes"] = str(len(election.ballots))
-    meta["budget"] = str(election.budget)
+    meta["budget"] = election.amount_text(election.budget)
     meta["vote_type"] = election.vote_type.value
     out.write("META\n")
     writer.writerow(["key", "value"])
@@ -224,7 +297,8 @@ def format_pabulib(election: Election) -> str:
     out.write("PROJECTS\n")
     writer.writerow(project_columns)
     for project in election.projects:
-        values = {**project.fields, "project_id": project.id, "cost": str(project.cost)}
+        values = {**project.fields, "project_id": project.id,
+                  "cost": election.amount_text(project.cost)}
         writer.writerow([_one_line(values.get(c, "")) for c in project_columns])
 
     first = ["voter_id", "vote"] + (["points"] if election.vote_type.has_points else [])

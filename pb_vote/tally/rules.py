@@ -217,7 +217,7 @@ def _mes(
         run: MesRun = run_mes(profile, _start(election), report=True)
         extra["mes_runs"] = 1
     else:
-        completed = add_one(profile, stopping)
+        completed = add_one(profile, stopping, election.unit_scale)
         run = completed.run
         notes.extend(completed.notes)
         extra["mes_runs"] = completed.runs
