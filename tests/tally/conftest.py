@@ -42,8 +42,8 @@ def shared_election(name: str) -> Election:
 
 @pytest.fixture
 def pabulib_files() -> list[Path]:
-    """Every shared .pb file (skips when the folder is absent)."""
-    files = sorted(pabulib_dir().glob("*.pb"))
+    """Every shared .pb file, its ``hard/`` folder too (skips when the folder is absent)."""
+    files = sorted(pabulib_dir().glob("*.pb")) + sorted(pabulib_dir().glob("hard/*.pb"))
     if not files:
         pytest.skip(f"no shared Pabulib files in {pabulib_dir()} (set {PABULIB_DIR_VARIABLE})")
     return files
