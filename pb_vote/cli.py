@@ -140,7 +140,7 @@ def import_pabulib_command(path: str, slug: str, title: str | None) -> None:
     from pathlib import Path
 
     from pb_vote.services import catalog
-    from pb_vote.services.imports import import_election
+    from pb_vote.services.imports import ImportRefused, import_election
     from pb_vote.tally import PabulibError, read_pabulib
 
     table = catalog.table_by_slug(slug)
@@ -150,8 +150,13 @@ def import_pabulib_command(path: str, slug: str, title: str | None) -> None:
         election = read_pabulib(path)
     except PabulibError as error:
         raise click.ClickException(f"{path}: {error}") from None
-    round_ = import_election(election, table, VoteKeys.from_config(current_app.config),
-                             title or Path(path).stem)
+    try:
+        round_ = import_election(election, table, VoteKeys.from_config(current_app.config),
+                                 title or Path(path).stem)
+    except ImportRefused:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{path}: an amount has a fraction of a cent, which a round cannot hold") from None
     db.session.commit()
     click.echo(f"round {round_.id}: {len(election.projects)} proposals, "
                f"{len(election.ballots)} votes, closed; count it on "

@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from pb_vote import clock
+from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
     Ballot,
@@ -47,6 +48,18 @@ def _points(election: Election, ballot) -> tuple[int, ...] | None:
     return tuple(int(p) for p in ballot.points) if ballot.points is not None else None
 
 
+class ImportRefused(ServiceError):
+    """A Pabulib file cannot be replayed as a round."""
+
+
+def _cents(amount: int, scale: int) -> int:
+    """An amount of the file (``scale`` units per currency unit) in whole cents."""
+    cents, rest = divmod(amount * 100, scale)
+    if rest:
+        raise ImportRefused("amount_below_a_cent")
+    return cents
+
+
 def import_election(election: Election, table: Table, keys: VoteKeys, title: str) -> Round:
     """A closed round of ``table`` holding ``election`` (flushes; the caller commits)."""
     points = election.vote_type is not VoteType.APPROVAL
@@ -54,13 +67,14 @@ def import_election(election: Election, table: Table, keys: VoteKeys, title: str
     longest = max((len(projects) for projects, _ in ballots), default=1)
     most_points = max((sum(p) for _, p in ballots if p), default=1)
     most_each = max((max(p) for _, p in ballots if p), default=1)
+    scale = getattr(election, "unit_scale", 1)  # a file with decimals: amounts x 10^d
     now = clock.utcnow().replace(microsecond=0)
     close = _date(election.meta.get("date_end", ""), now - timedelta(days=1))
     opened = min(_date(election.meta.get("date_begin", ""), close - timedelta(days=14)), close)
     rule = str(election.meta.get("rule", ""))
     round_ = Round(
         table=table, title=title[:200], description=str(election.meta.get("description", "")),
-        budget_cents=election.budget * 100, phase=RoundPhase.REVIEW,
+        budget_cents=_cents(election.budget, scale), phase=RoundPhase.REVIEW,
         currency=(str(election.meta.get("currency", "")) or "EUR")[:3].upper(),
         proposals_open_at=opened - timedelta(days=60), proposals_close_at=opened - timedelta(
             days=30), voting_open_at=opened, voting_close_at=close + timedelta(seconds=1),
@@ -77,7 +91,8 @@ def import_election(election: Election, table: Table, keys: VoteKeys, title: str
         proposal = Proposal(
             round=round_, origin=ProposalOrigin.CITY, title=project.name[:200],
             description=project.fields.get("description", "") or project.name,
-            estimated_cost_cents=project.cost * 100, reviewed_cost_cents=project.cost * 100,
+            estimated_cost_cents=_cents(project.cost, scale),
+            reviewed_cost_cents=_cents(project.cost, scale),
             category=(project.fields.get("category") or None), status=ProposalStatus.ACCEPTED)
         db.session.add(proposal)
         db.session.flush()

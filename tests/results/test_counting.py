@@ -225,3 +225,48 @@ def test_an_imported_election_publishes_the_files_own_outcome(app, runner, clien
     assert {ids[int(p)] for p in publication.result["selected"]} == official
     assert publication.ballot_count == sum(1 for b in election.ballots if b.projects)
     assert channels == {VoteChannel.IMPORT}
+
+
+DECIMAL_FILE = """META
+key;value
+description;A decimal budget
+num_projects;2
+num_votes;2
+budget;1000.50
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+1;600.25;Benches
+2;400.2;Lights
+VOTES
+voter_id;vote
+a;1,2
+b;1
+"""
+
+
+@pytest.mark.parametrize("text, problem", [(DECIMAL_FILE, None),
+                                           (DECIMAL_FILE.replace("400.2;", "400.205;"),
+                                            "fraction of a cent")])
+def test_an_imported_file_keeps_its_decimal_amounts_in_cents(app, runner, tmp_path, text,
+                                                              problem):
+    from pb_vote.models import Proposal, Round
+
+    path = tmp_path / "decimal.pb"
+    path.write_text(text, encoding="utf-8")
+    with app.app_context():
+        factories.table("keskusta")
+        db.session.commit()
+    result = runner.invoke(args=["import-pabulib", str(path), "--table", "keskusta"])
+    with app.app_context():
+        rounds = db.session.execute(select(Round)).scalars().all()
+        if problem:
+            assert result.exit_code != 0 and problem in result.output
+            assert rounds == []  # nothing half-imported
+            return
+        assert result.exit_code == 0, result.output
+        [round_] = rounds
+        assert round_.budget_cents == 100_050
+        costs = sorted(db.session.execute(select(Proposal.reviewed_cost_cents)).scalars())
+        assert costs == [40_020, 60_025]
