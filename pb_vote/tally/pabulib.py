@@ -10,8 +10,10 @@ The budget and costs may have decimals (Warsaw's ``budget;376634.74``, costs lik
 they are read exactly (``decimal.Decimal``) and every amount of the file is scaled by 10^d, d the
 most decimals any of them needs, to whole numbers; the Election records 10^d as ``unit_scale``.
 A vote that names a project twice is read as pabutools reads it (an approval or ordinal ballot
-keeps the project once, at its first place; scoring points: the later value stands; cumulative
-points add up) and :func:`read_pabulib_with_warnings` reports it with its line.
+keeps the project once, at its first place; points, scoring or cumulative: the later value
+stands, at the first place) and :func:`read_pabulib_with_warnings` reports it with its line, and
+with the file's own per-project ``votes`` or ``score`` column when that column then disagrees with
+the votes as read (Częstochowa 2020's ``score`` counts every copy of the points).
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def _build(
 
     ballots = []
     voters: set[str] = set()
+    repeated: list[tuple[int, list[str], str]] = []  # line, projects named twice, what was done
     for line, fields in vote_rows:
         voter_id = fields.pop("voter_id")
         if voter_id in voters:
@@ -237,23 +240,16 @@ def _build(
             if any(p < 0 for p in values):
                 raise PabulibError("points must not be negative", "votes", line)
             if len(set(names)) != len(names):
-                merged: dict[str, Number] = {}
-                for name, value in zip(names, values, strict=True):
-                    if vote_type is VoteType.CUMULATIVE:
-                        # cumulative points given twice to one project add up, as the files'
-                        # own `score` column counts them (Częstochowa 2020)
-                        merged[name] = merged.get(name, 0) + value
-                    else:  # pabutools: the later value stands (the first place is kept)
-                        merged[name] = value
-                how = ("its points add up" if vote_type is VoteType.CUMULATIVE
-                       else "the later points stand")
-                warnings.append(_twice(names, how, line))
+                # pabutools 1.2.3 assigns ballot[project] = points in turn, for cumulative
+                # ballots too: the later value stands, the first place is kept
+                merged = dict(zip(names, values, strict=True))
+                repeated.append((line, _repeated(names), "the later points stand"))
                 names, values = list(merged), list(merged.values())
             points = tuple(values)
         elif len(set(names)) != len(names):
             how = ("kept at its first place" if vote_type is VoteType.ORDINAL
                    else "counted once")
-            warnings.append(_twice(names, how, line))
+            repeated.append((line, _repeated(names), how))
             names = list(dict.fromkeys(names))
         if raw_points and not vote_type.has_points:
             fields["points"] = raw_points
@@ -265,13 +261,59 @@ def _build(
         election = Election(vote_type, budget, tuple(projects), tuple(ballots), meta, scale)
     except ElectionError as error:
         raise PabulibError(str(error)) from None
+    if repeated:
+        disagreeing = _columns_disagreeing(election, {n for _, names, _ in repeated for n in names})
+        for line, names, how in repeated:
+            warnings.append(_twice(names, how, line, disagreeing))
     return election, warnings
 
 
-def _twice(names: list[str], how: str, line: int) -> PabulibWarning:
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    shown = ", ".join(repr(name) for name in repeated)
-    return PabulibWarning(f"the vote names project {shown} more than once: {how}", "votes", line)
+def _repeated(names: list[str]) -> list[str]:
+    return sorted({name for name in names if names.count(name) > 1})
+
+
+def _columns_disagreeing(
+    election: Election, names: set[str]
+) -> dict[str, list[tuple[str, str, Number]]]:
+    """For the projects ``names``: each file column ``votes`` (ballots naming the project) or
+    ``score`` (their points, for points ballots) whose value differs from the votes as read."""
+    votes: dict[str, int] = dict.fromkeys(names, 0)
+    score: dict[str, Number] = dict.fromkeys(names, 0)
+    for ballot in election.ballots:
+        for n, name in enumerate(ballot.projects):
+            if name in votes:
+                votes[name] += 1
+                if ballot.points is not None:
+                    score[name] += ballot.points[n]
+    columns = {"votes": votes, "score": score} if election.vote_type.has_points else {
+        "votes": votes}
+    found: dict[str, list[tuple[str, str, Number]]] = {}
+    for project in election.projects:
+        if project.id not in names:
+            continue
+        for column, read in columns.items():
+            raw = project.fields.get(column, "").strip()
+            try:
+                stated = Fraction(raw.replace(",", "."))
+            except (ValueError, ZeroDivisionError):
+                continue  # no such column, or not a number: nothing to compare
+            if stated != read[project.id]:
+                found.setdefault(project.id, []).append((column, raw, read[project.id]))
+    return found
+
+
+def _twice(names: list[str], how: str, line: int,
+           disagreeing: dict[str, list[tuple[str, str, Number]]]) -> PabulibWarning:
+    shown = ", ".join(repr(name) for name in names)
+    problem = f"the vote names project {shown} more than once: {how}"
+    differences = [
+        f"the file's {column} column gives {name!r} {stated}, the votes as read give it "
+        f"{_number_text(read)}"
+        for name in names for column, stated, read in disagreeing.get(name, [])
+    ]
+    if differences:
+        problem += f" ({'; '.join(differences)})"
+    return PabulibWarning(problem, "votes", line)
 
 
 def _number_text(value: Number) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 
 import pytest
 from pabutools.election import CumulativeBallot, OrdinalBallot
@@ -10,6 +11,7 @@ from pabutools.election.pabulib import parse_pabulib_from_string
 
 from pb_vote.tally import PabulibError, format_pabulib, make_election, parse_pabulib, read_pabulib
 from pb_vote.tally.model import VoteType
+from pb_vote.tally.pabulib import parse_pabulib_with_warnings
 from tests.tally.conftest import shared_election, shared_path
 
 SMALL_FILES = [
@@ -114,10 +116,67 @@ def test_quoted_fields_bom_crlf_and_decimal_commas():
     assert parse_pabulib(format_pabulib(election)) == election
 
 
-def test_cumulative_points_given_twice_add_up():
-    text = ("META\nkey;value\nbudget;10\nvote_type;cumulative\nPROJECTS\nproject_id;cost\n"
-            "a;5\nb;5\nVOTES\nvoter_id;vote;points\n1;a,b,a;1,2,3\n")
-    assert parse_pabulib(text).ballots[0].points == (4, 2)
+TWICE = ("META\nkey;value\nbudget;10\nvote_type;{vote_type}\nPROJECTS\n"
+         "project_id;cost;votes;score\na;5;{votes};{score}\nb;5;2;3\nVOTES\nvoter_id;vote;points\n"
+         "1;a,b,a;1,2,3\n2;b,a;1,1\n")
+
+
+@pytest.mark.parametrize("vote_type", ["cumulative", "scoring"])
+def test_points_given_twice_to_one_project_read_as_pabutools_reads_them(vote_type):
+    text = TWICE.format(vote_type=vote_type, votes=2, score=4)
+    election, warnings = parse_pabulib_with_warnings(text)
+    (ballot, _), (theirs, _) = election.ballots, parse_pabulib_from_string(text)[1]
+    assert dict(zip(ballot.projects, ballot.points, strict=True)) == {
+        p.name: int(v) for p, v in theirs.items()}
+    assert ballot.projects == ("a", "b") and ballot.points == (3, 2)  # the later 3 stands
+    # the columns agree with the votes as read (a: 2 ballots, 3 + 1 points): nothing to add
+    assert [str(w) for w in warnings] == [
+        "VOTES, line 11: the vote names project 'a' more than once: the later points stand"]
+
+
+def test_a_repeat_warning_says_when_the_files_own_columns_then_disagree():
+    # the file counted every copy: a named three times by two ballots, 1 + 3 + 1 points
+    text = TWICE.format(vote_type="cumulative", votes=3, score=5)
+    _, warnings = parse_pabulib_with_warnings(text)
+    assert [str(w) for w in warnings] == [
+        "VOTES, line 11: the vote names project 'a' more than once: the later points stand "
+        "(the file's votes column gives 'a' 3, the votes as read give it 2; the file's score "
+        "column gives 'a' 5, the votes as read give it 4)"]
+
+
+def exact_view(instance, profile):
+    """Like pabutools_view, with exact costs and points (decimal amounts stay exact)."""
+    projects = {p.name: Fraction(p.cost) for p in instance}
+    ballots = Counter()
+    for ballot in profile:
+        if isinstance(ballot, OrdinalBallot):
+            key = tuple(p.name for p in ballot)
+        elif isinstance(ballot, CumulativeBallot):
+            key = tuple(sorted((p.name, Fraction(v)) for p, v in ballot.items()))
+        else:
+            key = tuple(sorted(p.name for p in ballot))
+        ballots[key] += 1
+    return projects, Fraction(instance.budget_limit), ballots
+
+
+def our_exact_view(election):
+    projects, budget, ballots = our_view(election)
+    scale = election.unit_scale
+    return ({p: Fraction(cost, scale) for p, cost in projects.items()}, Fraction(budget, scale),
+            ballots)
+
+
+@pytest.mark.parametrize("name", [
+    "Poland_Czestochowa_2020.pb",  # cumulative, voter 13026 gives project 579 its point 4 times
+    "hard/Poland_Warszawa_2026_Srodmiescie_Poludniowe.pb",  # approval, a project twice
+    "hard/Poland_Warszawa_2019_Grochow_Centrum.pb",  # decimal budget
+])
+def test_reader_agrees_with_pabutools_on_repeats_and_decimals(name):
+    text = shared_path(name).read_text(encoding="utf-8-sig")
+    election, warnings = parse_pabulib_with_warnings(text)
+    assert our_exact_view(election) == exact_view(*parse_pabulib_from_string(text))
+    for warning in warnings:  # every warning names a line of the VOTES section
+        assert warning.section == "votes" and warning.line
 
 
 @pytest.mark.parametrize(
