@@ -80,7 +80,7 @@ def _tally_command(args: argparse.Namespace) -> int:
     )
     official = _official(election)
     if args.json:
-        data = {"file": args.file, "rule_source": origin, **_in_file_units(result, election)}
+        data = {"file": args.file, "rule_source": origin, **result.as_dict(election.unit_scale)}
         if official is not None:
             data["official_selected"] = official
             data["matches_official"] = set(official) == set(result.selected)
@@ -104,30 +104,6 @@ def _official(election: Election) -> list[str] | None:
     if not any("selected" in p.fields for p in election.projects):
         return None
     return [p.id for p in election.projects if p.fields.get("selected", "").strip() == "1"]
-
-
-_AMOUNTS = ("budget", "total_cost", "money_left", "voter_budget")
-_PROJECT_AMOUNTS = ("cost", "money_left", "supporters_money")
-
-
-def _in_file_units(result: TallyResult, election: Election) -> dict:
-    """The result as JSON, amounts in the file's own units: with decimal amounts in the file
-    (``unit_scale`` > 1) they become exact decimal strings like ``"376634.74"``."""
-    data = result.as_dict()
-    if election.unit_scale == 1:
-        return data
-    money = {"budget": result.budget, "total_cost": result.total_cost,
-             "money_left": result.money_left, "voter_budget": result.voter_budget}
-    for key in _AMOUNTS:
-        if money[key] is not None:
-            data[key] = election.amount_text(money[key])  # type: ignore[arg-type]
-    for shown, project in zip(data["projects"], result.projects, strict=True):
-        for key in _PROJECT_AMOUNTS:
-            value = getattr(project, key)
-            if value is not None:
-                shown[key] = election.amount_text(value)
-    data["unit_scale"] = election.unit_scale
-    return data
 
 
 def _fmt(value: object) -> str:
@@ -168,8 +144,8 @@ def _table(
     table = [header]
     for p in rows:
         figures = []
-        if p.rho is not None:
-            figures.append(f"rho={_fmt(p.rho)}")
+        if p.rho is not None:  # per point under mes-cardinality: an amount
+            figures.append(f"rho={money(p.rho) if result.rho_is_money else _fmt(p.rho)}")
         if p.effective_votes is not None:
             figures.append(f"effective votes={_fmt(p.effective_votes)}")
         if p.supporters_money is not None and p.reason is not Reason.FUNDED:
