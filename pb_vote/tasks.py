@@ -9,7 +9,8 @@ or RQ would need a broker even for the demo.
 
 The queue only carries ids: the state of a count lives in its database row
 (``services.counting``), so a task lost with a worker is found again and handed out anew
-(:func:`sweep`, every minute and when a worker starts). The periodic tasks replace the cron
+(:func:`sweep`, every minute and when a worker starts). What each task does is in
+``pb_vote.jobs``; this module only wires the jobs to the queue. The periodic tasks replace the cron
 jobs of ``flask advance-phases`` and ``flask send-mail`` wherever a worker runs; both are
 safe to run in several places at once (phase moves lock their round, mail is claimed).
 
@@ -23,6 +24,9 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from pb_vote import jobs
+from pb_vote.services.ballot_box import VoteKeys
 
 log = logging.getLogger(__name__)
 EXTENSION = "pb_vote_tasks"
@@ -52,32 +56,17 @@ def _in_app(app: Flask, job: Callable) -> Callable:
 
 
 def count_job(count_id: int) -> bool:
-    """Run one count (``services.counting.run_count``)."""
-    from pb_vote.services.ballot_box import VoteKeys
-    from pb_vote.services.counting import run_count
-
+    """Run one count (``jobs.run_count``)."""
     app = current_app._get_current_object()
-    return run_count(app, count_id, VoteKeys.from_config(app.config))
+    return jobs.run_count(app, count_id, VoteKeys.from_config(app.config))
 
 
 def sweep() -> list[int]:
     """Hand out again the counts that a dead worker or a lost task left behind."""
-    from pb_vote.services.counting import revive_stale
-
-    ids = revive_stale()
+    ids = jobs.revive_stale()
     for count_id in ids:
         enqueue_count(count_id)
     return ids
-
-
-def advance_phases() -> int:
-    """The phase clock: catch every open round up with its schedule."""
-    from pb_vote.extensions import db
-    from pb_vote.services.rounds import advance_all
-
-    moved = advance_all()
-    db.session.commit()
-    return len(moved)
 
 
 def send_mail() -> int:
@@ -94,7 +83,7 @@ def init_app(app: Flask) -> None:
     queue = make_queue(str(app.config["TASK_QUEUE"]), app.instance_path)
     tasks = {"count": queue.task(name="count")(_in_app(app, count_job))}
     every_minute = crontab(minute="*")
-    for name, job in (("sweep", sweep), ("advance_phases", advance_phases),
+    for name, job in (("sweep", sweep), ("advance_phases", jobs.advance_phases),
                       ("send_mail", send_mail)):
         tasks[name] = queue.periodic_task(every_minute, name=name)(_in_app(app, job))
     queue.on_startup(name="sweep_on_start")(_in_app(app, sweep))

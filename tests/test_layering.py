@@ -1,6 +1,7 @@
 """The layering is visible in the tree and checked here: no import circle anywhere in
 pb_vote, and dependencies point inward (blueprints -> services -> models; the tally depends on
-nothing of ours; web.py is wiring that only create_app imports)."""
+nothing of ours; web.py is wiring that only create_app imports). Services know nothing of
+Flask and never commit: the view, command or job that calls them does."""
 
 import ast
 from pathlib import Path
@@ -15,29 +16,33 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _import_graph() -> dict[str, set[str]]:
-    """Module -> the pb_vote modules it imports, at the top or inside functions."""
-    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in paths.items():
-        targets: set[str] = set()
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
-                                    + ([base] if base else []))
-                for alias in node.names:
-                    full = f"{base}.{alias.name}"
-                    targets.add(full if full in paths else base)
-        graph[name] = {t for t in targets if t in paths and t != name}
-    return graph
+PATHS = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+TREES = {name: ast.parse(path.read_text(), str(path)) for name, path in PATHS.items()}
 
 
-GRAPH = _import_graph()
+def _imports(name: str, tree: ast.AST) -> set[str]:
+    """Every module that module ``name`` imports, at the top or inside functions: ours by
+    their full name, others as written (``flask``, ``flask_babel``, ``sqlalchemy.orm``)."""
+    targets: set[str] = set()
+    package = name if PATHS.get(name, Path()).name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                targets.add(full if full in PATHS else base)
+    return targets
+
+
+IMPORTS = {name: _imports(name, tree) for name, tree in TREES.items()}
+# Module -> the pb_vote modules it imports.
+GRAPH = {name: {t for t in targets if t in PATHS and t != name}
+         for name, targets in IMPORTS.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -140,3 +145,55 @@ def test_views_stay_short():
     views = dict(_views())
     assert len(views) > 40  # every blueprint's views were found
     assert {name: length for name, length in views.items() if length > 40} == {}
+
+
+def _services(found: dict[str, set]) -> dict[str, set]:
+    return {name: value for name, value in found.items()
+            if name.startswith("pb_vote.services.") and value}
+
+
+def _flask_imports(targets: set[str]) -> set[str]:
+    return {t for t in targets if t.split(".")[0] == "flask" or t.startswith("flask_")}
+
+
+def _commits(tree: ast.AST) -> set[int]:
+    """The lines of ``tree`` that call ``.commit()`` on anything (``db.session.commit()``,
+    ``session.commit()``, ``connection.commit()``)."""
+    return {node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"}
+
+
+def test_services_import_no_flask():
+    """A service gets what it needs as arguments (keys, the actor, settings), never from
+    ``current_app``, ``g`` or the request: it runs the same in a view, a command and a job."""
+    assert "pb_vote.services.counting" in IMPORTS  # the scan sees the services
+    assert _services({name: _flask_imports(targets) for name, targets in IMPORTS.items()}) == {}
+
+
+def test_services_never_commit():
+    """Services flush; the view, command or job that called them commits (or rolls back)
+    the whole use case at once."""
+    assert _services({name: _commits(tree) for name, tree in TREES.items()}) == {}
+
+
+def test_the_service_checks_would_catch_flask_and_a_commit():
+    source = """
+from flask import current_app
+import flask_babel as babel
+from pb_vote.extensions import db
+
+
+def act():
+    from flask.globals import g
+    db.session.commit()
+    other.session.commit()
+    db.session.flush()
+"""
+    tree = ast.parse(source)
+    assert _flask_imports(_imports("pb_vote.services.example", tree)) == {
+        "flask", "flask_babel", "flask.globals"}
+    assert _commits(tree) == {9, 10}
+    # a job may commit: only the services are held to it
+    assert _services({"pb_vote.services.example": {9}, "pb_vote.jobs": {9}}) == {
+        "pb_vote.services.example": {9}}

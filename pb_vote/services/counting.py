@@ -3,25 +3,25 @@ publishes what it stored.
 
 A count of a city-size round (60,000 ballots through equal shares with its completion) takes
 longer than a web request may, so the request only stores a ``Count`` row (queued) and the
-task queue (``pb_vote.tasks``) hands its id to a worker, which claims the row, opens the
-sealed ballots, runs the round's rule and the other rule, and stores the outcome with what it
-was computed from: the number of ballots and a digest of their sealed content, of the
-proposals on the ballot and of the exclusions. Publishing compares that digest with the
-ballots of the moment and refuses when anything changed.
+task queue (``pb_vote.tasks``) hands its id to a worker (``pb_vote.jobs.run_count``), which
+claims the row, opens the sealed ballots, runs the round's rule and the other rule, and
+stores the outcome with what it was computed from: the number of ballots and a digest of
+their sealed content, of the proposals on the ballot and of the exclusions. Publishing
+compares that digest with the ballots of the moment and refuses when anything changed.
 
 Never lost, never twice at once: a worker takes a count with a conditional update (the
 ``claim``), keeps a heartbeat on it while it counts, and writes the outcome only while it
 still holds the claim. A count whose worker died (no heartbeat for ``STALE_AFTER``) or that
-fell out of the queue is handed out again by :func:`revive_stale` (every minute and when a
-worker starts, and when its page is opened), up to ``MOST_ATTEMPTS`` times.
+fell out of the queue is found by :func:`stale_counts` and handed out again (every minute
+and when a worker starts, and when its page is opened), up to ``MOST_ATTEMPTS`` times.
+
+Like every service, these functions flush and never commit: the job commits each step.
 """
 
 import secrets
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Flask
 from sqlalchemy import or_, select, update
 
 from pb_vote import clock
@@ -91,19 +91,18 @@ def count_now(actor: User | None, round_: Round, keys: VoteKeys,
     """Count in this process and return the finished count (flushes; for the command line,
     the demo and tests: a web request asks for one with :func:`request_count`)."""
     count, _ = request_count(actor, round_, excluded)
-    outcome, (ballots, digest) = _outcome(round_, keys, excluded, lambda _percent: None)
-    now = clock.utcnow()
-    for name, value in {**outcome, "ballot_count": ballots, "digest": digest,
-                        "status": CountStatus.DONE, "progress": 100, "started_at": now,
-                        "finished_at": now, "attempts": 1}.items():
+    started = clock.utcnow()
+    for name, value in {**count_outcome(round_, keys, excluded, lambda _percent: None),
+                        "started_at": started, "attempts": 1}.items():
         setattr(count, name, value)
     db.session.flush()
     return count
 
 
 def claim(count_id: int) -> str | None:
-    """Take a count for this worker (commits); None when it is finished, or another worker
-    holds it and is alive. A stale claim is taken over."""
+    """Take a count for one worker (flushes; the job commits at once, so that other workers
+    see it); None when it is finished, or another worker holds it and is alive. A stale
+    claim is taken over."""
     now = clock.utcnow()
     token = secrets.token_hex(16)
     taken = db.session.execute(
@@ -114,68 +113,31 @@ def claim(count_id: int) -> str | None:
         .values(status=CountStatus.RUNNING, claim=token, heartbeat_at=now, started_at=now,
                 attempts=Count.attempts + 1, progress=0)
     ).rowcount == 1
-    db.session.commit()
     return token if taken else None
 
 
-def _held(count_id: int, token: str, **values) -> bool:
-    """Update the count while this worker holds it (commits); False once it lost the claim."""
-    held = db.session.execute(
+def update_held(count_id: int, token: str, **values) -> bool:
+    """Update the count while the worker with ``token`` holds it (flushes); False once that
+    worker lost the claim."""
+    return db.session.execute(
         update(Count).where(Count.id == count_id, Count.claim == token,
                             Count.status == CountStatus.RUNNING).values(**values)
     ).rowcount == 1
-    db.session.commit()
-    return held
 
 
-class _Heartbeat(threading.Thread):
-    """Beats on the claimed count while the count runs (the tally is one long call)."""
-
-    def __init__(self, app: Flask, count_id: int, token: str) -> None:
-        super().__init__(name=f"pb_vote-count-{count_id}", daemon=True)
-        self.app, self.count_id, self.token = app, count_id, token
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        with self.app.app_context():
-            while not self.stopped.wait(HEARTBEAT_EVERY):
-                if not _held(self.count_id, self.token, heartbeat_at=clock.utcnow()):
-                    return
-            db.session.remove()
+def count_outcome(round_: Round, keys: VoteKeys, excluded: frozenset[int],
+                  on_progress: Callable[[int], None]) -> dict:
+    """What a finished count stores (its outcome, what it was computed from, status done):
+    the values for :func:`update_held`. Raises ``ResultsError`` when the round cannot be
+    counted (a worker stores that as a failed count)."""
+    outcome, (ballots, digest) = _outcome(round_, keys, excluded, on_progress)
+    return {**outcome, "ballot_count": ballots, "digest": digest,
+            "status": CountStatus.DONE, "progress": 100, "claim": None,
+            "finished_at": clock.utcnow()}
 
 
-def run_count(app: Flask, count_id: int, keys: VoteKeys) -> bool:
-    """The job: claim the count, run it, store the outcome (in an app context; commits).
-    Returns whether this worker finished it."""
-    token = claim(count_id)
-    if token is None:
-        return False
-    heartbeat = _Heartbeat(app, count_id, token)
-    heartbeat.start()
-    try:
-        count = db.session.get(Count, count_id)
-        round_ = db.session.get(Round, count.round_id)
-
-        def on_progress(percent: int) -> None:
-            _held(count_id, token, progress=percent, heartbeat_at=clock.utcnow())
-
-        try:
-            outcome, (ballots, digest) = _outcome(round_, keys, frozenset(count.excluded),
-                                                  on_progress)
-        except ResultsError as refused:
-            db.session.rollback()
-            return _held(count_id, token, status=CountStatus.FAILED, error=refused.code,
-                         finished_at=clock.utcnow(), claim=None)
-        return _held(count_id, token, status=CountStatus.DONE, progress=100, claim=None,
-                     ballot_count=ballots, digest=digest, finished_at=clock.utcnow(),
-                     **outcome)
-    finally:
-        heartbeat.stopped.set()
-        heartbeat.join()
-
-
-def revive_stale() -> list[int]:
-    """The counts to hand to the queue again (commits): queued ones the queue may have lost
+def stale_counts() -> list[int]:
+    """The counts to hand to the queue again (flushes): queued ones the queue may have lost
     and running ones whose worker stopped beating; one that failed its workers
     ``MOST_ATTEMPTS`` times is marked failed instead."""
     limit = clock.utcnow() - STALE_AFTER
@@ -184,9 +146,7 @@ def revive_stale() -> list[int]:
     db.session.execute(update(Count).where(stale, Count.attempts >= MOST_ATTEMPTS).values(
         status=CountStatus.FAILED, error="worker_lost", claim=None,
         finished_at=clock.utcnow()))
-    ids = list(db.session.execute(select(Count.id).where(stale)).scalars())
-    db.session.commit()
-    return ids
+    return list(db.session.execute(select(Count.id).where(stale)).scalars())
 
 
 def is_stale(count: Count) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pb_vote import clock, create_app
+from pb_vote import clock, create_app, jobs
 from pb_vote.extensions import db
 from pb_vote.models import (
     Ballot,
@@ -104,16 +104,32 @@ def test_one_worker_at_a_time_and_a_dead_workers_count_is_run_again(app, app_ctx
     count, new = counting.request_count(scenario.coordinator, scenario.round)
     db.session.commit()
     assert new and counting.request_count(scenario.coordinator, scenario.round) == (count, False)
-    token = counting.claim(count.id)
-    assert token and counting.claim(count.id) is None  # its worker is alive
-    assert counting.revive_stale() == []
+    token = jobs.claim_count(count.id)
+    assert token and jobs.claim_count(count.id) is None  # its worker is alive
+    assert jobs.revive_stale() == []
     frozen_clock.advance(seconds=counting.STALE_AFTER.total_seconds() + 1)  # it died
-    assert counting.revive_stale() == [count.id]
+    assert jobs.revive_stale() == [count.id]
     keys = VoteKeys.from_config(app.config)
-    assert counting.run_count(app, count.id, keys)
+    assert jobs.run_count(app, count.id, keys)
     db.session.expire_all()
     assert count.status is CountStatus.DONE and count.attempts == 2
-    assert not counting.run_count(app, count.id, keys)
+    assert not jobs.run_count(app, count.id, keys)
+
+
+def test_a_claim_is_seen_by_other_workers_and_the_service_leaves_the_commit_to_the_job(
+        app, app_ctx):
+    scenario = factories.closed_round(ballots=3)
+    count, _ = counting.request_count(scenario.coordinator, scenario.round)
+    db.session.commit()
+    assert counting.claim(count.id)
+    db.session.rollback()  # the service only flushed: nothing is held yet
+    db.session.expire_all()
+    assert count.status is CountStatus.QUEUED
+    token = jobs.claim_count(count.id)
+    with app.app_context():  # another worker's session sees the committed claim
+        other = db.session.get(Count, count.id)
+        assert other.status is CountStatus.RUNNING and other.claim == token
+        assert jobs.claim_count(count.id) is None
 
 
 def test_a_count_that_keeps_killing_its_worker_is_failed(app_ctx, frozen_clock):
@@ -121,9 +137,9 @@ def test_a_count_that_keeps_killing_its_worker_is_failed(app_ctx, frozen_clock):
     count, _ = counting.request_count(scenario.coordinator, scenario.round)
     db.session.commit()
     for _ in range(counting.MOST_ATTEMPTS):
-        assert counting.claim(count.id)
+        assert jobs.claim_count(count.id)
         frozen_clock.advance(seconds=counting.STALE_AFTER.total_seconds() + 1)
-    assert counting.revive_stale() == []
+    assert jobs.revive_stale() == []
     db.session.expire_all()
     assert count.status is CountStatus.FAILED and count.error == "worker_lost"
 

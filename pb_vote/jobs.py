@@ -1,0 +1,95 @@
+"""The background jobs: what a task worker runs (``pb_vote.tasks`` puts them on the queue).
+
+The services flush and never commit; a job, like a view or a command, owns its
+transactions. It runs in an app context of its own and commits as it goes: a claim must be
+seen by the other workers before a long count starts, and a count's progress while it runs.
+Each job is safe to run twice, or in several workers at once, because what it does is
+decided by conditional updates and locks in the database, never by the queue: the queue only
+carries ids, and a task it loses is found again by :func:`revive_stale`.
+"""
+
+import threading
+
+from flask import Flask
+
+from pb_vote import clock
+from pb_vote.extensions import db
+from pb_vote.models import Count, CountStatus, Round
+from pb_vote.services import counting
+from pb_vote.services.ballot_box import VoteKeys
+from pb_vote.services.results import ResultsError
+from pb_vote.services.rounds import advance_all
+
+HEARTBEAT_EVERY = 10.0  # seconds; well inside counting.STALE_AFTER
+
+
+def claim_count(count_id: int) -> str | None:
+    """Take a count for this worker and commit the claim (``counting.claim``)."""
+    token = counting.claim(count_id)
+    db.session.commit()
+    return token
+
+
+def _held(count_id: int, token: str, **values) -> bool:
+    """Update the count while this worker holds it, and commit; False once it lost it."""
+    held = counting.update_held(count_id, token, **values)
+    db.session.commit()
+    return held
+
+
+class _Heartbeat(threading.Thread):
+    """Beats on the claimed count while the count runs (the tally is one long call)."""
+
+    def __init__(self, app: Flask, count_id: int, token: str) -> None:
+        super().__init__(name=f"pb_vote-count-{count_id}", daemon=True)
+        self.app, self.count_id, self.token = app, count_id, token
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with self.app.app_context():
+            while not self.stopped.wait(HEARTBEAT_EVERY):
+                if not _held(self.count_id, self.token, heartbeat_at=clock.utcnow()):
+                    return
+
+
+def run_count(app: Flask, count_id: int, keys: VoteKeys) -> bool:
+    """Claim the count, run it, store the outcome (in an app context of ``app``). Returns
+    whether this worker finished it."""
+    token = claim_count(count_id)
+    if token is None:
+        return False
+    heartbeat = _Heartbeat(app, count_id, token)
+    heartbeat.start()
+    try:
+        count = db.session.get(Count, count_id)
+        round_ = db.session.get(Round, count.round_id)
+
+        def on_progress(percent: int) -> None:
+            _held(count_id, token, progress=percent, heartbeat_at=clock.utcnow())
+
+        try:
+            outcome = counting.count_outcome(round_, keys, frozenset(count.excluded),
+                                             on_progress)
+        except ResultsError as refused:
+            db.session.rollback()
+            return _held(count_id, token, status=CountStatus.FAILED, error=refused.code,
+                         finished_at=clock.utcnow(), claim=None)
+        return _held(count_id, token, **outcome)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+
+
+def revive_stale() -> list[int]:
+    """The counts a dead worker or a lost task left behind, to hand to the queue again
+    (``counting.stale_counts``, committed)."""
+    ids = counting.stale_counts()
+    db.session.commit()
+    return ids
+
+
+def advance_phases() -> int:
+    """The phase clock: catch every open round up with its schedule."""
+    moved = advance_all()
+    db.session.commit()
+    return len(moved)
