@@ -8,6 +8,9 @@ Approval votes stay approval ballots; ordinal votes (Kraków's three ranked choi
 points ballots worth L, L-1, ... points, which is how Pabulib scores them, and cumulative or
 scoring votes keep their points. The file's rule gives the round's rule where pb_vote has it
 (``greedy``); every other rule is counted with equal shares.
+
+The round goes through the phases as any other does (``rounds.transition``: review, voting,
+closed), so the audit trail shows the import and each move, and the phase rules hold.
 """
 
 import secrets
@@ -27,9 +30,12 @@ from pb_vote.models import (
     RoundPhase,
     Table,
     TallyRule,
+    User,
     VoteChannel,
 )
+from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_box import VoteKeys
+from pb_vote.services.rounds import transition
 from pb_vote.services.voting import ballot_size, ballot_spec
 from pb_vote.tally import Election, VoteType
 
@@ -60,8 +66,13 @@ def _cents(amount: int, scale: int) -> int:
     return cents
 
 
-def import_election(election: Election, table: Table, keys: VoteKeys, title: str) -> Round:
-    """A closed round of ``table`` holding ``election`` (flushes; the caller commits)."""
+def import_election(election: Election, table: Table, keys: VoteKeys, title: str,
+                    actor: User | None = None) -> Round:
+    """A closed round of ``table`` holding ``election``, imported by ``actor`` (None: the
+    command line), audited (flushes; the caller commits). A file without projects is
+    refused (``no_projects``): its round could never open for voting."""
+    if not election.projects:
+        raise ImportRefused("no_projects")
     points = election.vote_type is not VoteType.APPROVAL
     ballots = [(b.projects, _points(election, b)) for b in election.ballots if b.projects]
     longest = max((len(projects) for projects, _ in ballots), default=1)
@@ -86,6 +97,9 @@ def import_election(election: Election, table: Table, keys: VoteKeys, title: str
     )
     db.session.add(round_)
     db.session.flush()
+    record_event(actor, "round.imported", "round", round_.id, table_id=table.id,
+                 details={"title": round_.title, "budget_cents": round_.budget_cents,
+                          "proposals": len(election.projects), "ballots": len(ballots)})
     ids = {}
     for project in election.projects:
         proposal = Proposal(
@@ -97,8 +111,8 @@ def import_election(election: Election, table: Table, keys: VoteKeys, title: str
         db.session.add(proposal)
         db.session.flush()
         ids[project.id] = proposal.id
-    round_.phase = RoundPhase.CLOSED
-    db.session.flush()
+    for phase in (RoundPhase.VOTING, RoundPhase.CLOSED):
+        transition(actor, round_, phase, reason="import")
     size = ballot_size(ballot_spec(round_))
     for projects, values in ballots:
         choices = {str(ids[p]): (values[n] if values else 1) for n, p in enumerate(projects)}

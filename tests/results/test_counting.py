@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from pb_vote import clock, create_app, jobs
 from pb_vote.extensions import db
 from pb_vote.models import (
+    AuditEvent,
     Ballot,
     Count,
     CountStatus,
@@ -26,8 +27,10 @@ from pb_vote.models import (
 )
 from pb_vote.services import counting
 from pb_vote.services import results as results_service
+from pb_vote.services.audit import verify_chain
 from pb_vote.services.ballot_box import VoteKeys
-from pb_vote.tally import read_pabulib
+from pb_vote.services.imports import ImportRefused, import_election
+from pb_vote.tally import parse_pabulib, read_pabulib
 from tests import factories, pages
 from tests.conftest import base_test_config
 
@@ -286,3 +289,40 @@ def test_an_imported_file_keeps_its_decimal_amounts_in_cents(app, runner, tmp_pa
         assert round_.budget_cents == 100_050
         costs = sorted(db.session.execute(select(Proposal.reviewed_cost_cents)).scalars())
         assert costs == [40_020, 60_025]
+
+
+def test_an_import_moves_the_round_through_its_phases_on_the_audit_trail(app, runner,
+                                                                         tmp_path):
+    path = tmp_path / "decimal.pb"
+    path.write_text(DECIMAL_FILE, encoding="utf-8")
+    with app.app_context():
+        factories.table("keskusta")
+        db.session.commit()
+    result = runner.invoke(args=["import-pabulib", str(path), "--table", "keskusta"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        round_ = db.session.execute(select(Round)).scalar_one()
+        events = db.session.execute(
+            select(AuditEvent).where(AuditEvent.object_type == "round",
+                                     AuditEvent.object_id == str(round_.id))
+            .order_by(AuditEvent.id)).scalars().all()
+        assert [(e.action, e.actor_role) for e in events] == [
+            ("round.imported", "system"), ("round.phase_changed", "system"),
+            ("round.phase_changed", "system")]
+        assert events[0].details == {"title": "decimal", "budget_cents": 100_050,
+                                     "proposals": 2, "ballots": 2}
+        assert [(e.details["from"], e.details["to"], e.details["reason"])
+                for e in events[1:]] == [("review", "voting", "import"),
+                                         ("voting", "closed", "import")]
+        assert verify_chain().intact
+
+
+def test_a_file_without_projects_is_not_imported(app, app_ctx):
+    empty = parse_pabulib(DECIMAL_FILE.split("PROJECTS")[0].replace("num_projects;2",
+                                                                    "num_projects;0")
+                          + "PROJECTS\nproject_id;cost;name\nVOTES\nvoter_id;vote\n")
+    table = factories.table("keskusta")
+    with pytest.raises(ImportRefused) as refused:
+        import_election(empty, table, VoteKeys.from_config(app.config), "Empty")
+    assert refused.value.code == "no_projects"
+    assert db.session.execute(select(func.count()).select_from(Round)).scalar() == 0
