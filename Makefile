@@ -28,12 +28,14 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 
 translations: $(MO_FILES)
 
+# The worker sends the demo's mail too: --max-delay 1 has it look at the queue every second
+# when idle (Huey's SQLite queue is polled, and backs off to 10 s by default).
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Serving the demo on http://127.0.0.1:$(PORT) (Ctrl+C stops it and its task worker)"
 	PB_VOTE_ENV_NAME=development $(BIN)/huey_consumer pb_vote.worker.huey --workers 2 \
-		--logfile instance/worker.log & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		--max-delay 1 --logfile instance/worker.log & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 		$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.installed-test

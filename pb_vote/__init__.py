@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     at the top, so that the pure tally package and its ``pb-vote`` command load without it.)"""
     from flask import Flask
 
-    from pb_vote import config, mail, tasks, web
+    from pb_vote import config, tasks, web
     from pb_vote.blueprints.languages import select_locale
     from pb_vote.extensions import babel, csrf, db, login_manager, migrate
 
@@ -54,7 +54,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     web.init_app(app)
-    mail.init_app(app)
     tasks.init_app(app)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

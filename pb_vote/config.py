@@ -51,10 +51,9 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_SENDER": "pb_vote <no-reply@localhost>",
-    # "background": a sender thread in each process sends queued mail as soon as the request
-    # is done, and tries failed messages again; "after_response": the request's own thread
-    # sends it once the server has sent the response (tests use it, as their client closes
-    # every response); "queue": only `flask send-mail` sends (from cron or as a service).
+    # "background": once the transaction that queued mail commits, a task on the task queue
+    # sends it (and the queue's task of every minute tries failed messages again); "queue":
+    # only that minute's task and `flask send-mail` (from cron or as a service) send.
     "MAIL_DELIVERY": "background",
     "MAIL_MAX_ATTEMPTS": 8,  # tries over about a day, then the message is given up
     # The task queue (Huey) that runs counts, mail retries and the phase clock: "sqlite" (a

@@ -14,6 +14,7 @@ from flask import Flask
 
 from pb_vote import clock
 from pb_vote.extensions import db
+from pb_vote.mail import deliver_due, forget_given_up
 from pb_vote.models import Count, CountStatus, Round
 from pb_vote.services import counting
 from pb_vote.services.ballot_box import VoteKeys
@@ -93,3 +94,17 @@ def advance_phases() -> int:
     moved = advance_all()
     db.session.commit()
     return len(moved)
+
+
+def deliver_mail() -> int:
+    """Send the queued mail that is due (after a transaction that queued some committed);
+    returns how many were sent. Senders claim each message, so several at once are safe."""
+    return deliver_due().sent
+
+
+def send_mail() -> int:
+    """The minute's pass: send what is due (messages to try again, and any that no task
+    was handed), then forget the ones given up a week ago."""
+    sent = deliver_due().sent
+    forget_given_up()
+    return sent

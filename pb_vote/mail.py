@@ -3,28 +3,32 @@
 :func:`queue_mail` adds the message to the caller's transaction, so a vote, a publication or
 a moderation decision and its mail are stored together or not at all. Nothing is sent while
 the request runs: a slow or failing mail server can neither slow a voter down nor turn a
-recorded vote into an error page. A sender thread in each process sends what is due as soon
-as the request is done, and looks every minute for messages to try again
-(``MAIL_DELIVERY = "background"``, the default); ``flask send-mail`` sends them too (from
-cron, or ``--every`` as a service; with ``MAIL_DELIVERY = "queue"`` only it does). A message
-that fails is tried again later, ``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted.
-One that can never be sent as it is (a header no mail library writes, an address the server
-refuses for good) is given up at once and logged, and the pass goes on with the rest.
+recorded vote into an error page. Once the transaction that queued mail commits, a task on
+the task queue sends what is due (``pb_vote.tasks``; ``MAIL_DELIVERY = "background"``, the
+default), and the queue's task of every minute tries failed messages again; ``flask
+send-mail`` sends them too (from cron, or ``--every`` as a service; with ``MAIL_DELIVERY =
+"queue"`` only it and the minute's task do). A message that fails is tried again later,
+``MAIL_MAX_ATTEMPTS`` times in all; a sent one is deleted. One that can never be sent as it
+is (a header no mail library writes, an address the server refuses for good) is given up at
+once and logged, and the pass goes on with the rest.
 
 The backend: SMTP when ``MAIL_SERVER`` is set; otherwise nothing is sent and a warning is
 logged (the body only at INFO level, as it may hold a sign-in link). In the development
-configuration (``DEV_MAILBOX``) and in tests, sent messages are also kept in memory
-(``outbox(app)``) and shown on /dev/mail, so the demo works without a mail server.
+configuration (``DEV_MAILBOX``) sent messages are also kept, in ``instance/dev_mailbox.jsonl``
+(the worker sends, the web process shows them on /dev/mail), so the demo works without a mail
+server; tests keep them in memory (``outbox(app)``).
 """
 
+import json
 import logging
+import os
 import smtplib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy import delete, func, select, update
 
 from pb_vote import clock
@@ -34,12 +38,16 @@ from pb_vote.text import one_line
 
 log = logging.getLogger(__name__)
 DEV_MAILBOX_SIZE = 50
+DEV_MAILBOX_FILE = "dev_mailbox.jsonl"  # in the instance folder
+DEV_MAILBOX_MOST_BYTES = 256 * 1024
+_DEV_MAILBOX_LOCK = threading.Lock()  # a worker's threads append to one file
 # The wait before each further attempt: a mail server down for a while is waited out for
 # about a day before a message is given up.
 RETRY_AFTER = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
 GIVEN_UP_KEPT_FOR = timedelta(days=7)
-RETRY_POLL = timedelta(minutes=1)  # how often a process's sender looks for retries
 SUBJECT_LENGTH = OutgoingMail.__table__.c.subject.type.length
+# Set in a session's ``info`` while its transaction holds new mail (see :func:`mail_queued`).
+QUEUED = "pb_vote_mail_queued"
 # What a mail server answers about one message (its recipients, its content, a feature it
 # needs); the connection stays usable for the next one.
 MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
@@ -67,18 +75,71 @@ class DeliveryReport:
 
 
 def outbox(app: Flask) -> list[Mail]:
-    """The messages sent and kept in memory (development and tests), newest last."""
-    return app.extensions.setdefault("pb_vote_outbox", [])
+    """The messages sent and kept (development and tests), newest last. Tests keep them in
+    memory; development in a file of the instance folder, as the task worker sends them
+    and the web process shows them on /dev/mail."""
+    box = app.extensions.setdefault("pb_vote_outbox", [])
+    if app.config.get("DEV_MAILBOX") and not app.testing:
+        box[:] = _read_dev_mailbox(app)
+    return box
+
+
+def _dev_mailbox_path(app: Flask) -> str:
+    return os.path.join(app.instance_path, DEV_MAILBOX_FILE)
+
+
+def _read_dev_mailbox(app: Flask) -> list[Mail]:
+    try:
+        with open(_dev_mailbox_path(app), encoding="utf-8") as lines:
+            kept = lines.readlines()[-DEV_MAILBOX_SIZE:]
+    except FileNotFoundError:
+        return []
+    mails = []
+    for line in kept:
+        try:
+            data = json.loads(line)
+            mails.append(Mail(to=data["to"], subject=data["subject"], body=data["body"],
+                              sent_at=datetime.fromisoformat(data["sent_at"])))
+        except (ValueError, KeyError, TypeError):  # a line cut by a crash: skip it
+            continue
+    return mails
+
+
+def _keep(app: Flask, mail: Mail) -> None:
+    """Keep a sent message for /dev/mail (development) or for the tests to read."""
+    if app.testing:
+        box = outbox(app)
+        box.append(mail)
+        del box[:-DEV_MAILBOX_SIZE]
+        return
+    path = _dev_mailbox_path(app)
+    line = json.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body,
+                       "sent_at": mail.sent_at.isoformat()}, ensure_ascii=False) + "\n"
+    with _DEV_MAILBOX_LOCK:
+        os.makedirs(app.instance_path, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(line)
+        if os.path.getsize(path) > DEV_MAILBOX_MOST_BYTES:  # keep the newest only
+            with open(path, encoding="utf-8") as lines:
+                kept = lines.readlines()[-DEV_MAILBOX_SIZE:]
+            with open(path + ".new", "w", encoding="utf-8") as file:
+                file.writelines(kept)
+            os.replace(path + ".new", path)
 
 
 def queue_mail(to: str, subject: str, body: str) -> None:
     """Queue one plain-text message in the current transaction: it is sent after the caller
-    commits (after the response, or by ``flask send-mail``), and never if it rolls back. The
-    subject is made one line (a title with a line break would be a header no mail library
-    writes) and cut to what its column holds."""
+    commits (by a task on the queue, or by ``flask send-mail``), and never if it rolls back.
+    The subject is made one line (a title with a line break would be a header no mail
+    library writes) and cut to what its column holds."""
     subject = one_line(subject)[:SUBJECT_LENGTH]
     db.session.add(OutgoingMail(recipient=to, subject=subject, body=body))
-    g.pb_vote_mail_queued = True
+    db.session.info[QUEUED] = True
+
+
+def mail_queued(session) -> bool:
+    """Whether the transaction of ``session`` that just ended queued mail (and forget it)."""
+    return bool(session.info.pop(QUEUED, False))
 
 
 def _retry_after(attempts: int) -> timedelta:
@@ -236,9 +297,7 @@ def _send(mail: OutgoingMail, message: EmailMessage, smtp) -> None:
                     mail.subject)
         log.info("the mail not sent:\n%s", mail.body)
     if app.config.get("DEV_MAILBOX") or app.testing:
-        box = outbox(app)
-        box.append(Mail(to=mail.recipient, subject=mail.subject, body=mail.body))
-        del box[:-DEV_MAILBOX_SIZE]
+        _keep(app, Mail(to=mail.recipient, subject=mail.subject, body=mail.body))
 
 
 def _smtp_connection(config):
@@ -262,67 +321,3 @@ def _close_quietly(smtp) -> None:
         smtp.quit()
     except (OSError, smtplib.SMTPException):
         smtp.close()
-
-
-def _deliver_in_background(app: Flask) -> None:
-    """Send what is due, outside any request. Never raises: what fails stays queued."""
-    try:
-        with app.app_context():
-            deliver_due()
-    except Exception:  # the messages stay queued for the next sender
-        log.exception("sending queued mail failed")
-
-
-class _Sender:
-    """The one thread of a process that sends queued mail: woken when a request has queued
-    some, and every minute for messages waiting to be tried again. Started on first use, so
-    each gunicorn worker gets its own after the fork."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.wake = threading.Event()
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.stopping = False
-
-    def poke(self) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="pb_vote-mail",
-                                               daemon=True)
-                self.thread.start()
-        self.wake.set()
-
-    def stop(self) -> None:
-        """End the thread (tests; a process that exits just drops it)."""
-        self.stopping = True
-        self.wake.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            self.wake.wait(timeout=RETRY_POLL.total_seconds())
-            self.wake.clear()
-            if self.stopping:
-                return
-            _deliver_in_background(self.app)
-
-
-def init_app(app: Flask) -> None:
-    """Send queued mail once the request that queued it is done, as ``MAIL_DELIVERY`` says:
-    ``background`` (a sender thread per process), ``after_response`` (in the request's own
-    thread once the server has sent the response and closes it), or ``queue`` (only
-    ``flask send-mail``)."""
-    sender = app.extensions["pb_vote_mail_sender"] = _Sender(app)
-
-    @app.after_request
-    def _send_after_response(response):
-        if not g.pop("pb_vote_mail_queued", False):
-            return response
-        delivery = app.config["MAIL_DELIVERY"]
-        if delivery == "background":
-            sender.poke()
-        elif delivery == "after_response":
-            response.call_on_close(lambda: _deliver_in_background(app))
-        return response

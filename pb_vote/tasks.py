@@ -7,12 +7,14 @@ database, so the demo and a one-machine installation need no extra server, and
 (``TASK_QUEUE``); its immediate mode runs a task in the caller, which the tests use. Celery
 or RQ would need a broker even for the demo.
 
-The queue only carries ids: the state of a count lives in its database row
-(``services.counting``), so a task lost with a worker is found again and handed out anew
-(:func:`sweep`, every minute and when a worker starts). What each task does is in
-``pb_vote.jobs``; this module only wires the jobs to the queue. The periodic tasks replace the cron
-jobs of ``flask advance-phases`` and ``flask send-mail`` wherever a worker runs; both are
-safe to run in several places at once (phase moves lock their round, mail is claimed).
+This module only wires the jobs (``pb_vote.jobs``) to the queue. The queue carries ids, never
+state: a count lives in its database row and mail in its table, so a task lost with a
+worker is found again (:func:`sweep`, every minute and when a worker starts) or its work
+done by the next pass. New mail is handed to the queue once the transaction that stored it
+commits (:func:`init_app` listens for the commit); the periodic tasks try failed mail again
+and run the phase clock, replacing the cron jobs of ``flask send-mail`` and ``flask
+advance-phases`` wherever a worker runs. All are safe in several places at once (phase moves
+lock their round, counts and mail are claimed).
 
 Workers: ``huey_consumer pb_vote.worker.huey`` (``make run`` starts one for the demo).
 """
@@ -22,10 +24,12 @@ import logging
 import os
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import event
 
-from pb_vote import jobs
+from pb_vote import jobs, mail
+from pb_vote.extensions import db
 from pb_vote.services.ballot_box import VoteKeys
 
 log = logging.getLogger(__name__)
@@ -69,25 +73,45 @@ def sweep() -> list[int]:
     return ids
 
 
-def send_mail() -> int:
-    """Send the queued mail that is due (retries; new mail is sent after its request)."""
-    from pb_vote.mail import deliver_due, forget_given_up
+def _deliver_after_commit(session) -> None:
+    """After a commit that stored mail, hand its delivery to the queue (an SQLAlchemy
+    ``after_commit`` hook: the mail exists by now, and a rollback never gets here). A queue
+    that cannot be reached is logged and costs nothing else: the minute's pass sends it."""
+    if not mail.mail_queued(session) or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if EXTENSION not in app.extensions or app.config["MAIL_DELIVERY"] != "background":
+        return
+    try:
+        app.extensions[EXTENSION]["tasks"]["deliver_mail"]()
+    except Exception:  # the mail stays stored; the periodic send_mail task sends it
+        log.exception("could not hand new mail to the task queue")
 
-    report = deliver_due()
-    forget_given_up()
-    return report.sent
+
+def _forget_mail_on_rollback(session) -> None:
+    mail.mail_queued(session)
 
 
 def init_app(app: Flask) -> None:
-    """Create the queue ``TASK_QUEUE`` names and register the tasks on it."""
+    """Create the queue ``TASK_QUEUE`` names, register the tasks on it, and have mail sent
+    after the commit that stored it (``MAIL_DELIVERY``: ``background``, the default, or
+    ``queue``: only the minute's task and ``flask send-mail`` send)."""
+    if app.config["MAIL_DELIVERY"] not in ("background", "queue"):
+        raise ValueError(f"MAIL_DELIVERY must be 'background' or 'queue', not "
+                         f"{app.config['MAIL_DELIVERY']!r}")
     queue = make_queue(str(app.config["TASK_QUEUE"]), app.instance_path)
-    tasks = {"count": queue.task(name="count")(_in_app(app, count_job))}
+    tasks = {"count": queue.task(name="count")(_in_app(app, count_job)),
+             "deliver_mail": queue.task(name="deliver_mail")(_in_app(app, jobs.deliver_mail))}
     every_minute = crontab(minute="*")
     for name, job in (("sweep", sweep), ("advance_phases", jobs.advance_phases),
-                      ("send_mail", send_mail)):
+                      ("send_mail", jobs.send_mail)):
         tasks[name] = queue.periodic_task(every_minute, name=name)(_in_app(app, job))
     queue.on_startup(name="sweep_on_start")(_in_app(app, sweep))
     app.extensions[EXTENSION] = {"queue": queue, "tasks": tasks}
+    for name, hook in (("after_commit", _deliver_after_commit),
+                       ("after_rollback", _forget_mail_on_rollback)):
+        if not event.contains(db.session, name, hook):  # one listener for every app
+            event.listen(db.session, name, hook)
 
 
 def queue_of(app: Flask) -> Huey:

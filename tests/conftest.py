@@ -63,9 +63,8 @@ def base_test_config(database_url: str) -> dict:
         "BALLOT_KEYS": [TEST_BALLOT_KEY],
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
-        # Mail is sent when the test client closes the response, so it is there on return.
-        "MAIL_DELIVERY": "after_response",
-        # A count asked for on a page runs at once, inside the request (tests only).
+        # A count asked for on a page, and new mail once its transaction commits, run at
+        # once, in the request (tests only): mail is delivered by the time a page answers.
         "TASK_QUEUE": "immediate",
         "SERVER_NAME": "pb.test",
         "PUBLIC_BASE_URL": "http://pb.test",  # trusted hosts: pb.test only

@@ -1,19 +1,30 @@
-"""Outgoing mail: queued with the change it tells about, sent after the response or by
-``flask send-mail``, tried again when the mail server fails, never sent twice."""
+"""Outgoing mail: queued with the change it tells about, sent by a task on the queue once
+that change commits (or by ``flask send-mail``), tried again when the mail server fails,
+never sent twice."""
 
 import smtplib
 import threading
 import time
-from datetime import timedelta
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from pb_vote import create_app, tasks
 from pb_vote import mail as mail_module
 from pb_vote.extensions import db
-from pb_vote.mail import deliver_due, forget_given_up, queue_mail
+from pb_vote.mail import deliver_due, forget_given_up, outbox, queue_mail
 from pb_vote.models import OutgoingMail
 from tests import factories
+from tests.conftest import base_test_config
+from tests.workers import start_worker, wait_until
+
+
+@pytest.fixture
+def by_hand(app):
+    """Mail stays queued after its commit, for the tests of a sending pass itself
+    (``deliver_due``, ``flask send-mail``)."""
+    app.config["MAIL_DELIVERY"] = "queue"
 
 
 def queued(app) -> list[OutgoingMail]:
@@ -21,7 +32,7 @@ def queued(app) -> list[OutgoingMail]:
         return list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
 
 
-def test_mail_is_sent_after_the_response_that_queued_it(app, client, mailbox, smtp):
+def test_mail_is_sent_once_the_request_that_queued_it_commits(app, client, mailbox, smtp):
     with app.app_context():
         factories.user("resident@example.org")
         db.session.commit()
@@ -42,7 +53,7 @@ def test_mail_of_a_change_that_rolls_back_is_never_sent(app, app_ctx, mailbox, s
     assert (report.sent, report.waiting) == (0, 0) and mailbox == []
 
 
-def test_one_connection_sends_a_whole_pass(app, app_ctx, mailbox, smtp):
+def test_one_connection_sends_a_whole_pass(by_hand, app, app_ctx, mailbox, smtp):
     for n in range(5):
         queue_mail(f"person{n}@example.org", f"Subject {n}", "Body")
     db.session.commit()
@@ -54,7 +65,7 @@ def test_one_connection_sends_a_whole_pass(app, app_ctx, mailbox, smtp):
 
 
 def test_a_failing_message_is_tried_again_later_and_given_up_after_the_last_attempt(
-        app, runner, mailbox, smtp, frozen_clock):
+        by_hand, app, runner, mailbox, smtp, frozen_clock):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     with app.app_context():
         queue_mail("someone@example.org", "Subject", "Body")
@@ -88,8 +99,8 @@ def test_a_failing_message_is_tried_again_later_and_given_up_after_the_last_atte
     assert queued(app) == []
 
 
-def test_a_message_that_fails_once_is_sent_on_a_later_try(app, app_ctx, mailbox, smtp,
-                                                          frozen_clock):
+def test_a_message_that_fails_once_is_sent_on_a_later_try(by_hand, app, app_ctx, mailbox,
+                                                          smtp, frozen_clock):
     queue_mail("someone@example.org", "Subject", "Body")
     db.session.commit()
     smtp.failing = True
@@ -101,7 +112,7 @@ def test_a_message_that_fails_once_is_sent_on_a_later_try(app, app_ctx, mailbox,
     assert [m.to for m in mailbox] == ["someone@example.org"]
 
 
-def test_senders_running_at_once_send_each_message_exactly_once(app, mailbox, smtp):
+def test_senders_running_at_once_send_each_message_exactly_once(by_hand, app, mailbox, smtp):
     with app.app_context():
         for n in range(30):
             queue_mail(f"person{n}@example.org", "Subject", "Body")
@@ -139,38 +150,103 @@ def test_with_delivery_by_queue_only_the_command_sends(app, client, runner, mail
     assert "1 sent" in result.output and [m.to for m in mailbox] == ["resident@example.org"]
 
 
-def wait_until(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+class Handed:
+    """Stands in for the queue's delivery task: records each hand-over (or refuses it)."""
+
+    def __init__(self, refusing: bool = False):
+        self.calls, self.refusing = 0, refusing
+
+    def __call__(self):
+        self.calls += 1
+        if self.refusing:
+            raise ConnectionError("the task queue cannot be reached")
 
 
-def test_the_sender_thread_sends_after_the_request_and_tries_again_by_itself(
-        app, client, mailbox, smtp, frozen_clock, monkeypatch):
-    """The production setting: a thread per process sends, and retries without any new
-    request (every RETRY_POLL, shortened here)."""
-    app.config["MAIL_DELIVERY"] = "background"
-    monkeypatch.setattr(mail_module, "RETRY_POLL", timedelta(milliseconds=50))
+@pytest.fixture
+def handed(app, monkeypatch):
+    recorder = Handed()
+    monkeypatch.setitem(app.extensions[tasks.EXTENSION]["tasks"], "deliver_mail", recorder)
+    return recorder
+
+
+def test_mail_is_handed_to_the_queue_once_its_transaction_commits(app, app_ctx, handed):
+    db.session.commit()
+    assert handed.calls == 0  # a commit without mail asks for nothing
+    queue_mail("someone@example.org", "Subject", "Body")
+    db.session.flush()
+    assert handed.calls == 0  # not before the commit: the worker would find nothing
+    db.session.rollback()
+    db.session.commit()
+    assert handed.calls == 0  # rolled back, and so forgotten
+    queue_mail("someone@example.org", "Subject", "Body")
+    queue_mail("other@example.org", "Subject", "Body")
+    db.session.commit()
+    assert handed.calls == 1  # one task sends the whole transaction's mail
+    app.config["MAIL_DELIVERY"] = "queue"
+    queue_mail("third@example.org", "Subject", "Body")
+    db.session.commit()
+    assert handed.calls == 1
+
+
+def test_a_queue_that_cannot_be_reached_loses_no_mail_and_no_page(app, client, runner,
+                                                                  mailbox, handed):
+    handed.refusing = True
     with app.app_context():
         factories.user("resident@example.org")
         db.session.commit()
+    response = client.post("/sign-in", data={"email": "resident@example.org"})
+    assert response.status_code == 303 and handed.calls == 1
+    assert [m.recipient for m in queued(app)] == ["resident@example.org"]
+    assert mailbox == []
+    assert "1 sent" in runner.invoke(args=["send-mail"]).output  # or the minute's task
+    assert [m.to for m in mailbox] == ["resident@example.org"]
+
+
+def test_the_minute_task_tries_failed_mail_again(app, client, mailbox, smtp, frozen_clock):
+    with app.app_context():
+        factories.user("resident@example.org")
+        db.session.commit()
+    smtp.failing = True
+    assert client.post("/sign-in", data={"email": "resident@example.org"}).status_code == 303
+    assert [m.attempts for m in queued(app)] == [1] and mailbox == []  # tried at once
+    smtp.failing = False
+    frozen_clock.advance(minutes=1)
+    with app.app_context():
+        app.extensions[tasks.EXTENSION]["tasks"]["send_mail"]()  # what a worker runs
+    assert [m.to for m in mailbox] == ["resident@example.org"] and queued(app) == []
+
+
+def test_a_real_worker_sends_new_mail_at_once(database_url, tmp_path):
+    """The production setting: the web process hands new mail to the queue, a worker in
+    another process sends it (here without a mail server: it logs it and deletes it)."""
+    queue_file = tmp_path / "tasks.sqlite"
+    app = create_app({**base_test_config(database_url), "TASK_QUEUE": f"sqlite:///{queue_file}"})
+    with app.app_context():
+        factories.user("resident@example.org")
+        db.session.commit()
+    worker = start_worker(database_url, queue_file, periodic=False)  # no minute's pass
     try:
-        smtp.failing = True
+        client = app.test_client()
+        started = time.monotonic()
         assert client.post("/sign-in", data={"email": "resident@example.org"}).status_code == 303
-        assert wait_until(lambda: [m.attempts for m in queued(app)] == [1])
-        smtp.failing = False
-        frozen_clock.advance(minutes=1)  # due again: the thread sends it on its own
-        assert wait_until(lambda: [m.to for m in mailbox] == ["resident@example.org"])
-        assert wait_until(lambda: queued(app) == [])  # deleted just after sending
+        assert outbox(app) == []  # the web process itself sent nothing
+        assert wait_until(lambda: queued(app) == [], seconds=20)
+        assert time.monotonic() - started < 10  # at once (a worker polls every 0.2 s here)
     finally:
-        app.extensions["pb_vote_mail_sender"].stop()
+        worker.terminate()
+        worker.wait(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_delivery_is_background_or_queue(database_url):
+    with pytest.raises(ValueError, match="MAIL_DELIVERY"):
+        create_app({**base_test_config(database_url), "MAIL_DELIVERY": "after_response"})
 
 
 def test_an_unreachable_server_ends_the_pass_and_the_rest_waits_untouched(
-        app, app_ctx, mailbox, smtp):
+        by_hand, app, app_ctx, mailbox, smtp):
     for n in range(3):
         queue_mail(f"person{n}@example.org", "Subject", "Body")
     db.session.commit()
@@ -188,7 +264,7 @@ def _queued_as_is(to: str, subject: str) -> None:
     db.session.add(OutgoingMail(recipient=to, subject=subject, body="Body"))
 
 
-def test_subjects_are_queued_on_one_line(app, app_ctx):
+def test_subjects_are_queued_on_one_line(by_hand, app, app_ctx):
     queue_mail("someone@example.org", "Your proposal “Benches\r\nBcc: x@example.org”", "Body")
     queue_mail("someone@example.org", "Long " * 100, "Body")
     db.session.commit()
@@ -198,7 +274,7 @@ def test_subjects_are_queued_on_one_line(app, app_ctx):
 
 
 def test_a_message_that_cannot_be_written_is_given_up_and_the_rest_is_sent(
-        app, runner, mailbox, smtp):
+        by_hand, app, runner, mailbox, smtp):
     """A CR/LF in a header once stopped every pass at that message (issue 13)."""
     with app.app_context():
         queue_mail("first@example.org", "Subject", "Body")
@@ -229,7 +305,7 @@ class RefusingSMTP:
 
 @pytest.mark.parametrize(("code", "attempts_left"), [(550, 0), (450, 7)])
 def test_a_recipient_refused_for_good_is_given_up_for_now_tried_again(
-        app, app_ctx, mailbox, smtp, monkeypatch, code, attempts_left):
+        by_hand, app, app_ctx, mailbox, smtp, monkeypatch, code, attempts_left):
     refuse = RefusingSMTP(code)
     original = smtp.send_message
 
@@ -249,7 +325,7 @@ def test_a_recipient_refused_for_good_is_given_up_for_now_tried_again(
 
 
 def test_an_unforeseen_error_leaves_that_message_for_later_and_the_rest_goes_out(
-        app, app_ctx, mailbox, smtp, monkeypatch):
+        by_hand, app, app_ctx, mailbox, smtp, monkeypatch):
     original = smtp.send_message
 
     def send_message(self, message):
@@ -266,3 +342,24 @@ def test_an_unforeseen_error_leaves_that_message_for_later_and_the_rest_goes_out
     [waiting] = queued(app)
     assert waiting.attempts == 1 and "RuntimeError" in waiting.last_error
     assert [m.to for m in mailbox] == ["ok@example.org"]
+
+
+def test_in_development_the_worker_sends_and_the_web_process_shows_it(monkeypatch, tmp_path):
+    """/dev/mail reads what another process (the demo's task worker) sent."""
+    monkeypatch.setenv("PB_VOTE_ENV_NAME", "development")
+    monkeypatch.setenv("PB_VOTE_INSTANCE_PATH", str(tmp_path))
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path}/dev.sqlite", "MAIL_DELIVERY": "queue"}
+    web, worker = create_app(config), create_app(config)
+    with web.app_context():
+        upgrade()
+        queue_mail("resident@example.org", "Your sign-in link", "http://127.0.0.1:5000/x")
+        db.session.commit()
+    with worker.app_context():
+        assert deliver_due().sent == 1
+        db.engine.dispose()
+    [mail] = outbox(web)
+    assert (mail.to, mail.subject) == ("resident@example.org", "Your sign-in link")
+    page = web.test_client().get("/dev/mail")
+    assert page.status_code == 200 and "http://127.0.0.1:5000/x" in page.text
+    with web.app_context():
+        db.engine.dispose()

@@ -4,8 +4,6 @@ again), refusing when the ballots or the exclusions changed since. A count is cl
 worker at a time, and one whose worker died is handed out again."""
 
 import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +31,7 @@ from pb_vote.services.imports import ImportRefused, import_election
 from pb_vote.tally import parse_pabulib, read_pabulib
 from tests import factories, pages
 from tests.conftest import base_test_config
+from tests.workers import start_worker
 
 
 def closed(app, **options):
@@ -163,18 +162,6 @@ def test_the_page_shows_progress_and_refreshes_itself(app, client, auth):
         "</main>")[0].split("<main")[1]
 
 
-def _worker(database_url: str, queue_file) -> subprocess.Popen:
-    config = base_test_config(database_url)
-    env = {**os.environ, "PB_VOTE_TASK_QUEUE": f"sqlite:///{queue_file}"}
-    for key in ("SECRET_KEY", "BALLOT_SECRET", "DATABASE_URL", "PUBLIC_BASE_URL"):
-        env[f"PB_VOTE_{key}"] = config[key]
-    env["PB_VOTE_BALLOT_KEYS"] = ",".join(config["BALLOT_KEYS"])
-    consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
-    return subprocess.Popen([consumer, "pb_vote.worker.huey", "--workers", "1", "--delay",
-                             "0.1", "--max-delay", "0.2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def _wait_until_done(app, count_id: int, seconds: float = 30) -> Count:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -196,7 +183,7 @@ def test_a_real_worker_counts_and_a_restarted_one_takes_over_a_dead_ones_count(
         count.heartbeat_at = clock.utcnow() - timedelta(minutes=5)
         db.session.commit()
         dead_id = count.id
-    worker = _worker(database_url, queue_file)
+    worker = start_worker(database_url, queue_file)
     try:
         revived = _wait_until_done(app, dead_id)  # the worker's start-up sweep found it
         assert revived.attempts == 2
