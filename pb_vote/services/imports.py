@@ -47,9 +47,10 @@ def _date(text: str, fallback: datetime) -> datetime:
         return fallback
 
 
-def _points(election: Election, ballot) -> tuple[int, ...] | None:
+def _points(election: Election, ballot, length: int) -> tuple[int, ...] | None:
+    """A vote's points; ``length`` is the file's ordinal length (computed once by the
+    caller: ``Election.ordinal_length`` reads every ballot)."""
     if election.vote_type is VoteType.ORDINAL:
-        length = election.ordinal_length
         return tuple(length - position for position in range(len(ballot.projects)))
     return tuple(int(p) for p in ballot.points) if ballot.points is not None else None
 
@@ -74,7 +75,9 @@ def import_election(election: Election, table: Table, keys: VoteKeys, title: str
     if not election.projects:
         raise ImportRefused("no_projects")
     points = election.vote_type is not VoteType.APPROVAL
-    ballots = [(b.projects, _points(election, b)) for b in election.ballots if b.projects]
+    length = election.ordinal_length if election.vote_type is VoteType.ORDINAL else 0
+    ballots = [(b.projects, _points(election, b, length)) for b in election.ballots
+               if b.projects]
     longest = max((len(projects) for projects, _ in ballots), default=1)
     most_points = max((sum(p) for _, p in ballots if p), default=1)
     most_each = max((max(p) for _, p in ballots if p), default=1)
