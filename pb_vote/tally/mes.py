@@ -32,19 +32,40 @@ Why this is fast and still exactly pabutools' result
    only goes up; an old rho is a lower bound. A heap ordered by (rho bound, tie rank) re-prices
    only the projects whose bound could still win; the first freshly priced entry on top is the
    true argmin with the tie-break applied.
-4. Skipping add-one steps (see :func:`add_one`). Fix the sequence of purchases of the run at t.
-   Along that same sequence, every budget is a non-decreasing function of the start budget
-   (more money at the start, lower prices, less paid) and so every rho is non-increasing. Run at
-   t + K and check, round by round, that it buys the same project and that every other project's
-   price at t + K is above (or equal and later in the tie order than) the winner's price at t.
-   Then for every t' between t and t + K the winner's price is at most its price at t and every
-   other price at least its price at t + K: the same project wins each round, unaffordable
-   projects stay unaffordable, and the run at t' buys exactly the same projects. All those
-   add-one steps are therefore as exhaustive (or not) and as feasible as the run at t, and are
-   skipped. The reported run is always one actually computed at its own t, so figures are exact.
-   (On the real files the outcome changes every one to five steps and the check above, which is
-   sound but cautious, rarely proves long stretches; so :func:`add_one` only tries to skip after
-   a few unchanged outcomes. Most of the time goes into computing each step once.)
+4. Skipping add-one steps (the idea of ADD-OPT, Kraiczy, Robinson and Elkind, "Streamlining
+   Equal Shares", 2025: find how far the budget can grow before the outcome can change, instead
+   of trying every step). A run at t also checks a horizon D: that every start budget t + d,
+   0 <= d <= D, buys the same projects in the same order. If so, the add-one steps in that
+   stretch all buy what the run at t buys, at the same total cost, so none of them ends the
+   search (the run at t did not) and they are skipped. The proof, round by round, supposing
+   the rounds before bought the same projects:
+
+   a. Bounds on the money. Each class holds value + slope * d at t + d, with the slope known
+      to lie between ``low`` and ``high`` (at the start both are 1). A project's price is the
+      root rho of F(rho) = sum of min(b_i, rho * u_i) = cost.
+   b. A lower bound of any price. For any split of the supporters into "pay all they hold"
+      (P) and "pay rho * u" (R), G(rho) = sum over P of b_i + rho * sum over R of u_i is at
+      least F, so its root (cost - sum over P of b_i) / sum over R of u_i is at most the price.
+      Taking the split of the pricing at t and the ``high`` money gives a line in d under the
+      project's true price, for this round and (money only goes down from round to round)
+      every later one: the heap's offers carry it (``fall``).
+   c. An upper bound of the winner's price. With the ``low`` money, every split's root is a
+      line in d and the price is the largest of them (b), so it is convex in d: it lies under
+      the chord from its value at 0 (the exact price at t) to its value at D (priced once more,
+      :meth:`_Wallets.price_at_horizon`). More money only lowers a price, so the true price is
+      under that chord too.
+   d. If at D every other project's lower line is above the winner's chord (or equal, with a
+      later tie rank) and, both being lines, so on the whole stretch, the winner wins at every
+      t + d. A project its supporters cannot afford at t must stay so with the ``high`` money
+      at D. Each supporter then pays its share min(b, rho * u): between the chord and the
+      lower line, which bounds each new class's slope (rounded outwards), and the next round
+      is checked the same way.
+
+   The check is sound but cautious, so a stretch that fails is not proof of a change: the
+   search then computes the next step itself. Every decision at t itself is exact as before,
+   and the reported run is always one computed at its own start budget, so figures are exact.
+   On the real files the outcome changes every one to five steps in many Warsaw districts
+   (there the search still computes most steps) and every hundred or so in Budapest.
 """
 
 from __future__ import annotations
@@ -59,7 +80,7 @@ from typing import NamedTuple
 
 import numpy
 
-from pb_vote.tally.model import Number
+from pb_vote.tally.model import Number, format_amount
 
 
 @dataclass(frozen=True)
@@ -76,14 +97,14 @@ class MesPurchase:
 class MesRun:
     """The outcome of one MES run at a given start budget per voter.
 
-    ``verified`` is True when the run was checked against a reference run at a lower start
-    budget and every start budget in between is proven to buy the same projects in order.
+    ``covers``: every start budget from this one to this one plus ``covers`` buys the same
+    projects in the same order (0: not shown).
     """
 
     start_budget: Number
     purchases: tuple[MesPurchase, ...]
     total_cost: int
-    verified: bool = False
+    covers: Number = 0
     supporters_money: tuple[Fraction, ...] = ()
 
     @property
@@ -257,37 +278,70 @@ class _Supporters:
 
 
 class _UpperBounds:
-    """For large elections: a whole-number upper bound of the money of every budget class, in
-    units of 1 / 2**k, in a numpy array. One integer sum over a project's supporters then shows
-    that most projects nobody can pay for any more are out of reach, without pricing them (at
-    the end of every run each project left over has to be shown unaffordable)."""
+    """For large elections: whole-number upper bounds of the money of every budget class and of
+    its growth up to the horizon (see :class:`_Wallets`), in units of 1 / 2**k, in numpy arrays.
+    One integer sum over a project's supporters then shows that most projects nobody can pay
+    for any more are out of reach, without pricing them (at the end of every run each project
+    left over has to be shown unaffordable)."""
 
     def __init__(self, start: Fraction, voters: int) -> None:
-        # at least any sum of bounds here, and any single bound
+        # at least any sum of bounds here, and any single bound; the growths of all the voters
+        # add up to about the voters (the money a unit more per voter brings)
         most = max(voters, 1) * (-(-start.numerator // start.denominator) + 1)
         self.usable = most.bit_length() < 60
         self.unit = 1 << max(0, 60 - most.bit_length())
+        self.growth_unit = 1 << max(0, 40 - max(voters, 1).bit_length())
+        self.growth_limit = (1 << 62) // max(voters, 1)  # so that no sum overflows
+        self.growth_usable = True
         self.upper = numpy.zeros(256, dtype=numpy.int64)
-        self.set(1, start.numerator, start.denominator)
+        self.upper_growth = numpy.zeros(256, dtype=numpy.int64)
+        self.set(1, start.numerator, start.denominator, start.denominator)
 
-    def set(self, budget_class: int, money: int, scale: int) -> None:
-        """Record class ``budget_class`` holding ``money / scale`` each."""
+    def set(self, budget_class: int, money: int, growth: int, scale: int) -> None:
+        """Record class ``budget_class`` holding ``money / scale`` each, and at most
+        ``growth / scale`` more per unit of extra start budget."""
         if not self.usable:
             return
         if budget_class >= len(self.upper):
             self.upper = numpy.concatenate([self.upper, numpy.zeros_like(self.upper)])
+            self.upper_growth = numpy.concatenate(
+                [self.upper_growth, numpy.zeros_like(self.upper_growth)])
         self.upper[budget_class] = -(-money * self.unit // scale)  # rounded up
+        bound = -(-growth * self.growth_unit // scale)
+        if bound >= self.growth_limit:
+            self.growth_usable = False  # too large to add up safely: no shortcut with a horizon
+        else:
+            self.upper_growth[budget_class] = bound
 
-    def out_of_reach(self, classes_of_voters, cost: int) -> bool:
+    def out_of_reach(self, classes_of_voters, cost: int, horizon: Fraction | None) -> bool:
         """True if voters in these classes (one entry per voter) surely hold less than
-        ``cost`` together; False says nothing."""
-        return self.usable and int(self.upper[classes_of_voters].sum()) < cost * self.unit
+        ``cost`` together, and still do with ``horizon`` more per voter at the start (None:
+        not asked); False says nothing."""
+        if not self.usable:
+            return False
+        held = int(self.upper[classes_of_voters].sum())
+        if horizon is None:
+            return held < cost * self.unit
+        if not self.growth_usable:
+            return False
+        p, q = horizon.numerator, horizon.denominator
+        growth = int(self.upper_growth[classes_of_voters].sum())
+        return (held * self.growth_unit * q + growth * self.unit * p
+                < cost * self.unit * self.growth_unit * q)
+
+
+_EPSILON = 2.0 ** -50  # generous bound of the relative error of a float made from a ratio
 
 
 class _Offer:
     """A project in the heap at the price rho = num / den (positive integers), ordered by price
     and then by tie rank. Comparing by cross-multiplying skips the gcd and type checks of
     ``Fraction``; the heap compares offers far more often than it makes them.
+
+    ``(num - fall * d) / den`` is a lower bound of the project's price, in this round and every
+    later one, had the run started with d more per voter, for d up to the run's horizon (see
+    :class:`_Wallets`); ``approx`` and ``approx_fall`` are ``num / den`` and ``fall / den`` as
+    floats, for screening.
 
     An offer priced at the current budgets (see :meth:`_Wallets.price`) also says how the
     project's supporters would pay: ``shares`` lists them by budget class, poorest first; those
@@ -296,13 +350,16 @@ class _Offer:
     ``shares``.
     """
 
-    __slots__ = ("den", "first_rich", "num", "project", "rank", "rich_weight", "shares")
+    __slots__ = ("approx", "approx_fall", "den", "fall", "first_rich", "num", "project", "rank",
+                 "rich_weight", "shares")
 
     def __init__(self, num: int, den: int, rank: int, project: int,
                  shares: list[_Share] | None = None, first_rich: int = 0,
-                 rich_weight: int = 0) -> None:
+                 rich_weight: int = 0, fall: int = 0) -> None:
         self.num, self.den, self.rank, self.project = num, den, rank, project
         self.shares, self.first_rich, self.rich_weight = shares, first_rich, rich_weight
+        self.fall = fall
+        self.approx, self.approx_fall = num / den, fall / den
 
     def __lt__(self, other: _Offer) -> bool:
         left, right = self.num * other.den, other.num * self.den
@@ -313,6 +370,37 @@ class _Offer:
         weight, see :class:`MesProfile`)."""
         return Fraction(self.num * weight_scale, self.den)
 
+    def meets(self, line: _UpperLine, within: Fraction) -> Fraction | None:
+        """None if this offer's lower bound stays above the winner's ``line`` (or equal with a
+        later tie rank) up to ``within``; else the extra start budget where they meet."""
+        d = float(within)
+        bound, top = self.approx - self.approx_fall * d, line.approx - line.approx_fall * d
+        error = _EPSILON * 4 * (self.approx + self.approx_fall * d + line.approx
+                                + line.approx_fall * d)
+        if bound - error > top:
+            return None
+        mine = Fraction(self.num, self.den) - Fraction(self.fall, self.den) * within
+        theirs = line.start - line.fall * within
+        if mine > theirs or (mine == theirs and self.rank > line.rank):
+            return None
+        closing = Fraction(self.fall, self.den) - line.fall
+        gap = Fraction(self.num, self.den) - line.start
+        return gap / closing if gap > 0 else Fraction(0)
+
+
+class _UpperLine:
+    """The winner's price as an upper bound over the stretch: the chord from its exact price
+    ``start`` at t to its bound at t + D (see the module docstring), falling by ``fall`` per
+    unit of extra start budget."""
+
+    __slots__ = ("approx", "approx_fall", "fall", "rank", "start")
+
+    def __init__(self, winner: _Offer, far: Fraction, horizon: Fraction) -> None:
+        self.start = Fraction(winner.num, winner.den)
+        self.fall = (self.start - far) / horizon
+        self.rank = winner.rank
+        self.approx, self.approx_fall = float(self.start), float(self.fall)
+
 
 class _Wallets:
     """The voters' money during one run, by budget class.
@@ -320,79 +408,202 @@ class _Wallets:
     Money is kept as whole numbers in units of 1 / ``scale``: ``value[c]`` is what each voter
     of class c holds (class 0: nothing; class 1: the start budget), ``group_class[g]`` is the
     class of ballot group g, and ``live`` counts the voters of every class still in use.
+
+    With a ``horizon`` D, the run also checks that every start budget from t to t + D buys the
+    same projects in the same order (``holds``). Had the run started at t + d (0 <= d <= D) and
+    bought the same projects so far, class c would hold between ``value[c] + low[c] * d`` and
+    ``value[c] + high[c] * d`` (units of 1 / scale; see the module docstring for why).
     """
 
-    __slots__ = ("bounds", "group_class", "live", "profile", "scale", "value")
+    __slots__ = ("bounds", "group_class", "high", "holds", "horizon", "live", "low", "profile",
+                 "scale", "step", "target", "value")
 
-    def __init__(self, profile: MesProfile, start_budget: Number) -> None:
+    def __init__(self, profile: MesProfile, start_budget: Number,
+                 horizon: Fraction | None, step: int = 1) -> None:
         start = Fraction(start_budget)
         self.profile = profile
         self.scale = start.denominator
         self.value = [0, start.numerator]
+        self.low, self.high = [0, start.denominator], [0, start.denominator]
         self.group_class = profile.start_classes()
         voters = sum(profile.multiplicity)
         self.live = {1: voters}
         self.bounds = _UpperBounds(start, voters) if profile.vectorized else None
+        self.horizon, self.holds = horizon, horizon is not None
+        self.target, self.step = horizon, step
+
+    def lower_target(self, meets: Fraction) -> None:
+        """Something may change from ``meets`` on: claim only the whole steps before it."""
+        below = (-(-meets // self.step) - 1) * self.step
+        if below < self.target:
+            self.target = Fraction(below)
+            self.holds = below > 0
 
     def price(self, j: int) -> _Offer | None:
         """Project j at the current budgets, or None when its supporters together hold less
         than its cost: the unique rho with sum of min(budget, rho * u) = cost, found by
-        letting the poorest supporters pay all they hold until the rest can share equally."""
+        letting the poorest supporters pay all they hold until the rest can share equally.
+        When checking a horizon, an unaffordable project must stay so up to it."""
         profile, value = self.profile, self.value
         supporters = profile.supporters[j]
         classes = None
+        horizon = self.target if self.holds else None
         if self.bounds is not None:
             classes = self.group_class[supporters.voters]
-            if self.bounds.out_of_reach(classes, profile.costs[j]):
+            if self.bounds.out_of_reach(classes, profile.costs[j], horizon):
                 return None
         shares, weight = supporters.holdings(self.group_class, value, profile.weight_lcm[j],
                                              classes)
         cost = profile.costs[j] * self.scale
         if sum([value[c] * voters for _, c, _, voters in shares]) < cost:
+            if horizon is not None:
+                high = self.high
+                held = sum([value[c] * voters for _, c, _, voters in shares])
+                growth = sum([high[c] * voters for _, c, _, voters in shares])
+                if held + growth * horizon >= cost:
+                    self.lower_target(Fraction(cost - held, growth))
             return None
         shares.sort()
-        paid = 0
+        paid = fall = 0
+        high = self.high
         for first_rich, (_, c, w, voters) in enumerate(shares):
             rest = cost - paid
             if rest * w <= value[c] * weight:
                 # rho * U_j * w = rest * w / (scale * weight)
                 return _Offer(rest, self.scale * weight * profile.unit[j], profile.tie_rank[j],
-                              j, shares, first_rich, weight)
+                              j, shares, first_rich, weight, fall)
             paid += voters * value[c]
+            fall += voters * high[c]
             weight -= voters * w
         raise AssertionError("affordable project without a price")  # pragma: no cover
 
-    def pay(self, offer: _Offer) -> None:
+    def price_at_horizon(self, offer: _Offer) -> tuple[Fraction, int, int]:
+        """The winner's price at the horizon D if every supporter held only its lower bound
+        there (an upper bound of the true price, see the module docstring), and that price's
+        rich part: the money the rich pay and their weight, for :meth:`pay`."""
+        profile, j = self.profile, offer.project
+        p, q = self.horizon.numerator, self.horizon.denominator
+        value, low = self.value, self.low
+        stretch = profile.weight_lcm[j]
+        shares = sorted(((value[c] * q + low[c] * p) * (stretch // w), c, w, voters)
+                        for _, c, w, voters in offer.shares)
+        weight = sum(w * voters for _, _, w, voters in shares)
+        cost = profile.costs[j] * self.scale * q
+        paid = 0
+        for _, c, w, voters in shares:
+            rest = cost - paid
+            money = value[c] * q + low[c] * p
+            if rest * w <= money * weight:
+                return (Fraction(rest, q * self.scale * weight * profile.unit[j]), rest, weight)
+            paid += voters * money
+            weight -= voters * w
+        raise AssertionError("the winner unaffordable with more money")  # pragma: no cover
+
+    def pay(self, offer: _Offer, at_horizon: tuple[Fraction, int, int] | None) -> None:
         """Charge the offer's project to its supporters: the poor classes go to 0, the rich ones
-        pay num * w / rich_weight each and move to a new class."""
-        value, live, bounds = self.value, self.live, self.bounds
-        shares, first_rich, rest, rich_weight = (
-            offer.shares, offer.first_rich, offer.num, offer.rich_weight)
+        pay num * w / rich_weight each and move to a new class. With the winner's price at the
+        horizon (``at_horizon``), also bound how the new classes' money grows up to it."""
+        value, low, high, live, bounds = self.value, self.low, self.high, self.live, self.bounds
+        shares, first_rich, rest, rich_weight, fall = (
+            offer.shares, offer.first_rich, offer.num, offer.rich_weight, offer.fall)
+        poor_growth = self._poor_growth(offer) if at_horizon is not None else None
         # Rescale the money of every class still in use by rich_weight / g so that the
         # payments are whole (classes nobody is in any more are never read again).
         g = gcd(rich_weight, rest)
-        factor, rest = rich_weight // g, rest // g
+        factor = rich_weight // g
         if factor != 1:
             self.scale *= factor
             for c in live:
                 value[c] *= factor
+                low[c] *= factor
+                high[c] *= factor
         scale = self.scale
         moves: dict[int, dict[int, int]] = {}  # weight -> {old class: new class}
-        for index, (_, c, w, voters) in enumerate(shares):
-            target = _ZERO
-            if index >= first_rich:
-                left = value[c] - rest * w
-                if left:
-                    value.append(left)
+        if at_horizon is None:
+            rest //= g
+            for index, (_, c, w, voters) in enumerate(shares):
+                target = _ZERO
+                if index >= first_rich:
+                    left = value[c] - rest * w
+                    if left:
+                        value.append(left)
+                        low.append(0)
+                        high.append(0)
+                        target = len(value) - 1
+                        if bounds is not None:
+                            bounds.set(target, left, 0, scale)
+                        live[target] = voters
+                moves.setdefault(w, {})[c] = target
+                live[c] -= voters
+                if not live[c]:
+                    del live[c]
+        else:
+            # Per unit of weight, in units of 1 / scale, the price falls by at most
+            # tangent_num / tangent_den and at least chord_num / chord_den per unit of extra
+            # start budget, up to the horizon (the module docstring says why).
+            p, q = self.horizon.numerator, self.horizon.denominator
+            _, rest_far, weight_far = at_horizon
+            tangent_num, tangent_den = fall * factor, rich_weight
+            chord_num = (rest * q * weight_far - rest_far * rich_weight) * factor
+            chord_den = rich_weight * weight_far * p
+            rest //= g
+            # The poor pay all they hold: they end with nothing, and up to the horizon with
+            # at most what ``_poor_growth`` says (most of them: nothing).
+            for (_, c, w, voters), growth in zip(shares[:first_rich], poor_growth, strict=True):
+                target = _ZERO
+                if growth:
+                    bound = -(-growth.numerator * factor // growth.denominator)
+                    value.append(0)
+                    low.append(0)
+                    high.append(bound)
                     target = len(value) - 1
                     if bounds is not None:
-                        bounds.set(target, left, scale)
+                        bounds.set(target, 0, bound, scale)
                     live[target] = voters
-            moves.setdefault(w, {})[c] = target
-            live[c] -= voters
-            if not live[c]:
-                del live[c]
+                moves.setdefault(w, {})[c] = target
+                live[c] -= voters
+                if not live[c]:
+                    del live[c]
+            # floor(low + w * chord) and ceil(high + w * tangent): whole parts, per weight
+            weights = self.profile.supporters[offer.project].weights
+            least_of = {w: w * chord_num // chord_den for w in weights}
+            most_of = {w: -(-w * tangent_num // tangent_den) for w in weights}
+            for _, c, w, voters in shares[first_rich:]:
+                target = _ZERO
+                left, grows = value[c] - rest * w, high[c] + most_of[w]
+                if left or grows:
+                    value.append(left)
+                    low.append(low[c] + least_of[w])
+                    high.append(grows)
+                    target = len(value) - 1
+                    if bounds is not None:
+                        bounds.set(target, left, grows, scale)
+                    live[target] = voters
+                moves.setdefault(w, {})[c] = target
+                live[c] -= voters
+                if not live[c]:
+                    del live[c]
         self.profile.supporters[offer.project].move(self.group_class, moves, len(value))
+
+    def _poor_growth(self, offer: _Offer) -> list[Fraction]:
+        """For each poor share of the bought offer, a bound of how fast its money after paying
+        grows up to the horizon D (units of 1 / scale): it pays all it holds while its most
+        money is at most its least share, that is up to some d_f; after d_f it keeps at most
+        ``s * (d - d_f)`` (s: how fast the one grows minus how fast the other falls), which on
+        the stretch is at most the line ``s * (D - d_f) / D * d``."""
+        value, high = self.value, self.high
+        rest, rich_weight, fall = offer.num, offer.rich_weight, offer.fall
+        horizon = self.horizon
+        growths = []
+        for _, c, w, _ in offer.shares[:offer.first_rich]:
+            speed = high[c] * rich_weight + fall * w  # s * rich_weight
+            if not speed:
+                growths.append(Fraction(0))
+                continue
+            flips = Fraction(rest * w - value[c] * rich_weight, speed)
+            growths.append(Fraction(0) if flips >= horizon else
+                           Fraction(speed, rich_weight) * (horizon - flips) / horizon)
+        return growths
 
     def supporters_money(self) -> tuple[Fraction, ...]:
         """What the supporters of each project hold together."""
@@ -405,48 +616,46 @@ class _Wallets:
         return tuple(money)
 
 
-def run_mes(
-    profile: MesProfile,
-    start_budget: Number,
-    reference: MesRun | None = None,
-    report: bool = False,
-    give_up: bool = False,
-) -> MesRun:
+def run_mes(profile: MesProfile, start_budget: Number, report: bool = False,
+            horizon: Number | None = None, step: int = 1) -> MesRun:
     """Run MES once with ``start_budget`` per voter.
 
-    With a ``reference`` run at a lower start budget, also check (see the module docstring) that
-    every start budget from the reference's to this one buys the same projects; the answer is
-    in ``verified`` (with ``give_up``, the run stops as soon as the check fails and its purchases
-    are incomplete). With ``report``, sum what each project's supporters hold at the end.
+    With a ``horizon`` D, also check that every start budget from t to t + D buys the same
+    projects in the same order (see the module docstring); the answer is ``covers`` (D, or 0
+    when not shown). With ``report``, sum what each project's supporters hold at the end.
     """
-    wallets = _Wallets(profile, start_budget)
+    wallets = _Wallets(profile, start_budget,
+                       Fraction(horizon) if horizon is not None else None, step)
     heap = _lower_bounds(profile)
     fresh: dict[int, _Offer] = {}  # the projects priced since the last purchase
     purchases: list[MesPurchase] = []
     spent = 0
-    verified = reference is not None
-    expected = reference.purchases if reference is not None else ()
     while (winner := _cheapest(heap, fresh, wallets.price)) is not None:
         j = winner.project
-        if verified:
-            verified = _same_winner(heap, fresh, wallets.price, expected, len(purchases), winner,
-                                    profile.weight_scale)
-            if give_up and not verified:
-                return MesRun(start_budget, tuple(purchases), spent, False)
+        at_horizon = None
+        if wallets.holds:
+            at_horizon = wallets.price_at_horizon(winner)
+            line = _UpperLine(winner, at_horizon[0], wallets.horizon)
+            for offer in heap:  # every other project still in the running
+                meets = offer.meets(line, wallets.target)
+                if meets is not None:
+                    wallets.lower_target(meets)
+                    if not wallets.holds:
+                        at_horizon = None
+                        break
         fresh.clear()
         purchases.append(MesPurchase(j, winner.rho(profile.weight_scale),
                                      profile.budget - spent))
         spent += profile.costs[j]
-        wallets.pay(winner)
-    if verified and len(purchases) != len(expected):
-        verified = False
+        wallets.pay(winner, at_horizon)
     money = wallets.supporters_money() if report else ()
-    return MesRun(start_budget, tuple(purchases), spent, verified, money)
+    covers = wallets.target if wallets.holds else 0
+    return MesRun(start_budget, tuple(purchases), spent, covers, money)
 
 
 def _lower_bounds(profile: MesProfile) -> list[_Offer]:
     """A heap of every supported project at the price it has while nobody runs out of money:
-    a lower bound of its rho for the whole run."""
+    a lower bound of its rho for the whole run, whatever the start budget."""
     heap = [_Offer(profile.costs[j], profile.total_weight[j] * profile.unit[j],
                    profile.tie_rank[j], j)
             for j in range(len(profile.costs)) if profile.supported[j]]
@@ -470,31 +679,6 @@ def _cheapest(heap: list[_Offer], fresh: dict[int, _Offer],
     return None
 
 
-def _same_winner(heap: list[_Offer], fresh: dict[int, _Offer],
-                 price: Callable[[int], _Offer | None], expected: Sequence[MesPurchase],
-                 round_index: int, winner: _Offer, weight_scale: int) -> bool:
-    """True if ``winner`` is the reference's purchase of this round and no other project's price
-    here is below (or equal and earlier in the tie order than) the reference's winning price."""
-    if round_index >= len(expected) or expected[round_index].project != winner.project:
-        return False
-    rho = expected[round_index].rho  # per unit of utility; the heap's are per scaled weight
-    target = _Offer(rho.numerator, rho.denominator * weight_scale, winner.rank, winner.project)
-    while heap and heap[0] < target:
-        k = heapq.heappop(heap).project
-        if k in fresh:
-            heapq.heappush(heap, fresh[k])
-            return False
-        priced = price(k)
-        if priced is not None:
-            fresh[k] = priced
-            heapq.heappush(heap, priced)
-    return True
-
-
-# Consecutive add-one steps with an unchanged outcome before trying to jump over steps.
-_REPEATS_BEFORE_JUMPING = 3
-
-
 class AddOne(NamedTuple):
     """The outcome of the add-one completion: the chosen run (with what each project's
     supporters hold at its end), the number of MES runs computed, and notes for the result."""
@@ -512,14 +696,15 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
     ``voter_budget_increment=1``). ``stopping="pabulib"``: start at floor(budget/voters), stop
     only before the first outcome over budget (the Pabulib checker).
 
-    Steps are computed one by one while outcomes keep changing (on the real files they change
-    every one to five steps, and a failed jump costs as much as a step). After a few unchanged
-    outcomes in a row, steps are skipped by galloping: from a computed run at t, try t + K
-    (K doubling after each success); a verified run proves every step up to t + K gives the
-    same outcome as at t. After a failure K is halved, back to single steps at K = 1.
-
     ``step`` is one whole currency unit in the profile's units (the election's ``unit_scale``):
     pabutools raises the voter budget by one currency unit whatever the file's decimals.
+
+    Each run also tries to show that its outcome holds for a stretch of start budgets above its
+    own (:func:`run_mes`, ``horizon``); where it does, the steps in that stretch buy the same
+    projects at the same total cost, so none of them stops the search (the run did not) and
+    the search goes on after them. The stretch tried doubles after each success and halves
+    after each failure (never below one step, which is then computed anyway). The reported
+    run is computed at its own step, so its figures are exactly pabutools'.
     """
     if profile.voters == 0:
         return AddOne(run_mes(profile, 0, report=True), 1,
@@ -531,40 +716,25 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
     else:
         raise ValueError(f"unknown add-one stopping rule {stopping!r}")
     supported = [j for j in range(len(profile.costs)) if profile.supported[j]]
-    t, current = start, run_mes(profile, start)
-    previous: MesRun | None = None
-    runs, jump, repeats = 1, 1, 0
+    horizon = step  # the stretch the next run tries to cover: doubled after each success
+    t, current, runs = start, run_mes(profile, start, horizon=horizon, step=step), 1
     while True:
         if current.total_cost > profile.budget:
-            assert previous is not None, "t * voters <= budget at the start"
-            final = previous
+            final = t - step  # the step before: it bought what the last run within budget did
             break
         if _stops_at(profile, current, supported, stopping):
-            final = current
+            final = t
             break
-        if jump == 1:
-            # One step, computed in full: its outcome is what counts, so it needs no check
-            # against the reference. A run of unchanged outcomes suggests a longer stretch.
-            candidate = run_mes(profile, t + step)
-            runs += 1
-            repeats = repeats + 1 if candidate.selected == current.selected else 0
-            if repeats >= _REPEATS_BEFORE_JUMPING:
-                jump = 2
-            t, previous, current = t + step, current, candidate
-            continue
-        candidate = run_mes(profile, t + jump * step, reference=current, give_up=True)
-        runs += 1
-        if candidate.verified:  # same outcome from t to t + jump: no stop among them
-            t, current, previous = t + jump * step, candidate, candidate
-            jump *= 2
-        else:
-            jump //= 2
-            repeats = 0
+        covered = current.covers // step  # whole steps after t that buy the same projects
+        # the next stretch tried: four times what this run showed, else half the last try
+        horizon = 4 * covered * step if covered else max(step, horizon // 2)
+        t += (covered + 1) * step
+        current, runs = run_mes(profile, t, horizon=horizon, step=step), runs + 1
     notes = [
-        f"add-one ({stopping}): voter budget started at {_show(start)} and ended at "
-        f"{_show(final.start_budget)} ({runs} MES runs computed)"
+        f"add-one ({stopping}): voter budget started at {_show(start, step)} and ended at "
+        f"{_show(final, step)} ({runs} MES runs computed)"
     ]
-    return AddOne(run_mes(profile, final.start_budget, report=True), runs, notes)
+    return AddOne(run_mes(profile, final, report=True), runs + 1, notes)
 
 
 def _stops_at(profile: MesProfile, run: MesRun, supported: list[int], stopping: str) -> bool:
@@ -579,7 +749,9 @@ def _stops_at(profile: MesProfile, run: MesRun, supported: list[int], stopping: 
         j in chosen or profile.costs[j] > left for j in supported)
 
 
-def _show(number: Number) -> str:
-    if isinstance(number, Fraction) and number.denominator != 1:
-        return f"{number} (about {number.numerator // number.denominator})"
-    return str(number)
+def _show(number: Number, step: int) -> str:
+    """A voter budget in currency units: exact, with the whole part when it is a fraction."""
+    shown = format_amount(number, step)
+    if "/" in shown:
+        return f"{shown} (about {format_amount(Fraction(number) * 100 // step, 100)})"
+    return shown
