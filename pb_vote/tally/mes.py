@@ -370,10 +370,10 @@ class _Offer:
         weight, see :class:`MesProfile`)."""
         return Fraction(self.num * weight_scale, self.den)
 
-    def meets(self, line: _UpperLine, within: Fraction) -> Fraction | None:
+    def meets(self, line: _UpperLine, within: Fraction, d: float) -> Fraction | None:
         """None if this offer's lower bound stays above the winner's ``line`` (or equal with a
-        later tie rank) up to ``within``; else the extra start budget where they meet."""
-        d = float(within)
+        later tie rank) up to ``within`` (``d`` as a float); else the extra start budget where
+        they meet."""
         bound, top = self.approx - self.approx_fall * d, line.approx - line.approx_fall * d
         error = _EPSILON * 4 * (self.approx + self.approx_fall * d + line.approx
                                 + line.approx_fall * d)
@@ -549,10 +549,11 @@ class _Wallets:
             rest //= g
             # The poor pay all they hold: they end with nothing, and up to the horizon with
             # at most what ``_poor_growth`` says (most of them: nothing).
-            for (_, c, w, voters), growth in zip(shares[:first_rich], poor_growth, strict=True):
+            for (_, c, w, voters), (grows, per) in zip(shares[:first_rich], poor_growth,
+                                                        strict=True):
                 target = _ZERO
-                if growth:
-                    bound = -(-growth.numerator * factor // growth.denominator)
+                if grows:
+                    bound = -(-grows * factor // per)
                     value.append(0)
                     low.append(0)
                     high.append(bound)
@@ -585,24 +586,24 @@ class _Wallets:
                     del live[c]
         self.profile.supporters[offer.project].move(self.group_class, moves, len(value))
 
-    def _poor_growth(self, offer: _Offer) -> list[Fraction]:
+    def _poor_growth(self, offer: _Offer) -> list[tuple[int, int]]:
         """For each poor share of the bought offer, a bound of how fast its money after paying
-        grows up to the horizon D (units of 1 / scale): it pays all it holds while its most
-        money is at most its least share, that is up to some d_f; after d_f it keeps at most
-        ``s * (d - d_f)`` (s: how fast the one grows minus how fast the other falls), which on
-        the stretch is at most the line ``s * (D - d_f) / D * d``."""
+        grows up to the horizon D (units of 1 / scale, as a ratio of two whole numbers): it
+        pays all it holds while its most money is at most its least share, that is up to some
+        d_f; after d_f it keeps at most ``s * (d - d_f)`` (s: how fast the one grows plus how
+        fast the other falls), which on the stretch is under the line ``s * (D - d_f) / D * d``
+        (0 when d_f >= D)."""
         value, high = self.value, self.high
         rest, rich_weight, fall = offer.num, offer.rich_weight, offer.fall
-        horizon = self.horizon
+        p, q = self.horizon.numerator, self.horizon.denominator
         growths = []
         for _, c, w, _ in offer.shares[:offer.first_rich]:
             speed = high[c] * rich_weight + fall * w  # s * rich_weight
-            if not speed:
-                growths.append(Fraction(0))
-                continue
-            flips = Fraction(rest * w - value[c] * rich_weight, speed)
-            growths.append(Fraction(0) if flips >= horizon else
-                           Fraction(speed, rich_weight) * (horizon - flips) / horizon)
+            short = rest * w - value[c] * rich_weight  # d_f * speed
+            if short * q >= p * speed:  # d_f >= D, also when speed is 0
+                growths.append((0, 1))
+            else:  # s * (D - d_f) / D = (speed * p - short * q) / (rich_weight * p)
+                growths.append((speed * p - short * q, rich_weight * p))
         return growths
 
     def supporters_money(self) -> tuple[Fraction, ...]:
@@ -636,10 +637,12 @@ def run_mes(profile: MesProfile, start_budget: Number, report: bool = False,
         if wallets.holds:
             at_horizon = wallets.price_at_horizon(winner)
             line = _UpperLine(winner, at_horizon[0], wallets.horizon)
+            within = float(wallets.target)
             for offer in heap:  # every other project still in the running
-                meets = offer.meets(line, wallets.target)
+                meets = offer.meets(line, wallets.target, within)
                 if meets is not None:
                     wallets.lower_target(meets)
+                    within = float(wallets.target)
                     if not wallets.holds:
                         at_horizon = None
                         break
