@@ -80,6 +80,18 @@ def machine() -> str:
             f"Linux {platform.release()}, Python {platform.python_version()}, load {load}")
 
 
+def revision() -> str:
+    """The commit measured, and whether the working tree differs from it."""
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {commit}" + (f" (+ {len(changed)} changed files)" if changed else "")
+
+
 def _proc_status(pid: int, key: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -129,14 +141,18 @@ class Memory:
                     rss = _proc_status(pid, "VmRSS")
                     self.sampled[pid] = max(self.sampled.get(pid, 0), rss)
 
-    def start_step(self):
+    def start_step(self) -> dict[str, float]:
+        """Reset the peaks; the largest resident size of each role now (MB)."""
         self.sampled = {}
+        now = {role: max((_proc_status(pid, "VmRSS") for pid in self.pids(role)),
+                         default=0) / 1024 for role in self.roles}
         for role in self.roles:
             for pid in self.pids(role):
                 try:
                     Path(f"/proc/{pid}/clear_refs").write_text("5")
                 except OSError:
                     self.reset_works = False
+        return now
 
     def peak_mb(self, role: str) -> float:
         """The largest peak of one process of ``role`` since the step started."""
@@ -167,6 +183,7 @@ class Step:
     requests: list[Request] = field(default_factory=list)
     gunicorn_mb: float = 0.0
     huey_mb: float = 0.0
+    huey_start_mb: float = 0.0  # what the Huey worker held already (Python keeps freed memory)
     own_mb: float = 0.0  # a subprocess's own peak (the import)
     timeouts: int = 0
     problems: list[str] = field(default_factory=list)
@@ -492,7 +509,7 @@ class ResultsDay:
         step.timeouts = -self.service.timeouts()
         self.steps.append(step)
         self.coordinator.step = self.visitor.step = step
-        self.memory.start_step()
+        step.huey_start_mb = self.memory.start_step()["huey"]
         step.seconds = -time.perf_counter()
         return step
 
@@ -636,6 +653,7 @@ class ResultsDay:
 def report(step: Step) -> None:
     print(f"  [{step.round_name}] {step.name}: {step.seconds:.1f} s, gunicorn worker peak "
           f"{step.gunicorn_mb:.0f} MB, Huey worker peak {step.huey_mb:.0f} MB"
+          + (f" (held {step.huey_start_mb:.0f} MB at the start)" if step.huey_start_mb else "")
           + (f", own peak {step.own_mb:.0f} MB" if step.own_mb else "")
           + f", worker timeouts {step.timeouts}", flush=True)
     groups: dict[str, list[Request]] = {}
@@ -656,9 +674,10 @@ def table(steps: list[Step]) -> str:
     for step in steps:
         slowest = f"{step.slowest():.2f} s" if step.requests else ""
         own = f" (import {step.own_mb:.0f} MB)" if step.own_mb else ""
+        held = f" (from {step.huey_start_mb:.0f})" if step.huey_start_mb else ""
         lines.append(f"| {step.round_name} | {step.name} | {step.seconds:.1f} s | "
                      f"{len(step.requests)} | {slowest} | {step.gunicorn_mb:.0f} MB{own} | "
-                     f"{step.huey_mb:.0f} MB | {step.verdict()} |")
+                     f"{step.huey_mb:.0f} MB{held} | {step.verdict()} |")
     return "\n".join(lines)
 
 
@@ -685,7 +704,8 @@ def main() -> int:
     if missing := [str(p) for p in paths if not p.is_file()]:
         raise SystemExit(f"missing: {', '.join(missing)}")
 
-    print(f"# results day, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine()}", flush=True)
+    print(f"# results day, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{machine()}\n"
+          f"{revision()}", flush=True)
     ensure_redis(options.redis)
     database_url = reset_database(options.postgres, DATABASE)
     port = free_port()
