@@ -12,7 +12,13 @@ from pb_vote.models.ballots import (
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
-from pb_vote.models.results import Publication
+from pb_vote.models.results import (
+    FileSlice,
+    Publication,
+    PublishedReceipt,
+    ReceiptSet,
+    StoredFile,
+)
 from pb_vote.models.rounds import (
     FROZEN_SETTINGS,
     BallotKind,
@@ -44,6 +50,7 @@ __all__ = [
     "BallotReceipt",
     "Count",
     "CountStatus",
+    "FileSlice",
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",
@@ -54,10 +61,13 @@ __all__ = [
     "ProposalOrigin",
     "ProposalStatus",
     "Publication",
+    "PublishedReceipt",
     "RateLimitEvent",
+    "ReceiptSet",
     "Round",
     "RoundPhase",
     "SignInMethod",
+    "StoredFile",
     "Table",
     "TableMembership",
     "TablePostalCode",

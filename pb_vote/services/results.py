@@ -7,6 +7,7 @@ a numbered, immutable ``Publication``. Counting runs as a background job
 """
 
 import hashlib
+import json
 import random
 import secrets
 from collections import Counter
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select
+from sqlalchemy.orm import defer
 
 from pb_vote import clock
 from pb_vote.errors import ServiceError
@@ -29,11 +31,15 @@ from pb_vote.models import (
     Proposal,
     ProposalStatus,
     Publication,
+    PublishedReceipt,
+    ReceiptSet,
     Round,
     RoundPhase,
+    StoredFile,
     TallyRule,
     User,
 )
+from pb_vote.services import files
 from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.codes import code_hash
@@ -48,6 +54,11 @@ OTHER_RULE = {TallyRule.GREEDY: TallyRule.MES, TallyRule.MES: TallyRule.GREEDY}
 # Pabulib's names for them, written into the published .pb file.
 PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares/add1"}
 TIE_BREAK = "default"
+# A publication's figures: read only by the pages that show them (the results page, the
+# JSON and CSV); the history, the verify page and the downloads leave them unread.
+FIGURES = (Publication.result, Publication.comparison, Publication.turnout)
+# How the receipts download says what its hashes are of.
+RECEIPT_HASH = "sha256 of the code without dashes, upper case"
 
 
 class ResultsError(ServiceError):
@@ -307,17 +318,15 @@ def publish(
     hold_round(round_)
     existing = _latest_number(round_)
     _check_publishable(round_, existing, correction_reason, corrects)
-    receipts = list(db.session.execute(
-        select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
-    ).scalars())
-    random.SystemRandom().shuffle(receipts)
+    receipt_set = _receipt_set(round_)
     publication = Publication(
         round_id=round_.id, number=existing + 1, published_at=clock.utcnow(),
         published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
         tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
         ballot_count=count.ballot_count, excluded=sorted(counted),
-        result=count.result, comparison=count.comparison,
-        turnout=turnout_figures(round_), receipts=receipts, ballots_pb=count.ballots_pb,
+        result=count.result, comparison=count.comparison, turnout=turnout_figures(round_),
+        receipt_set_id=receipt_set.id,
+        ballots_file_id=files.store(count.ballots_pb.encode()).id,
     )
     db.session.add(publication)
     db.session.flush()
@@ -330,31 +339,98 @@ def publish(
     return publication
 
 
+def _receipt_set(round_: Round) -> ReceiptSet:
+    """The receipt set of the round's counted ballots: the one stored for the same hashes
+    (a correction of the same ballots), else a new one, shuffled for its download."""
+    hashes = list(db.session.execute(
+        select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
+    ).scalars())
+    digest = hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
+    found = db.session.execute(
+        select(ReceiptSet).where(ReceiptSet.round_id == round_.id, ReceiptSet.digest == digest)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    random.SystemRandom().shuffle(hashes)
+    receipt_set = ReceiptSet(round_id=round_.id, digest=digest, receipt_count=len(hashes),
+                             file_id=files.store(receipts_head(hashes)).id)
+    db.session.add(receipt_set)
+    db.session.flush()
+    # Copied in the database: the hashes never travel to the worker and back.
+    db.session.execute(insert(PublishedReceipt).from_select(
+        ["receipt_set_id", "receipt_hash"],
+        select(literal(receipt_set.id), BallotReceipt.receipt_hash)
+        .where(BallotReceipt.round_id == round_.id)))
+    return receipt_set
+
+
+def receipts_head(hashes: list[str]) -> bytes:
+    """The receipts download up to its last bytes (``receipts_end``), which name the round
+    and the publication: the same for every publication of a receipt set."""
+    return (b'{"hash":' + json.dumps(RECEIPT_HASH).encode() + b',"receipts":'
+            + json.dumps(hashes, separators=(",", ":")).encode())
+
+
+def receipts_end(publication: Publication) -> bytes:
+    """The last bytes of a publication's receipts download."""
+    return (f',"round":{publication.round_id},"publication":{publication.number}}}\n'
+            .encode())
+
+
 def publications(round_: Round) -> list[Publication]:
-    """Every publication of a round, newest first."""
+    """Every publication of a round, newest first, with only their summary columns (the
+    figures load on first use)."""
     return list(db.session.execute(
         select(Publication).where(Publication.round_id == round_.id)
-        .order_by(Publication.number.desc())
+        .order_by(Publication.number.desc()).options(*_summary_only())
     ).scalars())
 
 
-def latest(round_: Round) -> Publication | None:
-    """The publication in force."""
-    found = publications(round_)
-    return found[0] if found else None
+def _summary_only() -> list:
+    return [defer(column) for column in FIGURES]
 
 
-def numbered(round_: Round, number: int) -> Publication | None:
-    """A round's publication by its number (1 for the first), or None."""
-    return db.session.execute(
-        select(Publication).where(Publication.round_id == round_.id,
-                                  Publication.number == number)
-    ).scalar_one_or_none()
+def latest(round_: Round, *, figures: bool = False) -> Publication | None:
+    """The publication in force; its tally, comparison and turnout only with ``figures``
+    (else on first use)."""
+    query = (select(Publication).where(Publication.round_id == round_.id)
+             .order_by(Publication.number.desc()).limit(1))
+    if not figures:
+        query = query.options(*_summary_only())
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def numbered(round_: Round, number: int, *, figures: bool = False) -> Publication | None:
+    """A round's publication by its number (1 for the first), or None; its figures only with
+    ``figures``."""
+    query = select(Publication).where(Publication.round_id == round_.id,
+                                      Publication.number == number)
+    if not figures:
+        query = query.options(*_summary_only())
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def receipt_in_publication(publication: Publication, typed: str) -> bool:
-    """Whether a receipt code's hash is in a publication's list."""
-    return code_hash(typed) in set(publication.receipts)
+    """Whether a receipt code's hash is in a publication's receipt set (one index lookup)."""
+    return db.session.execute(
+        select(PublishedReceipt.receipt_hash).where(
+            PublishedReceipt.receipt_set_id == publication.receipt_set_id,
+            PublishedReceipt.receipt_hash == code_hash(typed))
+    ).first() is not None
+
+
+def ballots_file(publication: Publication) -> StoredFile:
+    """The stored Pabulib file of a publication's anonymized ballots."""
+    return db.session.get(StoredFile, publication.ballots_file_id)
+
+
+def receipts_file(publication: Publication) -> tuple[StoredFile, bytes]:
+    """The stored start of a publication's receipts download, and the bytes that end it."""
+    stored = db.session.execute(
+        select(StoredFile).join(ReceiptSet, ReceiptSet.file_id == StoredFile.id)
+        .where(ReceiptSet.id == publication.receipt_set_id)
+    ).scalar_one()
+    return stored, receipts_end(publication)
 
 
 def funded_by_origin(publication: Publication, proposals: dict[int, Proposal]) -> dict[str, int]:

@@ -1,6 +1,8 @@
 """The OpenAPI document. A test checks that it lists exactly the served routes and that
 every response matches its schema."""
 
+import copy
+
 from pb_vote.models import RoundPhase
 
 _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
@@ -177,11 +179,14 @@ def _json(schema: str, description: str) -> dict:
 
 NOT_FOUND = _json("Error", "Not found (drafts are never public)")
 ROUND_ID = {"name": "round_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PUBLICATION_NUMBER = {"name": "number", "in": "path", "required": True,
+                      "schema": {"type": "integer", "minimum": 1},
+                      "description": "publication number (1 for the first)"}
 
 
 def openapi_document() -> dict:
     """The whole OpenAPI 3.1 document for /api/v1."""
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "pb_vote open data API",
@@ -290,3 +295,11 @@ def openapi_document() -> dict:
         },
         "components": {"schemas": SCHEMAS},
     }
+    paths = document["paths"]
+    for name in ("results", "ballots.pb", "results.csv", "receipts"):
+        operation = copy.deepcopy(paths[f"/rounds/{{round_id}}/{name}"]["get"])
+        operation["operationId"] += "ByNumber"
+        operation["summary"] += " (one publication by its number: it never changes)"
+        operation["parameters"] = [ROUND_ID, PUBLICATION_NUMBER]
+        paths[f"/rounds/{{round_id}}/publications/{{number}}/{name}"] = {"get": operation}
+    return document

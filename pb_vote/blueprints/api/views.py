@@ -3,8 +3,9 @@
 import csv
 import io
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, abort, current_app, jsonify
 
+from pb_vote.blueprints import downloads
 from pb_vote.blueprints.api.openapi import openapi_document
 from pb_vote.blueprints.common import load_round
 from pb_vote.extensions import csrf
@@ -116,20 +117,34 @@ def round_proposals(round_id: int):
     })
 
 
-def _publication(round_id: int):
+def _publication(round_id: int, number: int | None, *, figures: bool = False):
+    """The round, its publication (the one in force, or the numbered one: 404 when there is
+    none) and how long a cache may keep what is served of it."""
     round_ = load_round(round_id)
-    publication = results_service.latest(round_) if round_.phase.is_public else None
+    if not round_.phase.is_public:
+        abort(404)
+    if number is None:
+        publication = results_service.latest(round_, figures=figures)
+        cache_control = downloads.IN_FORCE
+    else:
+        publication = results_service.numbered(round_, number, figures=figures)
+        cache_control = downloads.IMMUTABLE
     if publication is None:
         abort(404)
-    return round_, publication
+    return round_, publication, cache_control
+
+
+def _attachment(name: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 @bp.get("/rounds/<int:round_id>/results")
-def round_results(round_id: int):
+@bp.get("/rounds/<int:round_id>/publications/<int:number>/results")
+def round_results(round_id: int, number: int | None = None):
     """The published results: rule, tie-break, budget, selection, every project's reason."""
-    round_, publication = _publication(round_id)
+    round_, publication, cache_control = _publication(round_id, number, figures=True)
     titles = {str(p.id): p.title for p in round_.proposals}
-    return jsonify({
+    body = jsonify({
         "round": round_.id,
         "publication": publication.number,
         "published_at": publication.published_at.isoformat(),
@@ -151,24 +166,28 @@ def round_results(round_id: int):
         "turnout": publication.turnout,
         "excluded": publication.excluded,
     })
+    return downloads.send_small(body.get_data(), body.mimetype, cache_control=cache_control)
 
 
 @bp.get("/rounds/<int:round_id>/ballots.pb")
-def ballots_pb(round_id: int):
+@bp.get("/rounds/<int:round_id>/publications/<int:number>/ballots.pb")
+def ballots_pb(round_id: int, number: int | None = None):
     """The anonymized ballots in Pabulib format (withheld for very small rounds)."""
-    _, publication = _publication(round_id)
+    _, publication, cache_control = _publication(round_id, number)
     minimum = current_app.config["RESULTS_MIN_BALLOTS"]
     if publication.ballot_count < minimum:
         return jsonify({"error": {"status": 403, "message": (
             f"withheld: fewer than {minimum} ballots, publishing them could reveal votes")}}), 403
-    return Response(publication.ballots_pb, mimetype="text/plain", headers={
-        "Content-Disposition": f'attachment; filename="round-{round_id}-ballots.pb"'})
+    return downloads.send_stored(
+        results_service.ballots_file(publication), "text/plain", cache_control=cache_control,
+        headers=_attachment(f"round-{round_id}-ballots.pb"))
 
 
 @bp.get("/rounds/<int:round_id>/results.csv")
-def results_csv(round_id: int):
+@bp.get("/rounds/<int:round_id>/publications/<int:number>/results.csv")
+def results_csv(round_id: int, number: int | None = None):
     """One line per project: the same figures as the page and the JSON."""
-    round_, publication = _publication(round_id)
+    round_, publication, cache_control = _publication(round_id, number, figures=True)
     titles = {str(p.id): p.title for p in round_.proposals}
     out = io.StringIO()
     writer = csv.writer(out)
@@ -179,17 +198,19 @@ def results_csv(round_id: int):
             project["project_id"], titles.get(project["project_id"], ""), project["cost"],
             project["support"], project["supporters"], 1 if project["funded"] else 0,
             project.get("position", ""), project["reason"])])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="round-{round_id}-results.csv"'})
+    return downloads.send_small(out.getvalue().encode(), "text/csv",
+                                cache_control=cache_control,
+                                headers=_attachment(f"round-{round_id}-results.csv"))
 
 
 @bp.get("/rounds/<int:round_id>/receipts")
-def receipts(round_id: int):
+@bp.get("/rounds/<int:round_id>/publications/<int:number>/receipts")
+def receipts(round_id: int, number: int | None = None):
     """The SHA-256 hashes of the counted ballots' receipt codes, shuffled."""
-    _, publication = _publication(round_id)
-    return jsonify({"round": round_id, "publication": publication.number,
-                    "hash": "sha256 of the code without dashes, upper case",
-                    "receipts": publication.receipts})
+    _, publication, cache_control = _publication(round_id, number)
+    stored, end = results_service.receipts_file(publication)
+    return downloads.send_stored(stored, "application/json", extra=end,
+                                 cache_control=cache_control)
 
 
 @bp.get("/openapi.json")

@@ -12,11 +12,12 @@ from pb_vote.urls import public_url
 bp = Blueprint("results", __name__)
 
 
-def published_round(round_id: int) -> tuple[Round, Publication]:
+def published_round(round_id: int, *, figures: bool = False) -> tuple[Round, Publication]:
     """A round that has at least one publication, and the one in force (404 otherwise:
-    nothing leaks early)."""
+    nothing leaks early); with ``figures``, the publication's tally comes in the same
+    query."""
     round_ = load_round(round_id)
-    publication = results_service.latest(round_)
+    publication = results_service.latest(round_, figures=figures)
     if publication is None:
         abort(404)
     return round_, publication
@@ -28,7 +29,8 @@ def proposals_of(round_: Round) -> dict[int, Proposal]:
 
 
 def page_context(round_: Round, publication: Publication) -> dict:
-    """Everything the results page shows for one publication."""
+    """Everything the results page shows for one publication; the history is read as its
+    summaries only."""
     proposals = proposals_of(round_)
     shown = outcome(publication.result, publication.comparison, round_, proposals)
     return {
@@ -46,7 +48,7 @@ def page_context(round_: Round, publication: Publication) -> dict:
 @bp.get("/rounds/<int:round_id>/results")
 def latest(round_id: int):
     """The results in force."""
-    round_, publication = published_round(round_id)
+    round_, publication = published_round(round_id, figures=True)
     return render_template("results/page.html", **page_context(round_, publication))
 
 
@@ -54,7 +56,7 @@ def latest(round_id: int):
 def earlier(round_id: int, number: int):
     """An earlier (corrected) publication, kept for the record."""
     round_, _ = published_round(round_id)
-    publication = results_service.numbered(round_, number) or abort(404)
+    publication = results_service.numbered(round_, number, figures=True) or abort(404)
     return render_template("results/page.html", **page_context(round_, publication))
 
 
