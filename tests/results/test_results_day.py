@@ -262,3 +262,19 @@ def test_a_correction_changes_the_etag_of_the_latest_not_of_the_first(app, clien
         kept = client.get(f"{url}/publications/1/{name}",
                           headers={"If-None-Match": response.headers["ETag"]})
         assert kept.status_code == 304
+
+
+def test_the_history_reads_only_the_summaries(app, client, auth, published):
+    with app.app_context():
+        dropped = int(db.session.execute(select(Publication)).scalar_one().result["selected"][0])
+    auth.staff("coordinator@example.org")
+    pages.count_and_publish(client, published.round_id, [dropped], reason="Site unsuitable.")
+    auth.sign_out()
+    for path in ("", "/1", "/2"):
+        with statements(app) as heard:
+            page = client.get(f"/rounds/{published.round_id}/results{path}")
+        assert "Publication history" in page.text and "Site unsuitable." in page.text
+        read = touching(heard, "publications")
+        # The figures of the one publication shown; the others' summaries only.
+        assert len([s for s in read if re.search(r"publications\.result\b", s)]) == 1
+        assert len(read) <= 3  # the one in force, the one shown, the list
