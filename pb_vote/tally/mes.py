@@ -295,11 +295,11 @@ class _UpperBounds:
         self.growth_usable = True
         self.upper = numpy.zeros(256, dtype=numpy.int64)
         self.upper_growth = numpy.zeros(256, dtype=numpy.int64)
-        self.set(1, start.numerator, start.denominator, start.denominator)
+        self.set(1, start.numerator, start.denominator, _SLOPE_UNIT)
 
-    def set(self, budget_class: int, money: int, growth: int, scale: int) -> None:
+    def set(self, budget_class: int, money: int, scale: int, growth: int) -> None:
         """Record class ``budget_class`` holding ``money / scale`` each, and at most
-        ``growth / scale`` more per unit of extra start budget."""
+        ``growth / _SLOPE_UNIT`` more per unit of extra start budget."""
         if not self.usable:
             return
         if budget_class >= len(self.upper):
@@ -307,7 +307,7 @@ class _UpperBounds:
             self.upper_growth = numpy.concatenate(
                 [self.upper_growth, numpy.zeros_like(self.upper_growth)])
         self.upper[budget_class] = -(-money * self.unit // scale)  # rounded up
-        bound = -(-growth * self.growth_unit // scale)
+        bound = -(-growth * self.growth_unit // _SLOPE_UNIT)
         if bound >= self.growth_limit:
             self.growth_usable = False  # too large to add up safely: no shortcut with a horizon
         else:
@@ -331,6 +331,9 @@ class _UpperBounds:
 
 
 _EPSILON = 2.0 ** -50  # generous bound of the relative error of a float made from a ratio
+# How fast money grows with the start budget is only ever bounded, so it is kept rounded
+# outwards in this fixed unit rather than in the money's ever finer one.
+_SLOPE_UNIT = 1 << 48
 
 
 class _Offer:
@@ -411,8 +414,8 @@ class _Wallets:
 
     With a ``horizon`` D, the run also checks that every start budget from t to t + D buys the
     same projects in the same order (``holds``). Had the run started at t + d (0 <= d <= D) and
-    bought the same projects so far, class c would hold between ``value[c] + low[c] * d`` and
-    ``value[c] + high[c] * d`` (units of 1 / scale; see the module docstring for why).
+    bought the same projects so far, class c would hold between ``value[c] / scale + low[c] *
+    d / _SLOPE_UNIT`` and the same with ``high[c]`` (see the module docstring for why).
     """
 
     __slots__ = ("bounds", "group_class", "high", "holds", "horizon", "live", "low", "profile",
@@ -424,7 +427,7 @@ class _Wallets:
         self.profile = profile
         self.scale = start.denominator
         self.value = [0, start.numerator]
-        self.low, self.high = [0, start.denominator], [0, start.denominator]
+        self.low, self.high = [0, _SLOPE_UNIT], [0, _SLOPE_UNIT]
         self.group_class = profile.start_classes()
         voters = sum(profile.multiplicity)
         self.live = {1: voters}
@@ -460,8 +463,9 @@ class _Wallets:
                 high = self.high
                 held = sum([value[c] * voters for _, c, _, voters in shares])
                 growth = sum([high[c] * voters for _, c, _, voters in shares])
-                if held + growth * horizon >= cost:
-                    self.lower_target(Fraction(cost - held, growth))
+                p, q = horizon.numerator, horizon.denominator
+                if (held * q - cost * q) * _SLOPE_UNIT + growth * self.scale * p >= 0:
+                    self.lower_target(Fraction((cost - held) * _SLOPE_UNIT, growth * self.scale))
             return None
         shares.sort()
         paid = fall = 0
@@ -469,9 +473,11 @@ class _Wallets:
         for first_rich, (_, c, w, voters) in enumerate(shares):
             rest = cost - paid
             if rest * w <= value[c] * weight:
-                # rho * U_j * w = rest * w / (scale * weight)
+                # rho * U_j * w = rest * w / (scale * weight); the fall in units of 1 / scale,
+                # rounded up so that the line stays under the price
                 return _Offer(rest, self.scale * weight * profile.unit[j], profile.tie_rank[j],
-                              j, shares, first_rich, weight, fall)
+                              j, shares, first_rich, weight,
+                              -(-fall * self.scale // _SLOPE_UNIT))
             paid += voters * value[c]
             fall += voters * high[c]
             weight -= voters * w
@@ -484,17 +490,20 @@ class _Wallets:
         profile, j = self.profile, offer.project
         p, q = self.horizon.numerator, self.horizon.denominator
         value, low = self.value, self.low
+        # money in units of 1 / (scale * _SLOPE_UNIT * q)
+        near, far = _SLOPE_UNIT * q, self.scale * p
         stretch = profile.weight_lcm[j]
-        shares = sorted(((value[c] * q + low[c] * p) * (stretch // w), c, w, voters)
+        shares = sorted(((value[c] * near + low[c] * far) * (stretch // w), c, w, voters)
                         for _, c, w, voters in offer.shares)
         weight = sum(w * voters for _, _, w, voters in shares)
-        cost = profile.costs[j] * self.scale * q
+        cost = profile.costs[j] * self.scale * near
         paid = 0
         for _, c, w, voters in shares:
             rest = cost - paid
-            money = value[c] * q + low[c] * p
+            money = value[c] * near + low[c] * far
             if rest * w <= money * weight:
-                return (Fraction(rest, q * self.scale * weight * profile.unit[j]), rest, weight)
+                return (Fraction(rest, near * self.scale * weight * profile.unit[j]), rest,
+                        weight)
             paid += voters * money
             weight -= voters * w
         raise AssertionError("the winner unaffordable with more money")  # pragma: no cover
@@ -515,8 +524,6 @@ class _Wallets:
             self.scale *= factor
             for c in live:
                 value[c] *= factor
-                low[c] *= factor
-                high[c] *= factor
         scale = self.scale
         moves: dict[int, dict[int, int]] = {}  # weight -> {old class: new class}
         if at_horizon is None:
@@ -531,7 +538,7 @@ class _Wallets:
                         high.append(0)
                         target = len(value) - 1
                         if bounds is not None:
-                            bounds.set(target, left, 0, scale)
+                            bounds.set(target, left, scale, 0)
                         live[target] = voters
                 moves.setdefault(w, {})[c] = target
                 live[c] -= voters
@@ -543,9 +550,11 @@ class _Wallets:
             # start budget, up to the horizon (the module docstring says why).
             p, q = self.horizon.numerator, self.horizon.denominator
             _, rest_far, weight_far = at_horizon
-            tangent_num, tangent_den = fall * factor, rich_weight
-            chord_num = (rest * q * weight_far - rest_far * rich_weight) * factor
-            chord_den = rich_weight * weight_far * p
+            old_scale = scale // factor
+            # in units of 1 / _SLOPE_UNIT per unit of weight and of extra start budget
+            tangent_num, tangent_den = fall * _SLOPE_UNIT, old_scale * rich_weight
+            chord_num = rest * _SLOPE_UNIT * q * weight_far - rest_far * rich_weight
+            chord_den = old_scale * weight_far * rich_weight * p
             rest //= g
             # The poor pay all they hold: they end with nothing, and up to the horizon with
             # at most what ``_poor_growth`` says (most of them: nothing).
@@ -553,13 +562,13 @@ class _Wallets:
                                                         strict=True):
                 target = _ZERO
                 if grows:
-                    bound = -(-grows * factor // per)
+                    bound = -(-grows // per)
                     value.append(0)
                     low.append(0)
                     high.append(bound)
                     target = len(value) - 1
                     if bounds is not None:
-                        bounds.set(target, 0, bound, scale)
+                        bounds.set(target, 0, scale, bound)
                     live[target] = voters
                 moves.setdefault(w, {})[c] = target
                 live[c] -= voters
@@ -578,7 +587,7 @@ class _Wallets:
                     high.append(grows)
                     target = len(value) - 1
                     if bounds is not None:
-                        bounds.set(target, left, grows, scale)
+                        bounds.set(target, left, scale, grows)
                     live[target] = voters
                 moves.setdefault(w, {})[c] = target
                 live[c] -= voters
@@ -588,22 +597,23 @@ class _Wallets:
 
     def _poor_growth(self, offer: _Offer) -> list[tuple[int, int]]:
         """For each poor share of the bought offer, a bound of how fast its money after paying
-        grows up to the horizon D (units of 1 / scale, as a ratio of two whole numbers): it
-        pays all it holds while its most money is at most its least share, that is up to some
-        d_f; after d_f it keeps at most ``s * (d - d_f)`` (s: how fast the one grows plus how
-        fast the other falls), which on the stretch is under the line ``s * (D - d_f) / D * d``
-        (0 when d_f >= D)."""
-        value, high = self.value, self.high
+        grows up to the horizon D (units of 1 / _SLOPE_UNIT, as a ratio of two whole numbers):
+        it pays all it holds while its most money is at most its least share, that is up to
+        some d_f; after d_f it keeps at most ``s * (d - d_f)`` (s: how fast the one grows plus
+        how fast the other falls), which on the stretch is under the line
+        ``s * (D - d_f) / D * d`` (0 when d_f >= D). Read before the money is rescaled."""
+        value, high, scale = self.value, self.high, self.scale
         rest, rich_weight, fall = offer.num, offer.rich_weight, offer.fall
         p, q = self.horizon.numerator, self.horizon.denominator
         growths = []
         for _, c, w, _ in offer.shares[:offer.first_rich]:
-            speed = high[c] * rich_weight + fall * w  # s * rich_weight
-            short = rest * w - value[c] * rich_weight  # d_f * speed
+            # in units of 1 / (_SLOPE_UNIT * scale * rich_weight)
+            speed = high[c] * scale * rich_weight + fall * w * _SLOPE_UNIT
+            short = (rest * w - value[c] * rich_weight) * _SLOPE_UNIT  # d_f * speed
             if short * q >= p * speed:  # d_f >= D, also when speed is 0
                 growths.append((0, 1))
-            else:  # s * (D - d_f) / D = (speed * p - short * q) / (rich_weight * p)
-                growths.append((speed * p - short * q, rich_weight * p))
+            else:  # s * (D - d_f) / D
+                growths.append((speed * p - short * q, scale * rich_weight * p))
         return growths
 
     def supporters_money(self) -> tuple[Fraction, ...]:
@@ -682,6 +692,9 @@ def _cheapest(heap: list[_Offer], fresh: dict[int, _Offer],
     return None
 
 
+_MOST_STEPS_UNCHECKED = 8  # the longest pause between two checks of a stretch
+
+
 class AddOne(NamedTuple):
     """The outcome of the add-one completion: the chosen run (with what each project's
     supporters hold at its end), the number of MES runs computed, and notes for the result."""
@@ -719,7 +732,10 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
     else:
         raise ValueError(f"unknown add-one stopping rule {stopping!r}")
     supported = [j for j in range(len(profile.costs)) if profile.supported[j]]
-    horizon = step  # the stretch the next run tries to cover: doubled after each success
+    horizon = step  # the stretch the next run tries to cover
+    # Checking a stretch makes a run dearer, so after checks that showed nothing the next few
+    # steps are computed without one (``rest``: how many; ``pause``: doubled each time).
+    rest = pause = 0
     t, current, runs = start, run_mes(profile, start, horizon=horizon, step=step), 1
     while True:
         if current.total_cost > profile.budget:
@@ -729,10 +745,18 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
             final = t
             break
         covered = current.covers // step  # whole steps after t that buy the same projects
-        # the next stretch tried: four times what this run showed, else half the last try
-        horizon = 4 * covered * step if covered else max(step, horizon // 2)
+        if covered:  # the next stretch tried: four times what this run showed
+            horizon, pause = 4 * covered * step, 0
+        elif rest:
+            rest -= 1
+        else:  # a check that failed: half the stretch, and rest a while at one step
+            horizon = max(step, horizon // 2)
+            if horizon == step:
+                pause = min(2 * pause or 1, _MOST_STEPS_UNCHECKED)
+                rest = pause
         t += (covered + 1) * step
-        current, runs = run_mes(profile, t, horizon=horizon, step=step), runs + 1
+        current = run_mes(profile, t, horizon=None if rest else horizon, step=step)
+        runs += 1
     notes = [
         f"add-one ({stopping}): voter budget started at {_show(start, step)} and ended at "
         f"{_show(final, step)} ({runs} MES runs computed)"
