@@ -195,9 +195,17 @@ def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset(
     open its sealed ballots. Slow for a city-size round: only a count job
     (``services.counting``) calls it, and ``on_progress`` hears the percent done after
     each step (equal shares takes most of the time)."""
+    shown = [0]
+
     def step(percent: int) -> None:
-        if on_progress is not None:
+        if on_progress is not None and percent > shown[0]:
+            shown[0] = percent
             on_progress(percent)
+
+    def searching(first: int, last: int) -> Callable[[Fraction], None]:
+        """Equal Shares' add-one search: from ``first`` to ``last`` percent as its outcome
+        spends more of the budget."""
+        return lambda spent: step(first + int((last - first) * spent))
 
     if not round_.phase.countable:
         raise ResultsError("not_closed")
@@ -208,9 +216,12 @@ def preview(round_: Round, keys: VoteKeys, excluded: frozenset[int] = frozenset(
         raise ResultsError("no_ballots")
     step(25)
     other_rule = OTHER_RULE[round_.tally_rule]
-    result = tally(election, TALLY_RULES[round_.tally_rule], tie_break=TIE_BREAK)
-    step(90 if round_.tally_rule is TallyRule.MES else 35)
-    other = tally(election, TALLY_RULES[other_rule], tie_break=TIE_BREAK)
+    mes_first = round_.tally_rule is TallyRule.MES  # equal shares takes most of the time
+    result = tally(election, TALLY_RULES[round_.tally_rule], tie_break=TIE_BREAK,
+                   progress=searching(25, 90) if mes_first else None)
+    step(90 if mes_first else 35)
+    other = tally(election, TALLY_RULES[other_rule], tie_break=TIE_BREAK,
+                  progress=None if mes_first else searching(35, 90))
     step(95)
     return Preview(round_.tally_rule, result, other_rule, other, election, proposals,
                    _satisfied(election, result), _satisfied(election, other),

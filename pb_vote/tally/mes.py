@@ -704,7 +704,8 @@ class AddOne(NamedTuple):
     notes: list[str]
 
 
-def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> AddOne:
+def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1,
+            progress: Callable[[Fraction], None] | None = None) -> AddOne:
     """MES with add-one completion.
 
     ``stopping="pabutools"``: start at budget/voters, stop at the first outcome exhaustive among
@@ -714,6 +715,8 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
 
     ``step`` is one whole currency unit in the profile's units (the election's ``unit_scale``):
     pabutools raises the voter budget by one currency unit whatever the file's decimals.
+    ``progress`` hears, after each run, the share of the budget its outcome spends (how far
+    the search has come, roughly: it ends before the budget is exceeded).
 
     Each run also tries to show that its outcome holds for a stretch of start budgets above its
     own (:func:`run_mes`, ``horizon``); where it does, the steps in that stretch buy the same
@@ -754,6 +757,8 @@ def add_one(profile: MesProfile, stopping: str = "pabutools", step: int = 1) -> 
             if horizon == step:
                 pause = min(2 * pause or 1, _MOST_STEPS_UNCHECKED)
                 rest = pause
+        if progress is not None:
+            progress(Fraction(min(current.total_cost, profile.budget), profile.budget or 1))
         t += (covered + 1) * step
         current = run_mes(profile, t, horizon=None if rest else horizon, step=step)
         runs += 1

@@ -23,7 +23,7 @@ strings, which is pabutools' ``lexico_tie_breaking``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -114,12 +114,13 @@ def tally(
     tie_break: str = "default",
     threshold: Number | None = None,
     add_one_stopping: str = "pabutools",
+    progress: Callable[[Fraction], None] | None = None,
 ) -> TallyResult:
     """Count ``election`` with ``rule`` and explain every project's outcome.
 
     ``threshold`` applies to ``greedy-threshold`` (default: the META threshold).
     ``add_one_stopping`` ("pabutools" or "pabulib") applies to the add-one completion of the
-    ``mes`` rules.
+    ``mes`` rules; ``progress`` hears how far it has come (see :func:`mes.add_one`).
     """
     if rule not in RULES:
         raise TallyError(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
@@ -137,7 +138,7 @@ def tally(
             notes.append(f"support threshold: {limit}")
         results, order = _greedy(prepared, skip=rule != "greedy-no-skip", threshold=limit)
         return _result(prepared, rule, tie_break, results, order, notes)
-    return _mes(prepared, rule, tie_break, add_one_stopping, notes)
+    return _mes(prepared, rule, tie_break, add_one_stopping, notes, progress)
 
 
 def _threshold(election: Election, threshold: Number | None) -> Number:
@@ -200,7 +201,8 @@ def _greedy(
 
 
 def _mes(
-    prepared: _Prepared, rule: str, tie_break: str, stopping: str, notes: list[str]
+    prepared: _Prepared, rule: str, tie_break: str, stopping: str, notes: list[str],
+    progress: Callable[[Fraction], None] | None = None,
 ) -> TallyResult:
     election = prepared.election
     cardinality = rule == "mes-cardinality"
@@ -217,7 +219,7 @@ def _mes(
         run: MesRun = run_mes(profile, _start(election), report=True)
         extra["mes_runs"] = 1
     else:
-        completed = add_one(profile, stopping, election.unit_scale)
+        completed = add_one(profile, stopping, election.unit_scale, progress)
         run = completed.run
         notes.extend(completed.notes)
         extra["mes_runs"] = completed.runs
