@@ -16,12 +16,14 @@ from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.mail import deliver_due, forget_given_up
 from pb_vote.models import Count, CountStatus, Round
-from pb_vote.services import counting
+from pb_vote.notifications import results_published
+from pb_vote.services import counting, notices
 from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.results import ResultsError
 from pb_vote.services.rounds import advance_all
 
 HEARTBEAT_EVERY = 10.0  # seconds; well inside counting.STALE_AFTER
+NOTICES_PER_BATCH = 500  # results notices written in one transaction
 
 
 def claim_count(count_id: int) -> str | None:
@@ -108,3 +110,22 @@ def send_mail() -> int:
     sent = deliver_due().sent
     forget_given_up()
     return sent
+
+
+def mail_results(publication_id: int) -> int:
+    """Write the notices of a publication to the people who asked (``services.notices``),
+    ``NOTICES_PER_BATCH`` at a time, each batch in its own transaction with its mail, until
+    nobody is left; returns how many this run told. Each commit hands the batch's mail to
+    the queue. Run again, or twice at once, it goes on where the last batch stopped."""
+    told = 0
+    while True:
+        mailing = notices.hold_mailing(publication_id)
+        if mailing is None or mailing.finished_at is not None:
+            db.session.rollback()
+            return told
+        batch = notices.next_batch(mailing, NOTICES_PER_BATCH)
+        if batch.people:
+            results_published(db.session.get(Round, mailing.round_id), batch.people)
+        notices.mark_told(mailing, batch)
+        db.session.commit()
+        told += len(batch.people)

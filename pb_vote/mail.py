@@ -24,12 +24,13 @@ import logging
 import os
 import smtplib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from pb_vote import clock
 from pb_vote.extensions import db
@@ -135,6 +136,17 @@ def queue_mail(to: str, subject: str, body: str) -> None:
     subject = one_line(subject)[:SUBJECT_LENGTH]
     db.session.add(OutgoingMail(recipient=to, subject=subject, body=body))
     db.session.info[QUEUED] = True
+
+
+def queue_mails(messages: Iterable[tuple[str, str, str]]) -> int:
+    """Queue many messages (recipient, subject, body) in the current transaction with one
+    statement, as :func:`queue_mail` queues one; returns how many."""
+    rows = [{"recipient": to, "subject": one_line(subject)[:SUBJECT_LENGTH], "body": body}
+            for to, subject, body in messages]
+    if rows:
+        db.session.execute(insert(OutgoingMail), rows)
+        db.session.info[QUEUED] = True
+    return len(rows)
 
 
 def mail_queued(session) -> bool:

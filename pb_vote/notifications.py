@@ -9,9 +9,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from pb_vote.blueprints.common import link_max_age
-from pb_vote.mail import queue_mail
+from pb_vote.mail import queue_mail, queue_mails
 from pb_vote.models import Proposal, Round, Table, TokenPurpose, User
-from pb_vote.services import results as results_service
 from pb_vote.services import sign_in as login_links
 from pb_vote.services.accounts import find_user_by_email
 from pb_vote.services.voting import CastResult
@@ -101,14 +100,23 @@ def proposals_moderated(proposal: Proposal, changed: list[Proposal], *, merged: 
         proposal_merged_into_yours(proposal, changed)
 
 
-def results_published(round_: Round) -> None:
-    """Queue mail to proposal authors and voters who asked for it, each in their language
-    (sent after the response: thousands of messages never hold up the publication)."""
+def results_published(round_: Round, people: list[User]) -> None:
+    """Queue the notice that the results of ``round_`` are out to ``people``, each in their
+    language: one batch of the background job (``jobs.mail_results``), in one statement.
+    The notice is the same for everyone who reads a language, so it is written once per
+    language, not once per person."""
     results_link = link("results.latest", round_id=round_.id)
-    for person in results_service.people_to_notify(round_):
-        send(person.email, person.language,
-             lambda: gettext("Results of %(round)s", round=round_.title),
-             "mail/results_published.txt", round=round_, link=results_link)
+    written: dict[str | None, tuple[str, str]] = {}
+    messages = []
+    for person in people:
+        if person.language not in written:
+            with force_locale(person.language) if person.language else nullcontext():
+                written[person.language] = (
+                    gettext("Results of %(round)s", round=round_.title),
+                    render_template("mail/results_published.txt", round=round_,
+                                    link=results_link))
+        messages.append((person.email, *written[person.language]))
+    queue_mails(messages)
 
 
 def vote_receipt(user: User, round_: Round, result: CastResult) -> None:

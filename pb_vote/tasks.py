@@ -1,4 +1,5 @@
-"""The task queue: counts, mail and the phase clock run in workers, never in a request.
+"""The task queue: counts, mail, results notices and the phase clock run in workers, never
+in a request.
 
 Huey (https://huey.readthedocs.io) is a small, long-maintained task queue with one API over
 several storages: ``SqliteHuey`` keeps the queue in a file next to the embedded SQLite
@@ -8,13 +9,14 @@ database, so the demo and a one-machine installation need no extra server, and
 or RQ would need a broker even for the demo.
 
 This module only wires the jobs (``pb_vote.jobs``) to the queue. The queue carries ids, never
-state: a count lives in its database row and mail in its table, so a task lost with a
-worker is found again (:func:`sweep`, every minute and when a worker starts) or its work
-done by the next pass. New mail is handed to the queue once the transaction that stored it
-commits (:func:`init_app` listens for the commit); the periodic tasks try failed mail again
-and run the phase clock, replacing the cron jobs of ``flask send-mail`` and ``flask
-advance-phases`` wherever a worker runs. All are safe in several places at once (phase moves
-lock their round, counts and mail are claimed).
+state: a count, a publication's notices and mail live in their database rows, so a task
+lost with a worker is found again (:func:`sweep`, every minute and when a worker starts) or
+its work done by the next pass. A count and a publication's notices are handed to the queue
+by the request that committed them; new mail once the transaction that stored it commits
+(:func:`init_app` listens for the commit). The periodic tasks try failed mail again and run
+the phase clock, replacing the cron jobs of ``flask send-mail`` and ``flask advance-phases``
+wherever a worker runs. All are safe in several places at once (phase moves lock their
+round, counts and mail are claimed, a publication's notices are locked batch by batch).
 
 Workers: ``huey_consumer pb_vote.worker.huey`` (``make run`` starts one for the demo).
 """
@@ -30,6 +32,7 @@ from sqlalchemy import event
 
 from pb_vote import jobs, mail
 from pb_vote.extensions import db
+from pb_vote.services import notices
 from pb_vote.services.ballot_box import VoteKeys
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,13 @@ def count_job(count_id: int) -> bool:
 
 
 def sweep() -> list[int]:
-    """Hand out again the counts that a dead worker or a lost task left behind."""
+    """Hand out again the counts and the results mailings that a dead worker or a lost
+    task left behind; returns the counts' ids."""
     ids = jobs.revive_stale()
     for count_id in ids:
         enqueue_count(count_id)
+    for publication_id in notices.stalled_mailings():
+        enqueue_results_mail(publication_id)
     return ids
 
 
@@ -100,8 +106,9 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"MAIL_DELIVERY must be 'background' or 'queue', not "
                          f"{app.config['MAIL_DELIVERY']!r}")
     queue = make_queue(str(app.config["TASK_QUEUE"]), app.instance_path)
-    tasks = {"count": queue.task(name="count")(_in_app(app, count_job)),
-             "deliver_mail": queue.task(name="deliver_mail")(_in_app(app, jobs.deliver_mail))}
+    tasks = {name: queue.task(name=name)(_in_app(app, job)) for name, job in (
+        ("count", count_job), ("deliver_mail", jobs.deliver_mail),
+        ("mail_results", jobs.mail_results))}
     every_minute = crontab(minute="*")
     for name, job in (("sweep", sweep), ("advance_phases", jobs.advance_phases),
                       ("send_mail", jobs.send_mail)):
@@ -122,3 +129,14 @@ def queue_of(app: Flask) -> Huey:
 def enqueue_count(count_id: int) -> None:
     """Hand a committed count to the queue (in immediate mode it runs now)."""
     current_app.extensions[EXTENSION]["tasks"]["count"](count_id)
+
+
+def enqueue_results_mail(publication_id: int) -> None:
+    """Hand a committed publication's notices to the queue (in immediate mode they are
+    written now). A queue that cannot be reached is logged: the sweep hands them out once
+    the mailing looks stalled."""
+    try:
+        current_app.extensions[EXTENSION]["tasks"]["mail_results"](publication_id)
+    except Exception:
+        log.exception("could not hand the notices of publication %s to the task queue",
+                      publication_id)

@@ -1,8 +1,8 @@
-"""Outgoing mail, kept until it is sent."""
+"""Outgoing mail, kept until it is sent, and the results notices still to write."""
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pb_vote.extensions import db
@@ -30,3 +30,29 @@ class OutgoingMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default,
                                                       index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class ResultsMailing(db.Model):
+    """The notices of one publication to the people who asked for them, still to be
+    written or written: a row is stored with the publication, and a background job then
+    queues the notices in batches, in the order of the people's ids.
+
+    ``notified_up_to`` is the id of the last person a batch told: the batch moves it in the
+    transaction that queues its mail, under a lock on this row, so a job run again (or two
+    at once) goes on after it and never tells anyone twice. ``finished_at`` is set once
+    nobody is left; an unfinished mailing that stopped moving is handed out again.
+    """
+
+    __tablename__ = "results_mailings"
+    __table_args__ = (
+        CheckConstraint("notified >= 0 AND notified_up_to >= 0", name="counts_not_negative"),
+    )
+
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"),
+                                                primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    progressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_up_to: Mapped[int] = mapped_column(default=0)
+    notified: Mapped[int] = mapped_column(default=0)

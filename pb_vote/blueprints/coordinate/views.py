@@ -16,7 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pb_vote import clock, notifications, tasks
+from pb_vote import clock, tasks
 from pb_vote.blueprints.common import load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
     CorrectionForm,
@@ -35,7 +35,7 @@ from pb_vote.models import (
     ProposalStatus,
     RoundPhase,
 )
-from pb_vote.services import catalog, counting, voting
+from pb_vote.services import catalog, counting, notices, voting
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services.permissions import Action, is_allowed
@@ -234,13 +234,15 @@ def publish_results(round_id: int):
     error = None
     if form.validate_on_submit():
         try:
-            results_service.publish(current_user, round_, **form.publication_options())
+            publication = results_service.publish(current_user, round_,
+                                                  **form.publication_options())
         except results_service.ResultsError as refused:
             db.session.rollback()
             error = message_for(refused)
         else:
-            notifications.results_published(round_)
+            publication_id = notices.plan_notices(publication).publication_id
             db.session.commit()
+            tasks.enqueue_results_mail(publication_id)  # a job tells who asked, in batches
             flash(gettext("The results are published."), "success")
             return redirect(url_for("results.latest", round_id=round_.id), code=303)
     return _results_page(round_, forms, error, 400)
