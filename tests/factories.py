@@ -320,3 +320,53 @@ def saved(app, build: Callable[..., T], **options) -> T:
         built = build(**options)
         db.session.commit()
         return built
+
+
+
+# A big city's ballot: long titles in a handful of categories, long descriptions.
+BIG_CATEGORIES = ["Puistot ja luonto – Parker och natur", "Liikunta – Idrott",
+                  "Kulttuuri – Kultur", "Liikenne ja kadut – Trafik och gator",
+                  "Koulut ja nuoret – Skolor och unga", "Esteettömyys – Tillgänglighet"]
+
+
+def big_round(n: int, at: Table | None = None, *, ballots: int = 30, publish: bool = False,
+              uncategorised: int = 0, **settings) -> Scenario:
+    """Like ``voting_round`` (with ``publish``, ``published_round``), for a capital: ``n``
+    accepted proposals of 1,500-29,000 € spread over BIG_CATEGORIES, plus ``uncategorised``
+    without a category, each with a title of about 60 characters and a description of 600;
+    a budget of 300,000 € and approval of one to ten; ``ballots`` residents vote
+    (big<n>-<round id>@example.org). ``at``: a table with a coordinator (default: Keskusta
+    of a new ``city()``)."""
+    at = at or city().own
+    coordinator = db.session.execute(
+        select(User).join(TableMembership).where(
+            TableMembership.table_id == at.id,
+            TableMembership.role == MembershipRole.COORDINATOR)
+    ).scalars().first()
+    settings = {"budget_cents": 30_000_000, "categories": BIG_CATEGORIES,
+                "approval_min": 1, "approval_max": 10, **settings}
+    row = round_(at, RoundPhase.REVIEW, **{"title": "Capital 2027", **settings})
+    proposals = []
+    for number in range(n + uncategorised):
+        proposals.append(proposal(
+            row, title=f"Hanke {number}: kävelyreitin valaistus ja penkit – belysning",
+            cost_cents=150_000 + (number * 7_919_000) % 2_750_000,
+            status=ProposalStatus.ACCEPTED, origin=ORIGINS[number % len(ORIGINS)],
+            category=BIG_CATEGORIES[number % len(BIG_CATEGORIES)] if number < n else None))
+        proposals[-1].description = "Pitkä kuvaus, kuten oikeassa äänestyksessä. " * 14
+    rounds.transition(coordinator, row, RoundPhase.VOTING)
+    rng = random.Random(5)
+    voters, receipts = [], []
+    keys = VoteKeys.from_config(current_app.config)
+    for number in range(ballots):
+        voter = user(f"big{number}-{row.id}@example.org")
+        voters.append(voter)
+        receipts.append(voting.cast_ballot(keys, row.id, voting.Voter(user_id=voter.id),
+                                           VoteChannel.ONLINE,
+                                           _choices(row, proposals, rng)).receipt_code)
+    scenario = Scenario(at, coordinator, row, proposals, voters, receipts)
+    if publish:
+        rounds.transition(coordinator, row, RoundPhase.CLOSED)
+        count = counting.count_now(coordinator, row, keys)
+        scenario.publication = results.publish(coordinator, row, count.id)
+    return scenario

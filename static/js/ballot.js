@@ -38,6 +38,18 @@
         });
       }
       box.querySelector("[data-tally=count]").textContent = t.count.replace("{count}", count);
+      // The category navigation says how many are chosen in each (also out of view).
+      document.querySelectorAll("[data-chosen]").forEach(function (line) {
+        var n = 0, group = document.getElementById(line.dataset.chosen);
+        if (group) {
+          group.querySelectorAll("input").forEach(function (input) {
+            if (input.type === "checkbox" ? input.checked : parseInt(input.value, 10) > 0) {
+              n += 1;
+            }
+          });
+        }
+        line.textContent = t.count.replace("{count}", n);
+      });
       var moneyLine = box.querySelector("[data-tally=money]");
       if (moneyLine) {
         moneyLine.textContent = t.money.replace("{money}",

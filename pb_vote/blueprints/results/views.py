@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import load_round, no_store
 from pb_vote.blueprints.results.presentation import bar_chart, outcome
 from pb_vote.models import Proposal, Publication, Round
@@ -10,6 +11,9 @@ from pb_vote.services.codes import looks_like_code
 from pb_vote.urls import public_url
 
 bp = Blueprint("results", __name__)
+# The chart shows the first rows of the table (the funded, then the most supported): a bar per
+# project of a 300-project round would make a page of its own.
+CHART_ROWS = 15
 
 
 def published_round(round_id: int, *, figures: bool = False) -> tuple[Round, Publication]:
@@ -33,12 +37,16 @@ def page_context(round_: Round, publication: Publication) -> dict:
     summaries only."""
     proposals = proposals_of(round_)
     shown = outcome(publication.result, publication.comparison, round_, proposals)
+    category = {str(pid): p.category for pid, p in proposals.items()}
     return {
         **shown,
         "round": round_,
         "publication": publication,
         "history": results_service.publications(round_),
-        "chart": bar_chart(shown["rows"], round_.title, shown["points"]),
+        "chart": bar_chart(shown["rows"][:CHART_ROWS], round_.title, shown["points"]),
+        "chart_rows": min(len(shown["rows"]), CHART_ROWS),
+        "groups": by_category(shown["rows"], lambda row: category.get(row.project_id),
+                              round_.categories or ()),
         "by_origin": results_service.funded_by_origin(publication, proposals),
         "min_ballots": current_app.config["RESULTS_MIN_BALLOTS"],
         "pb_url": public_url("api.ballots_pb", round_id=round_.id),

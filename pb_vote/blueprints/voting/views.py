@@ -23,6 +23,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from pb_vote import clock, notifications
+from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, vote_keys
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.voting.ballot_form import (
@@ -75,6 +76,7 @@ def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = 
     spec = voting.ballot_spec(round_, proposals)
     return render_template(
         "voting/ballot.html", round=round_, proposals=proposals, spec=spec,
+        groups=by_category(proposals, lambda p: p.category, round_.categories or ()),
         choices={int(k): v for k, v in choices.items()}, error=error,
         channel=current_voter(round_)[1],
     ), status
