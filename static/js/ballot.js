@@ -48,7 +48,8 @@
             }
           });
         }
-        line.textContent = t.count.replace("{count}", n);
+        line.textContent = " · " + t.count.replace("{count}", n);
+        line.hidden = false;
       });
       var moneyLine = box.querySelector("[data-tally=money]");
       if (moneyLine) {
