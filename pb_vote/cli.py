@@ -129,6 +129,12 @@ def reseal_ballots_command():
     click.echo(f"{count} ballots sealed again with the first key of BALLOT_KEYS.")
 
 
+IMPORT_REFUSALS = {  # what the command says for each ImportRefused code (an operator's tool)
+    "amount_below_a_cent": "an amount has a fraction of a cent, which a round cannot hold",
+    "no_projects": "the file has no projects, so its round could never open for voting",
+}
+
+
 @click.command("import-pabulib")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -153,10 +159,9 @@ def import_pabulib_command(path: str, slug: str, title: str | None) -> None:
     try:
         round_ = import_election(election, table, VoteKeys.from_config(current_app.config),
                                  title or Path(path).stem)
-    except ImportRefused:
+    except ImportRefused as refused:
         db.session.rollback()
-        raise click.ClickException(
-            f"{path}: an amount has a fraction of a cent, which a round cannot hold") from None
+        raise click.ClickException(f"{path}: {IMPORT_REFUSALS[refused.code]}") from None
     db.session.commit()
     click.echo(f"round {round_.id}: {len(election.projects)} proposals, "
                f"{len(election.ballots)} votes, closed; count it on "

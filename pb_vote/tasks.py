@@ -127,8 +127,13 @@ def queue_of(app: Flask) -> Huey:
 
 
 def enqueue_count(count_id: int) -> None:
-    """Hand a committed count to the queue (in immediate mode it runs now)."""
-    current_app.extensions[EXTENSION]["tasks"]["count"](count_id)
+    """Hand a committed count to the queue (in immediate mode it runs now). A queue that
+    cannot be reached is logged, not raised: the count is stored, and the sweep (or its
+    page, once it looks lost) hands it out again."""
+    try:
+        current_app.extensions[EXTENSION]["tasks"]["count"](count_id)
+    except Exception:
+        log.exception("could not hand count %s to the task queue", count_id)
 
 
 def enqueue_results_mail(publication_id: int) -> None:

@@ -313,3 +313,37 @@ def test_a_file_without_projects_is_not_imported(app, app_ctx):
         import_election(empty, table, VoteKeys.from_config(app.config), "Empty")
     assert refused.value.code == "no_projects"
     assert db.session.execute(select(func.count()).select_from(Round)).scalar() == 0
+
+
+def test_a_queue_that_cannot_be_reached_keeps_the_count_for_the_sweep(app, client, auth,
+                                                                      monkeypatch,
+                                                                      frozen_clock):
+    """Asking for a count while the task queue is down answers with the page, not a 500: the
+    count is stored as queued, and the sweep hands it out once the queue answers."""
+    scenario = closed(app)
+    auth.staff("coordinator@example.org")
+
+    def unreachable(count_id):
+        raise ConnectionError("the task queue cannot be reached")
+
+    monkeypatch.setitem(app.extensions["pb_vote_tasks"]["tasks"], "count", unreachable)
+    page = pages.ask_for_count(client, scenario.round_id)
+    assert page.status_code == 200
+    with app.app_context():
+        count_id, status = db.session.execute(select(Count.id, Count.status)).one()
+        assert status is CountStatus.QUEUED
+        assert jobs.revive_stale() == []  # not lost yet
+        frozen_clock.advance(seconds=counting.STALE_AFTER.total_seconds() + 1)
+        assert jobs.revive_stale() == [count_id]  # the sweep hands it out again
+
+
+def test_the_import_command_says_why_a_file_is_refused(app, runner, tmp_path):
+    with app.app_context():
+        factories.table("keskusta")
+        db.session.commit()
+    empty = tmp_path / "empty.pb"
+    empty.write_text("META\nkey;value\nbudget;100\nvote_type;approval\nnum_projects;0\n"
+                     "PROJECTS\nproject_id;cost;name\nVOTES\nvoter_id;vote\n")
+    result = runner.invoke(args=["import-pabulib", str(empty), "--table", "keskusta"])
+    assert result.exit_code != 0
+    assert "has no projects" in result.output and "fraction of a cent" not in result.output
