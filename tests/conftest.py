@@ -47,7 +47,7 @@ def cheap_password_hashing():
 
 class ClosingClient(FlaskClient):
     """A test client that closes every response, as a real server does once it has sent
-    it, so that work queued to run after the response (sending mail) has run on return."""
+    it, so that a response's own clean-up has run on return."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)

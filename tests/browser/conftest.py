@@ -194,7 +194,8 @@ def live_server(tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "pb_vote.sqlite"
     config = base_test_config(f"sqlite:///{path}")
     del config["SERVER_NAME"]
-    # Mail goes out as in production: the sender thread (a browser does not wait for it).
+    # Mail goes out as in production: handed to the task queue (immediate in the tests)
+    # once the request's transaction commits.
     config.update(WTF_CSRF_ENABLED=True, TESTING=True, DEV_MAILBOX=True,
                   MAIL_DELIVERY="background")
     app = create_app(config)
