@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pb_vote.extensions import db
-from pb_vote.models import MembershipRole, ProposalStatus, RoundPhase
+from pb_vote.models import BallotKind, MembershipRole, ProposalStatus, RoundPhase
 from pb_vote.services import voting
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
@@ -134,3 +134,20 @@ def test_a_capitals_ballot_and_results_weigh_under_100_kb(app, client, auth, pag
         assert f'<html lang="{language}">'.encode() in client.get(path).data
         total = weight(client, path)
         assert total < PAGE_BUDGET_BYTES, f"{path} in {language}: {total} bytes"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("kind", "proposals"), [("knapsack", 300), ("points", 150)])
+def test_the_other_ballot_kinds_of_a_capital_weigh_under_100_kb(app, client, auth, kind,
+                                                               proposals):
+    """A points ballot carries a number field per proposal: it fits 150 proposals (about 230
+    at most), a cost-capped one 300 like approval."""
+    settings = {"ballot_kind": BallotKind(kind)}
+    if kind == "points":
+        settings.update(points_total=10, points_max_per_proposal=5)
+    built = factories.saved(app, factories.big_round, n=proposals, ballots=5, **settings)
+    auth.resident("resident@example.org")
+    for language in ("fi", "sv", "en"):
+        client.post("/language", data={"language": language, "next": "/"})
+        total = weight(client, f"/rounds/{built.round_id}/vote")
+        assert total < PAGE_BUDGET_BYTES, f"{kind} ballot in {language}: {total} bytes"
