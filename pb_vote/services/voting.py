@@ -703,3 +703,12 @@ def receipt_is_counted(round_id: int, typed: str) -> bool:
             BallotReceipt.receipt_hash == codes.code_hash(typed),
         )
     ).first() is not None
+
+
+def participation_of(user: User, round_: Round) -> Participation | None:
+    """The participation of a signed-in resident in ``round_`` (when they voted, and last
+    changed their vote), or None when they have not voted there. Read-only."""
+    return db.session.execute(
+        select(Participation).where(Participation.round_id == round_.id,
+                                    Participation.user_id == user.id)
+    ).scalar_one_or_none()

@@ -8,6 +8,7 @@ from pb_vote import clock, notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store
 from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.messages import message_for
+from pb_vote.blueprints.outcomes import published_outcomes
 from pb_vote.blueprints.proposals.forms import ProposalForm, WithdrawForm
 from pb_vote.extensions import db
 from pb_vote.models import Proposal
@@ -100,10 +101,14 @@ def withdraw(proposal_id: int):
 @bp.get("/my/proposals")
 @login_required
 def mine():
-    """A person's own proposals and the status of each."""
+    """A person's own proposals and the status of each; once a round's results are
+    published, whether each was funded and why."""
     no_store()
+    proposals = proposal_service.proposals_of_author(current_user)
+    outcomes = {}
+    for round_ in {p.round_id: p.round for p in proposals}.values():
+        outcomes.update(published_outcomes(round_))
     return render_template(
-        "proposals/mine.html",
-        proposals=proposal_service.proposals_of_author(current_user),
+        "proposals/mine.html", proposals=proposals, outcomes=outcomes,
         may_edit=lambda p: proposal_service.author_may_edit(p, clock.utcnow()),
     )

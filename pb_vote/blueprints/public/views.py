@@ -6,10 +6,11 @@ from flask_login import current_user
 from pb_vote import clock
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, safe_next_url
 from pb_vote.blueprints.languages import LANGUAGE_COOKIE
+from pb_vote.blueprints.outcomes import published_outcomes
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
 from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
-from pb_vote.services import catalog
+from pb_vote.services import catalog, voting
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
 from pb_vote.services.rounds import proposal_window_open
@@ -49,16 +50,22 @@ def round_page(round_id: int):
     if sort not in catalog.SORTS:
         sort = "newest"
     proposals = catalog.public_proposals(round_, query=query, category=category, sort=sort)
+    # A signed-in resident who voted here is told when (code holders have no account).
+    voted = None
+    if current_user.is_authenticated and round_.phase.value in ("voting", "closed",
+                                                                "published"):
+        voted = voting.participation_of(current_user, round_)
     return render_template(
         "public/round.html", round=round_, proposals=proposals, query=query,
         category=category, sort=sort, now=clock.utcnow(),
-        window_open=proposal_window_open(round_, clock.utcnow()),
+        window_open=proposal_window_open(round_, clock.utcnow()), voted=voted,
     )
 
 
 @bp.get("/proposals/<int:proposal_id>")
 def proposal_page(proposal_id: int):
-    """One proposal: status, costs, notes and reasons, origin, merged-in proposals."""
+    """One proposal: status, costs, notes and reasons, origin, merged-in proposals, and once
+    the results are published whether it was funded and why."""
     proposal = load_or_404(Proposal, proposal_id)
     round_ = load_round(proposal.round_id)
     if not can_see_round(current_user, round_):
@@ -75,6 +82,7 @@ def proposal_page(proposal_id: int):
         show_content=proposal.is_public or is_author,
         credited=proposal_service.credited_authors(proposal),
         may_edit=is_author and proposal_service.author_may_edit(proposal, clock.utcnow()),
+        outcome=published_outcomes(round_).get(proposal.id) if proposal.is_public else None,
     ), status
 
 
