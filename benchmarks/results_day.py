@@ -536,17 +536,19 @@ class ResultsDay:
             raise SystemExit(f"the coordinator could not sign in: "
                              f"{answer.status_code if answer is not None else 'no answer'}")
 
-    def count(self, name: str, round_id: int) -> bool:
-        """Ask for a count and follow its page until it is done; whether it is."""
+    def count(self, name: str, round_id: int, extra: tuple = (),
+              title: str = "count (ask, poll until done)") -> bool:
+        """Ask for a count (with ``extra`` fields, such as proposals to leave out) and
+        follow its page until it is done; whether it is."""
         path = f"/manage/rounds/{round_id}/results"
-        step = self.begin(name, "count (ask, poll until done)")
+        step = self.begin(name, title)
         page = self.coordinator.get(path, "GET preview page (before)")
         form = page is not None and Forms(page.text).form_with("action", "count")
         if not form:
             step.problems.append("no count form on the coordinator's results page")
             self.end(step)
             return False
-        answer = self.coordinator.post(path, "POST count", form_data(form))
+        answer = self.coordinator.post(path, "POST count", [*form_data(form), *extra])
         if answer is None or answer.status_code != 303:
             step.problems.append(f"asking for a count answered "
                                  f"{answer.status_code if answer is not None else 'nothing'}")
