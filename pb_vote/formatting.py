@@ -3,6 +3,7 @@ share. A leaf module: it imports nothing of pb_vote, so anything may import it."
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -26,12 +27,24 @@ def money(cents: int | None, currency: str = "EUR") -> str:
     Whole amounts are shown without cents ("12 000 €")."""
     if cents is None:
         return ""
-    locale = format_locale()
+    return _money(cents, currency, format_locale())
+
+
+@lru_cache(maxsize=8192)
+def _money(cents: int, currency: str, locale_name: str) -> str:
+    """``money`` for one locale, remembered: a results page of a big round formats hundreds
+    of amounts, and Babel's formatting parses its patterns on every call."""
+    locale = _locale(locale_name)
     amount = Decimal(cents) / 100
     if cents % 100:
         return format_currency(amount, currency, locale=locale)
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+    pattern = locale.currency_formats["standard"].pattern.replace(".00", "")
     return format_currency(amount, currency, locale=locale, format=pattern, currency_digits=False)
+
+
+@lru_cache(maxsize=16)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def local_date(value) -> str:
@@ -41,12 +54,12 @@ def local_date(value) -> str:
 
 def percent(ratio) -> str:
     """A ratio (0.062) as a percentage in the current locale ("6,2 %" in Finnish)."""
-    return format_percent(ratio, "#,##0.#%", locale=format_locale())
+    return format_percent(ratio, "#,##0.#%", locale=_locale(format_locale()))
 
 
 def number(value) -> str:
     """A number in the current locale."""
-    return format_decimal(value, locale=format_locale())
+    return format_decimal(value, locale=_locale(format_locale()))
 
 
 def local_datetime(value: datetime | None, time_zone: str = "Europe/Helsinki", style="medium"):
