@@ -13,6 +13,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import func, insert, literal, select
@@ -38,6 +39,7 @@ from pb_vote.models import (
     StoredFile,
     TallyRule,
     User,
+    VoteChannel,
 )
 from pb_vote.services import files
 from pb_vote.services.audit import record_event
@@ -237,6 +239,24 @@ def turnout_figures(round_: Round) -> dict:
         "by_day": [(day.isoformat(), n) for day, n in counts["by_day"]],
         "eligible_residents": round_.table.eligible_residents,
     }
+
+
+def round_turnout(round_: Round) -> dict:
+    """Turnout in ``voting.turnout``'s shape. Once a round is published no ballot can change,
+    so its figures come from the publication in force (one small column, whatever the
+    number of ballots); before, the database counts them."""
+    if round_.phase is RoundPhase.PUBLISHED:
+        stored = db.session.execute(
+            select(Publication.turnout).where(Publication.round_id == round_.id)
+            .order_by(Publication.number.desc()).limit(1)).scalar_one_or_none()
+        if stored is not None:
+            by_channel = dict.fromkeys(VoteChannel, 0)
+            by_channel.update({VoteChannel(channel): number
+                               for channel, number in stored["by_channel"].items()})
+            return {"total": stored["ballots"], "by_channel": by_channel,
+                    "by_day": [(date.fromisoformat(day), number)
+                               for day, number in stored["by_day"]]}
+    return turnout(round_)
 
 
 def with_selected(election: Election, result: TallyResult) -> Election:

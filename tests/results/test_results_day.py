@@ -126,18 +126,36 @@ def test_every_page_costs_the_same_for_eight_times_the_ballots(app, client, auth
     assert {path: cost[5, path] for path in paths} == {path: cost[40, path] for path in paths}
 
 
-def test_turnout_is_counted_by_the_database(app, client, auth, small_and_large):
+def test_turnout_is_counted_by_the_database(app, client, auth):
+    """Before publication the database counts (aggregates only, nothing row by row)."""
+    with app.app_context():
+        scenario = factories.closed_round(ballots=12)
+        db.session.commit()
+        round_id = scenario.round_id
     auth.staff("coordinator@example.org")
-    round_id, _ = small_and_large[40]
     with statements(app) as heard:
         page = client.get(f"/manage/rounds/{round_id}/turnout")
-    assert "40 ballots so far." in page.text
+    assert "12 ballots so far." in page.text
     read = touching(heard, "participations")
     assert read, "turnout read nothing"
     for statement in read:  # aggregates only: nothing read row by row
         assert "GROUP BY" in statement or "min(" in statement, statement
     for table in ("ballots", "ballot_receipts", "published_receipts", "stored_file_slices"):
         assert touching(heard, table) == []
+
+
+def test_a_published_rounds_turnout_is_the_publications(app, client, auth, small_and_large):
+    """Once published no ballot can change: the page shows the publication's figures and
+    counts nothing, however many ballots there are; the figures are the live count's."""
+    auth.staff("coordinator@example.org")
+    round_id, _ = small_and_large[40]
+    with statements(app) as heard:
+        page = client.get(f"/manage/rounds/{round_id}/turnout")
+    assert "40 ballots so far." in page.text
+    assert touching(heard, "participations") == []
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        assert results.round_turnout(round_) == voting.turnout(round_)
 
 
 def _table_sizes() -> dict[str, int]:

@@ -20,6 +20,7 @@ from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.voting.ballot_form import kept_choices, parse_choices
 from pb_vote.extensions import db
 from pb_vote.models import VoteChannel
+from pb_vote.services import results as results_service
 from pb_vote.services import voting
 from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action
@@ -34,7 +35,7 @@ def turnout(round_id: int):
     round_ = load_round(round_id)
     require(Action.VIEW_STAFF_PAGES, round_)
     return render_template("coordinate/turnout.html", round=round_,
-                           turnout=voting.turnout(round_))
+                           turnout=results_service.round_turnout(round_))
 
 
 @bp.route("/rounds/<int:round_id>/codes", methods=["GET", "POST"])
