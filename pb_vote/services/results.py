@@ -28,7 +28,6 @@ from pb_vote.models import (
     BallotReceipt,
     Count,
     CountStatus,
-    Participation,
     Proposal,
     ProposalStatus,
     Publication,
@@ -472,19 +471,3 @@ def funded_by_origin(publication: Publication, proposals: dict[int, Proposal]) -
         if proposal is not None:
             counts[proposal.origin.value] += 1
     return dict(counts)
-
-
-def people_to_notify(round_: Round) -> list[User]:
-    """Authors of the round's proposals, and voters who asked for a mail, each once."""
-    authors = db.session.execute(
-        select(User).join(Proposal, Proposal.author_id == User.id)
-        .where(Proposal.round_id == round_.id)
-    ).scalars()
-    voters = db.session.execute(
-        select(User).join(Participation, Participation.user_id == User.id)
-        .where(Participation.round_id == round_.id, Participation.notify_results.is_(True))
-    ).scalars()
-    seen: dict[int, User] = {}
-    for person in [*authors, *voters]:
-        seen.setdefault(person.id, person)
-    return list(seen.values())

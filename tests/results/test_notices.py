@@ -4,10 +4,9 @@ with its mark, so running it again, twice at once, or after it died tells everyo
 
 import threading
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from pb_vote import create_app, jobs, tasks
 from pb_vote.extensions import db
@@ -18,6 +17,7 @@ from pb_vote.services import notices
 from pb_vote.services.accounts import find_user_by_email
 from tests import factories, pages
 from tests.conftest import base_test_config
+from tests.queries import statements
 from tests.workers import start_worker, wait_until
 
 SUBJECT = "Results of"
@@ -35,23 +35,6 @@ def handed(app, monkeypatch):
 def kept(app):
     """Mail stays in the outbox table once queued, to be counted there."""
     app.config["MAIL_DELIVERY"] = "queue"
-
-
-@contextmanager
-def counted_queries(app):
-    """The SQL statements run inside the block (on any connection of the app)."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def notices_to(app) -> Counter:
@@ -93,18 +76,18 @@ def test_publishing_hands_one_job_and_costs_the_same_for_many_subscribers(
         count_page = pages.ask_for_count(client, scenario.round_id)
         data = {"action": "correct", "correction-confirm": "y", "correction-reason": reason,
                 "correction-count": str(pages.shown_count(count_page.text))}
-        with counted_queries(app) as statements:
+        with statements(app) as heard:
             response = client.post(f"/manage/rounds/{scenario.round_id}/results", data=data)
         assert response.status_code == 303
-        queries.append(len(statements))
+        queries.append(len(heard))
         with app.app_context():
             publication_id = db.session.execute(
                 select(func.max(Publication.id))).scalar_one()
         assert handed[-1] == publication_id  # handed after the commit: it exists
         assert notices_to(app) == Counter()  # nothing written in the request
-        with app.app_context(), counted_queries(app) as statements:
+        with app.app_context(), statements(app) as heard:
             assert jobs.mail_results(publication_id) == subscribers + 1
-        job_queries.append(len(statements))
+        job_queries.append(len(heard))
         with app.app_context():  # the next round of the test counts its own notices
             db.session.execute(delete(OutgoingMail))
             db.session.commit()

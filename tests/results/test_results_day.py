@@ -3,13 +3,12 @@ No page but the download reads a receipt list or the .pb file, none reads partic
 one by one, and the cost of each is the same for a round of 5 ballots and one of 40; the
 downloads stream in slices, answer 304 to their ETag and send gzip when asked."""
 
-import contextlib
 import gzip
 import re
 
 import pytest
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pb_vote.extensions import db
 from pb_vote.models import (
@@ -25,33 +24,12 @@ from pb_vote.models import (
 from pb_vote.services import accounts, counting, files, results, rounds, voting
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories, pages
+from tests.queries import statements, touching
 
 # Tables whose rows grow with the number of ballots, and columns that once held a whole
 # receipt list or .pb file (publications.receipts, .ballots_pb; counts.ballots_pb).
 HEAVY = ("stored_file_slices", "published_receipts", "ballot_receipts", "ballots",
          "participations", "receipts", "ballots_pb")
-
-
-@contextlib.contextmanager
-def statements(app):
-    """Every SQL statement the app sends while the block runs."""
-    heard = []
-
-    def hear(conn, cursor, statement, parameters, context, executemany):
-        heard.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", hear)
-    try:
-        yield heard
-    finally:
-        event.remove(engine, "before_cursor_execute", hear)
-
-
-def touching(heard: list[str], name: str) -> list[str]:
-    """The statements that name the table or column ``name``."""
-    return [s for s in heard if re.search(rf"\b{name}\b", s)]
 
 
 def published_round(at, coordinator, ballots: int, prefix: str) -> tuple[int, list[str]]:

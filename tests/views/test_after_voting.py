@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests import factories
-from tests.results.test_results_day import HEAVY, statements, touching
+from tests.queries import statements, touching
+from tests.results.test_results_day import HEAVY
 from tests.views.test_voting_pages import text, vote
 
 # Voting opens at 12.05 Helsinki summer time (UTC+3) and closes 23 days later.
