@@ -1,7 +1,7 @@
 """Money, numbers and times in the current language: the filters templates, pages and mail
 share. A leaf module: it imports nothing of pb_vote, so anything may import it."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -47,9 +47,25 @@ def _locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
-def local_date(value) -> str:
-    """A calendar date in the current locale."""
-    return format_date(value, "medium", locale=format_locale())
+# One way to write a date, and a time of day, per language, on every page and in every mail:
+# Finnish and Swedish as in Finland (5.3.2026 klo 9.04, 5.3.2026 kl. 9.04), English with
+# the month spelt out (5 March 2026 at 09:04), which no reader takes for 3 May.
+DATE_PATTERNS = {"fi_FI": "d.M.yyyy", "sv_FI": "d.M.yyyy", "en_GB": "d MMMM yyyy"}
+TIME_PATTERNS = {"fi_FI": ("'klo' H.mm", "'klo' H.mm.ss"),
+                 "sv_FI": ("'kl.' H.mm", "'kl.' H.mm.ss"),
+                 "en_GB": ("'at' HH:mm", "'at' HH:mm:ss")}
+TIME_STYLES = ("short", "medium")  # medium adds the seconds (the audit trail)
+
+
+def local_date(value: date | str | None) -> str:
+    """A calendar date (or its ISO text, as publications store days) in the current
+    locale."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    locale = format_locale()
+    return format_date(value, DATE_PATTERNS.get(locale, "short"), locale=locale)
 
 
 def percent(ratio) -> str:
@@ -62,8 +78,17 @@ def number(value) -> str:
     return format_decimal(value, locale=_locale(format_locale()))
 
 
-def local_datetime(value: datetime | None, time_zone: str = "Europe/Helsinki", style="medium"):
-    """A UTC timestamp shown in the given time zone, formatted for the current locale."""
+def local_datetime(value: datetime | None, time_zone: str = "Europe/Helsinki",
+                   style: str = "medium") -> str:
+    """A UTC timestamp shown in the given time zone (the round's), as the current locale
+    writes it (``DATE_PATTERNS``, ``TIME_PATTERNS``); ``style`` "short" leaves out the
+    seconds."""
     if value is None:
         return ""
-    return format_datetime(value, style, tzinfo=ZoneInfo(time_zone), locale=format_locale())
+    locale = format_locale()
+    if locale not in DATE_PATTERNS:
+        return format_datetime(value, style, tzinfo=ZoneInfo(time_zone), locale=locale)
+    time_pattern = TIME_PATTERNS[locale][TIME_STYLES.index(style) if style in TIME_STYLES
+                                         else 1]
+    return format_datetime(value, f"{DATE_PATTERNS[locale]} {time_pattern}",
+                           tzinfo=ZoneInfo(time_zone), locale=locale)

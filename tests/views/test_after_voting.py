@@ -19,15 +19,16 @@ CHANGED = datetime(2026, 6, 15, 14, 50, tzinfo=UTC)  # 17.50 in Helsinki
 CLOSES = datetime(2026, 7, 8, 9, 5, tzinfo=UTC)
 
 VOTED_TEXT = {
-    "fi": ("Äänestit 15.6.2026 16.35; voit muuttaa ääntäsi 8.7.2026 12.05 asti.",
+    "fi": ("Äänestit 15.6.2026 klo 16.35; voit muuttaa ääntäsi 8.7.2026 klo 12.05 asti.",
            "Muuta ääntäsi", "Äänestä"),
-    "sv": ("Du röstade 15.6.2026 16.35; du kan ändra din röst fram till 8.7.2026 12.05.",
+    "sv": ("Du röstade 15.6.2026 kl. 16.35; du kan ändra din röst fram till 8.7.2026 kl. 12.05.",
            "Ändra din röst", "Rösta"),
-    "en": ("You voted on 15/06/2026, 16:35; you can change your vote until 08/07/2026, 12:05.",
+    "en": ("You voted on 15 June 2026 at 16:35; you can change your vote until 8 July 2026 at "
+           "12:05.",
            "Change your vote", "Vote"),
 }
-AFTER_CLOSING = {"fi": "Äänestit 15.6.2026 17.50.", "sv": "Du röstade 15.6.2026 17.50.",
-                 "en": "You voted on 15/06/2026, 17:50."}
+AFTER_CLOSING = {"fi": "Äänestit 15.6.2026 klo 17.50.", "sv": "Du röstade 15.6.2026 kl. 17.50.",
+                 "en": "You voted on 15 June 2026 at 17:50."}
 
 
 def words(response) -> str:
