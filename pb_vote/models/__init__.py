@@ -6,6 +6,7 @@ from pb_vote.models.ballots import (
     BallotReceipt,
     Participation,
     RateLimitEvent,
+    TurnoutCount,
     VoteChannel,
     VotingCode,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "TablePostalCode",
     "TallyRule",
     "TokenPurpose",
+    "TurnoutCount",
     "User",
     "VoteChannel",
     "VoterEligibility",

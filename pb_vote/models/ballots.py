@@ -53,6 +53,21 @@ class Participation(db.Model):
     notify_results: Mapped[bool] = mapped_column(default=False)
 
 
+class TurnoutCount(db.Model):
+    """How many participations of a round first voted by a channel in one UTC hour, kept by
+    the database's triggers on ``participations`` (migration 0014), spread over a few shards
+    so that simultaneous votes rarely wait on one row: sum the shards. Written only by the
+    triggers."""
+
+    __tablename__ = "turnout_counts"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True)
+    voters: Mapped[int]
+
+
 class Ballot(db.Model):
     """What one voter chose in a round: their latest ballot."""
 

@@ -11,6 +11,7 @@ from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility
 from tests import factories
 
 RESIDENTS = 10
+CROWD = 12
 
 
 def seed(scenario: dict) -> None:
@@ -27,6 +28,8 @@ def seed(scenario: dict) -> None:
     for n in range(RESIDENTS):
         factories.user(f"mover{n}@example.org", postal_code="15100")
         factories.user(f"leaver{n}@example.org", postal_code="15100")
+    for n in range(CROWD):
+        factories.user(f"crowd{n}@example.org", postal_code="15200")
     scenario.update(rounds=rounds)
 
 
@@ -122,3 +125,28 @@ def test_two_batches_of_codes_at_once_get_two_numbers(service):
     batches = service.sql("SELECT batch, count(*) FROM voting_codes WHERE round_id = :r "
                           "GROUP BY batch ORDER BY batch", r=north)
     assert batches == [(number, 5) for number in range(1, 3 * len(staff) + 1)]
+
+
+def _turnout_kept(service, round_id: int) -> list[tuple]:
+    """The database's turnout counts of ``round_id`` (summed over shards and hours)."""
+    return service.sql("SELECT channel, sum(voters) FROM turnout_counts WHERE round_id = :r "
+                       "GROUP BY channel HAVING sum(voters) <> 0 ORDER BY channel", r=round_id)
+
+
+def test_votes_at_the_same_moment_are_all_in_the_turnout(service):
+    """Every first vote adds to the turnout the database keeps, however many arrive at once
+    (the counters' rows are shared): the counts equal the participations."""
+    south, south_idea = service.scenario["rounds"]["south"]
+    votes = []
+    for n in range(CROWD):
+        voter, second_tab = service.browser(), service.browser()
+        voter.sign_in_resident(f"crowd{n}@example.org")
+        second_tab.http.cookies.update(voter.http.cookies)
+        votes += [_voting(voter, south, south_idea), _voting(second_tab, south, south_idea)]
+    answers = _together(*votes)
+    assert [answer.status_code for answer in answers] == [303] * len(votes)
+    assert service.server_errors() == []
+    counted = service.sql("SELECT channel, count(*) FROM participations WHERE round_id = :r "
+                          "GROUP BY channel ORDER BY channel", r=south)
+    assert counted and sum(number for _, number in counted) >= CROWD
+    assert _turnout_kept(service, south) == counted
