@@ -64,11 +64,15 @@ def _check_knapsack(spec: BallotSpec, chosen: dict[int, int]) -> None:
     spent = sum(spec.costs[pid] for pid in chosen)
     if spent > spec.budget_cents:
         raise BallotInvalid("over_budget", spent=spent, budget=spec.budget_cents)
-    percent = spec.knapsack_min_spend_percent or 0
-    # Exact integer comparison: spent / budget >= percent / 100.
-    if spent * 100 < spec.budget_cents * percent:
-        minimum = -(-spec.budget_cents * percent // 100)
+    minimum = minimum_spend_cents(spec)
+    if spent < minimum:
         raise BallotInvalid("under_minimum_spend", spent=spent, minimum=minimum)
+
+
+def minimum_spend_cents(spec: BallotSpec) -> int:
+    """The least a knapsack ballot may spend: the minimum percent of the budget, rounded up
+    to a whole cent (so ``spent >= it`` is exactly ``spent / budget >= percent / 100``)."""
+    return -(-spec.budget_cents * (spec.knapsack_min_spend_percent or 0) // 100)
 
 
 def _check_points(spec: BallotSpec, chosen: dict[int, int]) -> None:
@@ -80,6 +84,21 @@ def _check_points(spec: BallotSpec, chosen: dict[int, int]) -> None:
     total = sum(chosen.values())
     if spec.points_total is not None and total > spec.points_total:
         raise BallotInvalid("too_many_points", maximum=spec.points_total, total=total)
+
+
+def limits(spec: BallotSpec) -> dict:
+    """The figures :func:`normalize` compares a ballot against, for the ballot page's live
+    tally (static/js/ballot.js makes the same checks, in the same order, with them)."""
+    return {
+        "kind": spec.kind,
+        "costs": {str(pid): cost for pid, cost in spec.costs.items()},
+        "budget": spec.budget_cents,
+        "approval_min": spec.approval_min,
+        "approval_max": spec.approval_max,
+        "minimum_spend": minimum_spend_cents(spec) if spec.kind == "knapsack" else 0,
+        "points_total": spec.points_total,
+        "points_max_per_proposal": spec.points_max_per_proposal,
+    }
 
 
 def summary(spec: BallotSpec, choices: dict[str, int]) -> dict[str, int]:

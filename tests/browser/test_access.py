@@ -46,7 +46,7 @@ def test_the_whole_approval_vote_with_the_keyboard_only(page, visit, scenario):
         page.keyboard.press("Space")
         expect(page.get_by_label(title)).to_be_checked()
     expect(tally).to_contain_text("Chosen: 2")
-    expect(tally).to_contain_text("Cost of your choices: €25,000 of €100,000")
+    expect(tally).to_contain_text("Chosen: 2 of at most 2")
     # Space again takes a choice back.
     page.keyboard.press("Space")
     expect(page.get_by_label("Skate park by the school")).not_to_be_checked()

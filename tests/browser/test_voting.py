@@ -74,20 +74,22 @@ def test_resident_votes_on_the_approval_round_and_changes_the_vote(page, visit, 
     expect(page.get_by_role("heading", name="Your ballot", level=1)).to_be_visible()
     tally = page.locator("#tally")
     expect(tally).to_be_visible()
-    expect(tally).to_contain_text("Chosen: 0")
-    expect(tally).to_contain_text("Choose more to reach the minimum.")
+    expect(tally).to_contain_text("Chosen: 0 of at most 2")
+    # Neutral until the voter begins: nothing is wrong with a ballot not yet begun.
+    expect(tally.locator("[data-tally=advice]")).to_be_empty()
+    expect(tally).not_to_have_class(re.compile("tally-(problem|to-do)"))
     visit(page, "ballot")
 
     page.get_by_label("Benches by the lake").check()
     expect(tally).to_contain_text("Chosen: 1")
-    expect(tally).to_contain_text("Cost of your choices: €5,000 of €100,000")
+    expect(tally).not_to_contain_text("€")  # money is no limit on an approval ballot
     expect(tally).to_contain_text("Your choices are within the rules.")
     page.get_by_label("Library open on Sundays").check()
     expect(tally).to_contain_text("Chosen: 2")
-    expect(tally).to_contain_text("Cost of your choices: €8,000 of €100,000")
     page.get_by_label("Skate park by the school").check()
     expect(tally).to_contain_text("Chosen: 3")
-    expect(tally).to_contain_text("That is more than allowed: remove some.")
+    expect(tally).to_contain_text("Choose at most 2 proposals (you chose 3).")
+    expect(tally).to_have_class(re.compile("tally-problem"))
     visit(page, "ballot-too-many")
     page.get_by_label("Skate park by the school").uncheck()
     expect(tally).to_contain_text("Chosen: 2")
@@ -120,7 +122,7 @@ def test_resident_votes_on_the_approval_round_and_changes_the_vote(page, visit, 
     visit(page, "ballot-change")
     page.get_by_label("Library open on Sundays").uncheck()
     page.get_by_label("Skate park by the school").check()
-    expect(tally).to_contain_text("Cost of your choices: €25,000 of €100,000")
+    expect(tally).to_contain_text("Chosen: 2 of at most 2")
     page.get_by_role("button", name="Review my choices").click()
     visit(page, "review-change")
     page.get_by_role("button", name="Vote", exact=True).click()
@@ -146,7 +148,7 @@ def test_resident_votes_on_the_points_round(page, visit, scenario):
     page.get_by_label("Community garden").fill("5")
     page.get_by_label("Outdoor gym").fill("2")
     expect(tally).to_contain_text("Points given: 12 of 10")
-    expect(tally).to_contain_text("That is more than allowed: remove some.")
+    expect(tally).to_contain_text("You gave 12 points; you have 10.")  # the server's words
 
     # The server is the authority: over the total is refused, the picks kept.
     page.get_by_role("button", name="Review my choices").click()

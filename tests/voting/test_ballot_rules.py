@@ -2,7 +2,14 @@
 
 import pytest
 
-from pb_vote.services.ballot_rules import BallotInvalid, BallotSpec, normalize, summary
+from pb_vote.services.ballot_rules import (
+    BallotInvalid,
+    BallotSpec,
+    limits,
+    minimum_spend_cents,
+    normalize,
+    summary,
+)
 
 COSTS = {1: 300_000, 2: 500_000, 3: 200_000, 4: 800_000}
 APPROVAL = BallotSpec("approval", COSTS, 1_000_000, approval_min=2, approval_max=3)
@@ -60,3 +67,22 @@ def test_minimum_spend_is_exact_to_the_cent():
 
 def test_summary_counts_money_and_points():
     assert summary(POINTS, {"1": 6, "3": 2}) == {"count": 2, "money": 500_000, "points": 8}
+
+
+def test_the_minimum_spend_rounds_up_to_the_cent_the_check_uses():
+    spec = BallotSpec("knapsack", {1: 499, 2: 500}, 999, knapsack_min_spend_percent=50)
+    assert minimum_spend_cents(spec) == 500  # 499.5 rounded up
+    with pytest.raises(BallotInvalid) as refused:
+        normalize(spec, {1: 1})
+    assert refused.value.details["minimum"] == 500
+    assert normalize(spec, {2: 1}) == {"2": 1}
+
+
+def test_limits_hand_the_live_tally_every_figure_the_checks_use():
+    assert limits(KNAPSACK) == {
+        "kind": "knapsack", "costs": {"1": 300_000, "2": 500_000, "3": 200_000, "4": 800_000},
+        "budget": 1_000_000, "approval_min": None, "approval_max": None,
+        "minimum_spend": 500_000, "points_total": None, "points_max_per_proposal": None,
+    }
+    assert limits(POINTS)["points_max_per_proposal"] == 6
+    assert limits(APPROVAL)["minimum_spend"] == 0

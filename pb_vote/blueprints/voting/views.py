@@ -32,6 +32,7 @@ from pb_vote.blueprints.voting.ballot_form import (
     parse_choices,
 )
 from pb_vote.blueprints.voting.forms import CodeForm
+from pb_vote.blueprints.voting.live_tally import live_tally
 from pb_vote.extensions import db
 from pb_vote.models import Round, VoteChannel, VoterEligibility
 from pb_vote.services import rate_limits, voting
@@ -78,7 +79,7 @@ def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = 
         "voting/ballot.html", round=round_, proposals=proposals, spec=spec,
         groups=by_category(proposals, lambda p: p.category, round_.categories or ()),
         choices={int(k): v for k, v in choices.items()}, error=error,
-        channel=current_voter(round_)[1],
+        channel=current_voter(round_)[1], tally=live_tally(spec, round_.currency),
     ), status
 
 
