@@ -77,6 +77,16 @@ DEFAULTS: dict[str, object] = {
     # Requests larger than this get 413 (a form never needs more).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    # Who runs the service: the contact page, the privacy notice and the accessibility
+    # statement name them (the city is the controller of the personal data). CITY_NAME
+    # None: the pages say "the city"; DATA_PROTECTION_EMAIL None: CITY_CONTACT_EMAIL.
+    "CITY_NAME": None,
+    "CITY_CONTACT_EMAIL": "osallistuva.budjetointi@example.org",
+    "CITY_CONTACT_PHONE": None,
+    "CITY_POSTAL_ADDRESS": None,
+    "DATA_PROTECTION_EMAIL": None,
+    # The day the accessibility statement was last reviewed (YYYY-MM-DD).
+    "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",
     "BABEL_DEFAULT_LOCALE": "fi",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
     "LANGUAGES": ["fi", "sv", "en"],

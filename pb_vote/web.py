@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from pb_vote import cli
 from pb_vote.blueprints import (
+    about,
     account,
     admin,
     api,
@@ -154,7 +155,7 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
-                      coordinate.bp, moderation.bp, admin.bp, api.bp):
+                      coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

@@ -207,6 +207,25 @@ def sign_in_with_password(page: Page, email: str, password: str,
     expect(page.get_by_role("heading", name="Staff pages", level=1)).to_be_visible()
 
 
+LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+
+def choose_language(page: Page, language: str) -> None:
+    """Choose ``language`` in the header's language menu (a disclosure at every width)."""
+    page.locator(".language-menu summary").click()
+    page.locator("form.language-switch").get_by_role(
+        "button", name=LANGUAGE_NAMES[language]).click()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def header_link(page: Page, name: str):
+    """A link of the header, opening the phone's Menu first when the links are in it."""
+    menu = page.locator(".phone-menu")
+    if menu.is_visible() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return page.locator(".site-header").get_by_role("link", name=name)
+
+
 def tab_to(page: Page, selector: str, *, limit: int = 60, backwards: bool = False) -> dict:
     """Press Tab (or Shift+Tab) until the focused element matches ``selector``; asserts it
     got there and that the focus is visible (WCAG 2.4.7). Returns what is focused."""

@@ -6,7 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from pb_vote.mail import outbox
-from tests.browser.helpers import new_mail, sign_in_by_link, sign_in_with_password
+from tests.browser.helpers import (
+    header_link,
+    new_mail,
+    sign_in_by_link,
+    sign_in_with_password,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +49,7 @@ def test_resident_signs_in_by_link_and_submits_an_idea(page, visit, scenario, vi
     expect(page.locator("dl.facts")).to_contain_text("€2,500")
     visit(page, "idea-submitted")
 
-    page.get_by_role("link", name="My proposals").click()
+    header_link(page, "My proposals").click()
     card = page.locator("li.card").filter(has=page.get_by_role("link", name=title))
     expect(card).to_contain_text("Submitted")
     expect(card).to_contain_text("Ideas for Keskusta 2027")

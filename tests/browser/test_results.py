@@ -12,7 +12,7 @@ from pb_vote.models import ProposalStatus, RoundPhase, VoterEligibility
 from pb_vote.services import voting
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
-from tests.browser.helpers import sign_in_by_link, sign_in_with_password
+from tests.browser.helpers import choose_language, sign_in_by_link, sign_in_with_password
 
 pytestmark = pytest.mark.browser
 
@@ -99,9 +99,7 @@ def test_the_vote_in_every_language(page, visit, scenario, language):
     say = lambda message, **values: in_language(app, language, message, **values)  # noqa: E731
     sign_in_by_link(page, app, scenario.new_resident())
     page.goto(f"/rounds/{scenario.approval_round}/vote")
-    page.locator("form.language-switch").get_by_role(
-        "button", name={"fi": "Suomi", "sv": "Svenska", "en": "English"}[language]).click()
-    expect(page.locator("html")).to_have_attribute("lang", language)
+    choose_language(page, language)
     expect(page.get_by_role("heading", name=say("Your ballot"), level=1)).to_be_visible()
     visit(page, f"ballot-{language}")
     page.locator("input[name=choice]").first.check()
