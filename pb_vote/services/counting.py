@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.models import Count, CountStatus, Round, User
+from pb_vote.services import files
 from pb_vote.services.audit import record_event
 from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.results import (
@@ -35,6 +36,7 @@ from pb_vote.services.results import (
     fingerprint,
     latest_count,
     preview,
+    receipt_set,
     with_selected,
 )
 from pb_vote.tally import format_pabulib
@@ -131,6 +133,10 @@ def count_outcome(round_: Round, keys: VoteKeys, excluded: frozenset[int],
     the values for :func:`update_held`. Raises ``ResultsError`` when the round cannot be
     counted (a worker stores that as a failed count)."""
     outcome, (ballots, digest) = _outcome(round_, keys, excluded, on_progress)
+    # What publishing will store, stored now by the job: the .pb file and the receipt set
+    # (each kept once per content), so the publish request only finds them.
+    files.store(outcome["ballots_pb"].encode())
+    receipt_set(round_)
     return {**outcome, "ballot_count": ballots, "digest": digest,
             "status": CountStatus.DONE, "progress": 100, "claim": None,
             "finished_at": clock.utcnow()}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, select, text
 from sqlalchemy.orm import defer
 
 from pb_vote import clock
@@ -278,14 +278,40 @@ def with_selected(election: Election, result: TallyResult) -> Election:
 def fingerprint(round_: Round, excluded: frozenset[int]) -> tuple[int, str]:
     """The number of the round's ballots and the SHA-256 of what a count reads: every
     ballot's sealed content, the proposals on the ballot with their costs, the rule and the
-    exclusions. Sealed bytes need no key, and any change to a ballot changes them."""
-    digest = hashlib.sha256(f"rule:{round_.tally_rule.value}|excluded:"
-                            f"{sorted(excluded)}|".encode())
+    exclusions. Sealed bytes need no key, and any change to a ballot changes them.
+    PostgreSQL computes it where the ballots are (publishing a capital's round reads none
+    of them); SQLite hands them over, the same digest of the same bytes."""
+    head = fingerprint_head(round_, excluded)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ballots, tail = db.session.execute(_BALLOTS_DIGESTED, {"round": round_.id}).one()
+        head.update(tail or b"")
+        return ballots, head.hexdigest()
+    return fingerprint_read(round_, head)
+
+
+def fingerprint_head(round_: Round, excluded: frozenset[int]):
+    """The digest of fingerprint() before its ballots: the rule, the exclusions and the
+    proposals on the ballot with their costs."""
+    head = hashlib.sha256(f"rule:{round_.tally_rule.value}|excluded:"
+                          f"{sorted(excluded)}|".encode())
     for proposal_id, cost in db.session.execute(
             select(Proposal.id, Proposal.reviewed_cost_cents)
             .where(Proposal.round_id == round_.id, Proposal.status == ProposalStatus.ACCEPTED)
             .order_by(Proposal.id)):
-        digest.update(f"proposal:{proposal_id}:{cost}|".encode())
+        head.update(f"proposal:{proposal_id}:{cost}|".encode())
+    return head
+
+
+# Each ballot as its voter key, ":" and the SHA-256 of its sealed bytes, in the order of the
+# voter keys (byte order, as Python sorts): all of them as one value, for fingerprint().
+_BALLOTS_DIGESTED = text(
+    "SELECT count(*), string_agg(convert_to(voter_key, 'UTF8') || '\\x3a'::bytea"
+    " || sha256(sealed), ''::bytea ORDER BY voter_key COLLATE \"C\")"
+    " FROM ballots WHERE round_id = :round")
+
+
+def fingerprint_read(round_: Round, digest) -> tuple[int, str]:
+    """fingerprint() by reading the ballots' sealed bytes into the worker."""
     ballots = 0
     for voter_key, sealed in db.session.execute(
             select(Ballot.voter_key, Ballot.sealed).where(Ballot.round_id == round_.id)
@@ -348,14 +374,14 @@ def publish(
     hold_round(round_)
     existing = _latest_number(round_)
     _check_publishable(round_, existing, correction_reason, corrects)
-    receipt_set = _receipt_set(round_)
+    receipts = receipt_set(round_)
     publication = Publication(
         round_id=round_.id, number=existing + 1, published_at=clock.utcnow(),
         published_by_id=actor.id if actor else None, rule=TALLY_RULES[round_.tally_rule],
         tie_break=TIE_BREAK, correction_reason=(correction_reason or "").strip() or None,
         ballot_count=count.ballot_count, excluded=sorted(counted),
         result=count.result, comparison=count.comparison, turnout=turnout_figures(round_),
-        receipt_set_id=receipt_set.id,
+        receipt_set_id=receipts.id,
         ballots_file_id=files.store(count.ballots_pb.encode()).id,
     )
     db.session.add(publication)
@@ -369,18 +395,18 @@ def publish(
     return publication
 
 
-def _receipt_set(round_: Round) -> ReceiptSet:
-    """The receipt set of the round's counted ballots: the one stored for the same hashes
-    (a correction of the same ballots), else a new one, shuffled for its download."""
-    hashes = list(db.session.execute(
-        select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
-    ).scalars())
-    digest = hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
+def receipt_set(round_: Round) -> ReceiptSet:
+    """The receipt set of the round's counted ballots (flushes): the one stored for the same
+    hashes (by a count, or a correction of the same ballots), else a new one, shuffled for
+    its download. A count job makes it, so that publishing a capital's round only finds it:
+    PostgreSQL computes the digest of the hashes without handing them over."""
+    digest = receipts_digest(round_)
     found = db.session.execute(
         select(ReceiptSet).where(ReceiptSet.round_id == round_.id, ReceiptSet.digest == digest)
     ).scalar_one_or_none()
     if found is not None:
         return found
+    hashes = receipt_hashes(round_)
     random.SystemRandom().shuffle(hashes)
     receipt_set = ReceiptSet(round_id=round_.id, digest=digest, receipt_count=len(hashes),
                              file_id=files.store(receipts_head(hashes)).id)
@@ -392,6 +418,27 @@ def _receipt_set(round_: Round) -> ReceiptSet:
         select(literal(receipt_set.id), BallotReceipt.receipt_hash)
         .where(BallotReceipt.round_id == round_.id)))
     return receipt_set
+
+
+def receipt_hashes(round_: Round) -> list[str]:
+    """The round's receipt hashes, read into the worker."""
+    return list(db.session.execute(
+        select(BallotReceipt.receipt_hash).where(BallotReceipt.round_id == round_.id)
+    ).scalars())
+
+
+# The SHA-256 of the round's receipt hashes sorted (byte order) and joined by newlines.
+_RECEIPTS_DIGESTED = text(
+    "SELECT encode(sha256(convert_to(coalesce(string_agg(receipt_hash, E'\\n'"
+    " ORDER BY receipt_hash COLLATE \"C\"), ''), 'UTF8')), 'hex')"
+    " FROM ballot_receipts WHERE round_id = :round")
+
+
+def receipts_digest(round_: Round) -> str:
+    """The digest naming a round's receipt set: of its receipt hashes, sorted and joined."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(_RECEIPTS_DIGESTED, {"round": round_.id}).scalar_one()
+    return hashlib.sha256("\n".join(sorted(receipt_hashes(round_))).encode()).hexdigest()
 
 
 def receipts_head(hashes: list[str]) -> bytes:
