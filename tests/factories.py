@@ -370,3 +370,56 @@ def big_round(n: int, at: Table | None = None, *, ballots: int = 30, publish: bo
         count = counting.count_now(coordinator, row, keys)
         scenario.publication = results.publish(coordinator, row, count.id)
     return scenario
+
+
+@dataclass
+class DemoSite:
+    """The demo (pb_vote.demo) with every ballot kind in voting and a corrected result."""
+
+    voting_round_id: int  # the demo's approval round in voting (Keskusta)
+    knapsack_round_id: int
+    points_round_id: int
+    published_round_id: int  # published, then corrected (publication 2)
+    codes: list[str]
+
+
+def demo_site() -> DemoSite:
+    """The demo as ``flask seed-demo`` loads it, plus what it lacks for a look at every
+    page: a knapsack and a points round in voting at Keskusta (the demo resident's table),
+    and a correction of the published round (publication 2, leaving one proposal out)."""
+    from pb_vote import demo
+
+    keys = VoteKeys.from_config(current_app.config)
+    seeded = demo.seed_demo(keys)
+    keskusta = db.session.execute(select(Table).where(Table.slug == "keskusta")).scalar_one()
+    knapsack = voting_round(keskusta, ballot_kind=BallotKind.KNAPSACK,
+                            title="Keskusta 2027: budget ballot")
+    points = voting_round(keskusta, ballot_kind=BallotKind.POINTS, points_total=10,
+                          points_max_per_proposal=5, title="Keskusta 2027: points ballot")
+    published = db.session.execute(
+        select(Round).where(Round.phase == RoundPhase.PUBLISHED)).scalars().first()
+    admin = accounts.find_user_by_email("admin@example.org")
+    left_out = frozenset({published.proposals[0].id})
+    count = counting.count_now(admin, published, keys, excluded=left_out)
+    results.publish(admin, published, count.id, excluded=left_out, corrects=1,
+                    correction_reason="The first proposal is on state land: the city "
+                                      "cannot build it.")
+    return DemoSite(voting_round_id=seeded["voting_round"],
+                    knapsack_round_id=knapsack.round_id, points_round_id=points.round_id,
+                    published_round_id=published.id, codes=seeded["codes"])
+
+
+def corrected_round(at: Table | None = None, *,
+                    reason: str = "The site turned out to be on state land.",
+                    **options) -> Scenario:
+    """A ``published_round`` (same options) whose coordinator then published a correction:
+    publication 2, leaving out the first funded proposal of publication 1, with ``reason``.
+    ``scenario.publication`` is the correction."""
+    scenario = published_round(at, **options)
+    left_out = frozenset({int(scenario.publication.result["selected"][0])})
+    keys = VoteKeys.from_config(current_app.config)
+    count = counting.count_now(scenario.coordinator, scenario.round, keys, excluded=left_out)
+    scenario.publication = results.publish(scenario.coordinator, scenario.round, count.id,
+                                           excluded=left_out, corrects=1,
+                                           correction_reason=reason)
+    return scenario

@@ -3,7 +3,7 @@ funded or not, and why, in the results page's own words (``results.presentation`
 
 from dataclasses import dataclass
 
-from pb_vote.blueprints.results.presentation import explain
+from pb_vote.blueprints.results.presentation import exclusions, explain, why_left_out
 from pb_vote.models import Round, RoundPhase
 from pb_vote.services import results as results_service
 
@@ -18,13 +18,18 @@ class Outcome:
 
 def published_outcomes(round_: Round) -> dict[int, Outcome]:
     """The outcome of each proposal counted in ``round_``, by proposal id; empty until its
-    results are published. Reads the publication in force's summary and tally only: never
-    its receipts, its files or the ballots."""
+    results are published; a proposal a correction left out has the coordinator's reason.
+    Reads the publications' summaries and the tally in force only: never their receipts,
+    their files or the ballots."""
     if round_.phase is not RoundPhase.PUBLISHED:
         return {}
-    publication = results_service.latest(round_)
-    if publication is None:
+    history = results_service.publications(round_)
+    if not history:
         return {}
-    return {int(project["project_id"]): Outcome(bool(project["funded"]),
-                                                explain(project, round_.currency))
-            for project in publication.result["projects"]}
+    publication = history[0]
+    found = {int(project["project_id"]): Outcome(bool(project["funded"]),
+                                                 explain(project, round_.currency))
+             for project in publication.result["projects"]}
+    for proposal_id, since in exclusions(history, publication.number).items():
+        found[proposal_id] = Outcome(False, why_left_out(since))
+    return found

@@ -117,7 +117,7 @@ def test_the_results_page_explains_everything(client, published):
     assert re.search(r"Online, signed in</th>\s*<td>24</td>", page)
     assert "That is 6% of the 400 residents" in page  # 24 ballots of 400 eligible residents
     assert "Who initiated the funded projects" in page
-    assert "pb-vote tally ballots.pb --rule greedy" in page
+    assert "python3 pb-vote.pyz tally ballots.pb --rule greedy" in page
 
 
 def test_json_and_csv_agree_with_the_publication(client, published):

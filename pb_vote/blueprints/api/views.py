@@ -35,6 +35,8 @@ def table_summary(table: Table) -> dict:
     return {
         "slug": table.slug,
         "name": table.name,
+        "language": table.main_language,
+        "translations": {field: table.texts(field) for field in table.TRANSLATED},
         "url": public_url("api.table", slug=table.slug),
     }
 
@@ -46,6 +48,9 @@ def round_summary(round_: Round) -> dict:
         "table": round_.table.slug,
         "title": round_.title,
         "description": round_.description,
+        "language": round_.main_language,
+        "translations": {field: round_.texts(field) for field in round_.TRANSLATED},
+        "categories": {name: round_.category_texts(name) for name in round_.categories or []},
         "phase": round_.phase.value,
         "budget_cents": round_.budget_cents,
         "currency": round_.currency,
@@ -93,6 +98,7 @@ def proposal_summary(proposal: Proposal) -> dict:
         "id": proposal.id,
         "title": proposal.title,
         "description": proposal.description,
+        "language": proposal.language,
         "origin": proposal.origin.value,
         "status": proposal.status.value,
         "category": proposal.category,
@@ -186,18 +192,21 @@ def ballots_pb(round_id: int, number: int | None = None):
 @bp.get("/rounds/<int:round_id>/results.csv")
 @bp.get("/rounds/<int:round_id>/publications/<int:number>/results.csv")
 def results_csv(round_id: int, number: int | None = None):
-    """One line per project: the same figures as the page and the JSON."""
+    """One line per project: the same figures as the page and the JSON, with the tally's
+    own reason and the step of the rule that decided it (Equal Shares, or the greedy fill
+    of the money it left)."""
     round_, publication, cache_control = _publication(round_id, number, figures=True)
     titles = {str(p.id): p.title for p in round_.proposals}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["project_id", "title", "cost_cents", "support", "supporters", "funded",
-                     "position", "reason"])
+                     "position", "reason", "phase", "money_left_cents"])
     for project in publication.result["projects"]:
         writer.writerow([csv_cell(cell) for cell in (
             project["project_id"], titles.get(project["project_id"], ""), project["cost"],
             project["support"], project["supporters"], 1 if project["funded"] else 0,
-            project.get("position", ""), project["reason"])])
+            project.get("position", ""), project["reason"], project.get("phase", ""),
+            project.get("money_left", ""))])
     return downloads.send_small(out.getvalue().encode(), "text/csv",
                                 cache_control=cache_control,
                                 headers=_attachment(f"round-{round_id}-results.csv"))

@@ -1,10 +1,23 @@
 """Public results pages: the latest publication, any earlier one, and receipt checks."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import load_round, no_store
-from pb_vote.blueprints.results.presentation import bar_chart, outcome
+from pb_vote.blueprints.languages import localized
+from pb_vote.blueprints.results.presentation import bar_chart, exclusions, outcome, why_left_out
+from pb_vote.blueprints.results.tool import counting_tool_file
 from pb_vote.models import Proposal, Publication, Round
 from pb_vote.services import results as results_service
 from pb_vote.services.codes import looks_like_code
@@ -36,36 +49,80 @@ def page_context(round_: Round, publication: Publication) -> dict:
     """Everything the results page shows for one publication; the history is read as its
     summaries only."""
     proposals = proposals_of(round_)
-    shown = outcome(publication.result, publication.comparison, round_, proposals)
+    history = results_service.publications(round_)
+    left_out = exclusions(history, publication.number)
+    shown = outcome(publication.result, publication.comparison, round_, proposals,
+                    {pid: why_left_out(since) for pid, since in left_out.items()})
     category = {str(pid): p.category for pid, p in proposals.items()}
+    counted = [row for row in shown["rows"] if not row.excluded]
     return {
         **shown,
         "round": round_,
         "publication": publication,
-        "history": results_service.publications(round_),
-        "chart": bar_chart(shown["rows"][:CHART_ROWS], round_.title, shown["points"]),
-        "chart_rows": min(len(shown["rows"]), CHART_ROWS),
+        "history": history,
+        "left_out": [(proposals.get(pid), since) for pid, since in left_out.items()],
+        "chart": bar_chart(counted[:CHART_ROWS], localized(round_, "title"),
+                           shown["points"]),
+        "chart_rows": min(len(counted), CHART_ROWS),
+        "counted_rows": len(counted),
         "groups": by_category(shown["rows"], lambda row: category.get(row.project_id),
                               round_.categories or ()),
         "by_origin": results_service.funded_by_origin(publication, proposals),
         "min_ballots": current_app.config["RESULTS_MIN_BALLOTS"],
-        "pb_url": public_url("api.ballots_pb", round_id=round_.id),
+        "pb_url": public_url("api.ballots_pb", round_id=round_.id,
+                             number=publication.number),
+        "tool_url": public_url("results.counting_tool"),
     }
+
+
+def asked_number(text: str) -> int | None:
+    """The publication number in a ``?publication=`` parameter: a whole number of at most
+    nine digits (a database integer holds it), or None for anything else."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        return None
+    return int(text) or None
+
+
+def no_such_publication(round_: Round, asked: str):
+    """The 404 page for a publication number the round does not have, with the ones it
+    has."""
+    history = results_service.publications(round_)
+    return render_template("results/no_publication.html", round=round_, asked=asked[:12],
+                           history=history), 404
 
 
 @bp.get("/rounds/<int:round_id>/results")
 def latest(round_id: int):
-    """The results in force."""
+    """The results in force; ``?publication=n`` leads to publication n."""
+    asked = request.args.get("publication")
+    if asked is not None:
+        round_, _ = published_round(round_id)
+        number = asked_number(asked)
+        if number is None or results_service.numbered(round_, number) is None:
+            return no_such_publication(round_, asked)
+        return redirect(url_for("results.earlier", round_id=round_id, number=number))
     round_, publication = published_round(round_id, figures=True)
     return render_template("results/page.html", **page_context(round_, publication))
 
 
 @bp.get("/rounds/<int:round_id>/results/<int:number>")
 def earlier(round_id: int, number: int):
-    """An earlier (corrected) publication, kept for the record."""
+    """Publication ``number`` of the round, the one in force or an earlier one kept for the
+    record."""
     round_, _ = published_round(round_id)
-    publication = results_service.numbered(round_, number, figures=True) or abort(404)
+    publication = results_service.numbered(round_, number, figures=True)
+    if publication is None:
+        return no_such_publication(round_, str(number))
     return render_template("results/page.html", **page_context(round_, publication))
+
+
+@bp.get("/tools/pb-vote.pyz")
+def counting_tool():
+    """pb_vote's counting program (``pb-vote``) as one file that Python runs, to count a
+    round's published ballots again."""
+    return send_file(io.BytesIO(counting_tool_file()), mimetype="application/zip",
+                     as_attachment=True, download_name="pb-vote.pyz", max_age=3600)
 
 
 @bp.route("/rounds/<int:round_id>/verify", methods=["GET", "POST"])
