@@ -1,10 +1,20 @@
 """Read-only queries for the public pages and the API: tables and their public rounds."""
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from pb_vote.extensions import db
-from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round, RoundPhase, Table
+from pb_vote.models import (
+    Proposal,
+    ProposalOrigin,
+    ProposalStatus,
+    Publication,
+    Round,
+    RoundPhase,
+    Table,
+)
 
 PUBLIC_PROPOSAL_STATUSES = (
     ProposalStatus.SUBMITTED,
@@ -33,14 +43,6 @@ def table_by_slug(slug: str) -> Table | None:
 def public_rounds(table: Table) -> list[Round]:
     """A table's rounds that anyone may see (not drafts), newest first."""
     return [r for r in table.rounds if r.phase.is_public]
-
-
-def current_round(table: Table) -> Round | None:
-    """The round to feature for a table: the newest public round that is not cancelled."""
-    for round_ in public_rounds(table):
-        if round_.phase is not RoundPhase.CANCELLED:
-            return round_
-    return None
 
 
 SORTS = {
@@ -83,3 +85,52 @@ def public_proposals(
 def ballot(round_: Round) -> list[Proposal]:
     """The accepted proposals: the ballot once voting opens."""
     return public_proposals(round_, sort="title", statuses=(ProposalStatus.ACCEPTED,))
+
+
+# How long a round's results stay on the front page after their last publication.
+RECENT_RESULTS_DAYS = 60
+# The front page's groups, in the order it shows them: what a resident can do now first.
+HOME_GROUPS = ("voting", "proposals", "results", "coming")
+
+
+def rounds_to_act_on(tables: list[Table], now: datetime) -> dict[str, list[Round]]:
+    """Every public round of ``tables`` (with their rounds loaded) that a resident can do
+    something with now, by what: "voting" (vote, soonest closing first), "proposals"
+    (propose an idea, soonest closing first), "results" (published in the last
+    RECENT_RESULTS_DAYS days, newest first) and "coming" (ideas under review, soonest vote
+    first, then votes being counted). Drafts, cancelled rounds and old results are
+    left to the tables' pages."""
+    rounds = [r for table in tables for r in public_rounds(table)]
+    published = {r.id for r in rounds if r.phase is RoundPhase.PUBLISHED}
+    when = dict(db.session.execute(
+        select(Publication.round_id, func.max(Publication.published_at))
+        .where(Publication.round_id.in_(published)).group_by(Publication.round_id)
+    ).all()) if published else {}
+    recent = now - timedelta(days=RECENT_RESULTS_DAYS)
+    groups: dict[str, list[Round]] = {name: [] for name in HOME_GROUPS}
+    for round_ in rounds:
+        if round_.phase is RoundPhase.VOTING:
+            groups["voting"].append(round_)
+        elif round_.phase is RoundPhase.PROPOSALS:
+            groups["proposals"].append(round_)
+        elif round_.id in when and as_utc(when[round_.id]) >= recent:
+            groups["results"].append(round_)
+        elif round_.phase in (RoundPhase.REVIEW, RoundPhase.CLOSED):
+            groups["coming"].append(round_)
+    groups["voting"].sort(key=lambda r: _soonest(r.voting_close_at, r.id))
+    groups["proposals"].sort(key=lambda r: _soonest(r.proposals_close_at, r.id))
+    groups["results"].sort(key=lambda r: (as_utc(when[r.id]), r.id), reverse=True)
+    groups["coming"].sort(key=lambda r: (r.phase is RoundPhase.CLOSED,
+                                         *_soonest(r.voting_open_at, r.id)))
+    return groups
+
+
+def _soonest(moment: datetime | None, round_id: int) -> tuple:
+    """A sort key: the earliest time first, rounds without one last."""
+    return (moment is None, as_utc(moment) if moment else datetime.min.replace(tzinfo=UTC),
+            round_id)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A timestamp as an aware UTC datetime (SQLite's aggregates come back naive)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -20,10 +20,13 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
-    """The tables and what each is doing now."""
-    tables = catalog.list_tables()
-    featured = {table.id: catalog.current_round(table) for table in tables}
-    return render_template("public/home.html", tables=tables, featured=featured)
+    """Every round a resident can act on now, grouped by what they can do, then the
+    tables."""
+    tables, now = catalog.list_tables(), clock.utcnow()
+    groups = catalog.rounds_to_act_on(tables, now)
+    return render_template("public/home.html", tables=tables, groups=groups,
+                           open_for_ideas={r.id for r in groups["proposals"]
+                                           if proposal_window_open(r, now)})
 
 
 @bp.get("/tables/<slug>")
