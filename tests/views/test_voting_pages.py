@@ -300,7 +300,7 @@ def test_resident_sees_the_ballot_reviews_votes_and_gets_a_receipt(
         assert (title in confirmation) == (name in named)
     if max(named.values()) > 1:  # a points ballot says how many
         assert "4 points" in confirmation and "3 points" in confirmation
-    recorded_at = format_datetime(frozen_clock.now, "medium",
+    recorded_at = format_datetime(frozen_clock.now, "d MMMM yyyy 'at' HH:mm",
                                   tzinfo=ZoneInfo("Europe/Helsinki"), locale="en_GB")
     assert recorded_at in confirmation
     [receipt] = RECEIPT.findall(confirmation)
@@ -1216,8 +1216,8 @@ def test_turnout_counts_by_channel_and_day_for_the_tables_staff_only(app, client
         rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', page)
         assert rows == [
             ("Online, signed in", "1"), ("Online, with a voting code", "1"), ("Paper", "1"),
-            (format_date(first_day, "medium", locale="en_GB"), "1"),
-            (format_date(first_day + timedelta(days=1), "medium", locale="en_GB"), "2"),
+            (format_date(first_day, "d MMMM yyyy", locale="en_GB"), "1"),
+            (format_date(first_day + timedelta(days=1), "d MMMM yyyy", locale="en_GB"), "2"),
         ]
         for title in (*[t for t, _, _ in ON_BALLOT.values()], "Parks", "Culture", "€"):
             assert title not in page
@@ -1306,3 +1306,22 @@ def test_the_same_vote_posted_twice_leaves_one_ballot(app, client, auth, scene, 
         assert len(db.session.execute(select(BallotReceipt)).all()) == 1
         [shown] = RECEIPT.findall(text(done))
         assert voting.receipt_is_counted(round_id, shown)  # the receipt the voter sees
+
+
+def test_a_changed_vote_keeps_its_receipt_and_every_text_says_so(app, client, auth, mailbox,
+                                                                 scene):
+    auth.resident("voter@example.org")
+    round_id = scene["round"]
+    receipts, pages = [], []
+    for named in ({"benches": 1, "lights": 1}, {"mural": 1, "crossing": 1}):
+        assert vote(client, round_id, picks_of(scene, named)).status_code == 303
+        pages.append(text(client.get(f"/rounds/{round_id}/vote/done")))
+        receipts += RECEIPT.findall(pages[-1])
+    assert len(receipts) == 2 and receipts[0] == receipts[1]  # the truth (services.codes)
+    assert "Your new ballot replaced your earlier one." in pages[1]
+    for page in pages:
+        assert "The receipt code stays the same if you change your vote." in page
+    mails = [m for m in mailbox if m.subject.startswith("Your vote in")]
+    assert len(mails) == 2 and all(receipts[0] in m.body for m in mails)
+    for mail in mails:
+        assert "The receipt code stays the same if you change your vote." in mail.body
