@@ -9,6 +9,7 @@ from pb_vote.models.ballots import (
     TurnoutCount,
     VoteChannel,
     VotingCode,
+    VotingCodeBatch,
 )
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
@@ -79,4 +80,5 @@ __all__ = [
     "VoteChannel",
     "VoterEligibility",
     "VotingCode",
+    "VotingCodeBatch",
 ]

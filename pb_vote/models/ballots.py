@@ -14,8 +14,17 @@ of receipt codes under a second pseudonym, so receipts cannot be joined to ballo
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
 from pb_vote.models.base import UTCDateTime, created_at_default, string_enum
@@ -99,10 +108,47 @@ class BallotReceipt(db.Model):
     receipt_key: Mapped[str] = mapped_column(String(64))
 
 
+class VotingCodeBatch(db.Model):
+    """Voting codes generated together, for one sheet of slips in the chosen languages.
+
+    The codes are shown once, as the answer to the request that made them: a batch whose
+    sheet never printed is voided (with a reason), and its codes unused by then stop
+    working (``VotingCode.voided_at``); a ballot already cast with one of them stays.
+    """
+
+    __tablename__ = "voting_code_batches"
+    __table_args__ = (
+        UniqueConstraint("round_id", "number", name="one_batch_number_per_round"),
+        CheckConstraint("count > 0", name="count_positive"),
+        CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_has_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    number: Mapped[int]  # 1, 2, ... within the round: VotingCode.batch
+    count: Mapped[int]
+    # The slips' languages, such as ["fi", "sv"]; empty for batches made before they were kept.
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    created_by: Mapped["User | None"] = relationship(  # noqa: F821
+        foreign_keys=[created_by_id])
+    voided_by: Mapped["User | None"] = relationship(foreign_keys=[voided_by_id])  # noqa: F821
+
+
 class VotingCode(db.Model):
     """A printed voting code, stored only as its SHA-256. Usable for one ballot in one round."""
 
     __tablename__ = "voting_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["round_id", "batch"],
+                             ["voting_code_batches.round_id", "voting_code_batches.number"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
@@ -110,6 +156,8 @@ class VotingCode(db.Model):
     batch: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the code's batch was voided before the code was used: it no longer works.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RateLimitEvent(db.Model):

@@ -46,6 +46,7 @@ from pb_vote.models import (
     VoteChannel,
     VoterEligibility,
     VotingCode,
+    VotingCodeBatch,
 )
 from pb_vote.services import catalog, codes
 from pb_vote.services.audit import record_event
@@ -85,29 +86,112 @@ class CastResult:
     cast_at: datetime
 
 
-def generate_codes(actor: User, round_: Round, count: int) -> list[str]:
-    """Create ``count`` voting codes for ``round_``; returns them formatted, the only time
-    they exist in plain text (only hashes are stored). Audited (the count, never codes)."""
+SLIP_LANGUAGES = ("fi", "sv", "en")
+DEFAULT_SLIP_LANGUAGES = ("fi", "sv")  # a bilingual city's two; English when asked
+
+
+@dataclass(frozen=True)
+class IssuedBatch:
+    """A batch just generated: the record, and its codes in plain text (this once only)."""
+
+    batch: VotingCodeBatch
+    codes: list[str]  # formatted, ABCD-EFGH-...
+
+
+def generate_batch(actor: User, round_: Round, count: int,
+                   languages=DEFAULT_SLIP_LANGUAGES) -> IssuedBatch:
+    """Create a batch of ``count`` voting codes for ``round_``, its slips in ``languages``;
+    the codes are returned formatted, the only time they exist in plain text (only hashes
+    are stored). Audited (the count and the languages, never codes)."""
     if not 1 <= count <= MAX_CODES_PER_BATCH:
         raise VotingError("code_count")
+    languages = [code for code in SLIP_LANGUAGES if code in set(languages)]
+    if not languages:
+        raise VotingError("slip_languages")
     if round_.voter_eligibility is VoterEligibility.RESIDENTS:
         raise VotingError("codes_not_used")
     if round_.phase.voting_over:
         raise VotingError("round_over")
     # Two batches at once: the second waits here, then numbers itself after the first.
     locked(select(Round).where(Round.id == round_.id))
-    batch = (db.session.execute(
-        select(func.max(VotingCode.batch)).where(VotingCode.round_id == round_.id)
+    number = (db.session.execute(
+        select(func.max(VotingCodeBatch.number)).where(VotingCodeBatch.round_id == round_.id)
     ).scalar() or 0) + 1
+    batch = VotingCodeBatch(round_id=round_.id, number=number, count=count,
+                            languages=languages, created_by_id=actor.id if actor else None)
+    db.session.add(batch)
+    db.session.flush()
     fresh = [codes.new_code() for _ in range(count)]
     db.session.add_all(
-        VotingCode(round_id=round_.id, code_hash=codes.code_hash(code), batch=batch)
+        VotingCode(round_id=round_.id, code_hash=codes.code_hash(code), batch=number)
         for code in fresh
     )
     db.session.flush()
     record_event(actor, "voting_codes.generated", "round", round_.id, table_id=round_.table_id,
-                 details={"count": count, "batch": batch})
-    return [codes.format_code(code) for code in fresh]
+                 details={"count": count, "batch": number, "languages": languages})
+    return IssuedBatch(batch, [codes.format_code(code) for code in fresh])
+
+
+def generate_codes(actor: User, round_: Round, count: int,
+                   languages=DEFAULT_SLIP_LANGUAGES) -> list[str]:
+    """Like ``generate_batch``; returns only the formatted codes."""
+    return generate_batch(actor, round_, count, languages).codes
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as the codes page lists it."""
+
+    batch: VotingCodeBatch
+    used: int  # codes that have voted
+    stopped: int  # codes the void stopped before they were used
+
+
+def code_batches(round_: Round) -> list[BatchSummary]:
+    """The round's batches, newest first, with how many of each were used or stopped."""
+    used = func.count(VotingCode.used_at)
+    stopped = func.count(VotingCode.voided_at)
+    counts = {
+        number: (u, v) for number, u, v in db.session.execute(
+            select(VotingCode.batch, used, stopped).where(VotingCode.round_id == round_.id)
+            .group_by(VotingCode.batch))
+    }
+    batches = db.session.execute(
+        select(VotingCodeBatch).where(VotingCodeBatch.round_id == round_.id)
+        .order_by(VotingCodeBatch.number.desc())
+    ).scalars()
+    return [BatchSummary(b, *counts.get(b.number, (0, 0))) for b in batches]
+
+
+def void_batch(actor: User, round_: Round, number: int, reason: str) -> int:
+    """Void batch ``number`` of ``round_`` (its sheet did not print, or went missing): its
+    codes not used by now stop working; a ballot already cast with one stays. Audited with
+    the reason. Returns how many codes stopped. Raises VotingError("reason_required"),
+    ("batch_unknown"), ("batch_voided") when already voided, ("round_over") once the
+    results are published or the round cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise VotingError("reason_required")
+    if round_.phase in (RoundPhase.PUBLISHED, RoundPhase.CANCELLED):
+        raise VotingError("round_over")
+    found = locked(select(VotingCodeBatch).where(VotingCodeBatch.round_id == round_.id,
+                                                 VotingCodeBatch.number == number))
+    if not found:
+        raise VotingError("batch_unknown")
+    batch = found[0]
+    if batch.voided_at is not None:
+        raise VotingError("batch_voided")
+    now = clock.utcnow()
+    stopped = db.session.execute(
+        update(VotingCode).where(VotingCode.round_id == round_.id, VotingCode.batch == number,
+                                 VotingCode.used_at.is_(None))
+        .values(voided_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    batch.voided_at, batch.voided_by_id, batch.void_reason = now, actor.id, reason
+    db.session.flush()
+    record_event(actor, "voting_codes.voided", "round", round_.id, table_id=round_.table_id,
+                 details={"batch": number, "stopped": stopped, "reason": reason})
+    return stopped
 
 
 def find_code(round_: Round, typed: str) -> VotingCode | None:
@@ -132,6 +216,8 @@ def paper_voter(round_: Round, typed_code: str) -> Voter:
     code = find_code(round_, typed_code)
     if code is None:
         raise VotingError("paper_code_unknown")
+    if code.voided_at is not None:
+        raise VotingError("paper_code_voided")
     return Voter(voting_code_id=code.id)
 
 
@@ -140,7 +226,7 @@ def online_code_voter(round_: Round, typed_code: str) -> Voter:
     with the same words whether the code does not exist or cannot be used here (its paper
     ballot stands by the round's rule), so a guess learns nothing."""
     code = find_code(round_, typed_code)
-    if code is None or code_held_back_by_paper(round_, code.id):
+    if code is None or code.voided_at is not None or code_held_back_by_paper(round_, code.id):
         raise VotingError("code_not_usable")
     return Voter(voting_code_id=code.id)
 
@@ -394,7 +480,8 @@ def may_follow(earlier: VoteChannel, channel: VoteChannel, rule: PaperConflictRu
 # voter's earlier ballot (if any) gives way by may_follow(), passed in as ``may_repeat`` (the
 # earlier ballot came by the same channel) and ``may_override`` (by the other one). The
 # ballot, the receipt and the code's use are written only when the participation was. Each
-# voter's concurrent submissions queue on their participation row.
+# voter's concurrent submissions queue on their participation row. A voting code votes only
+# while no void of its batch has stopped it (``voided_at``), checked by the same writes.
 
 _participations = Participation.__table__
 _ballots = Ballot.__table__
@@ -457,6 +544,12 @@ def _resident_in_area():
     )
 
 
+def _usable_code():
+    """The voting code's row, found only while no void of its batch has stopped it."""
+    return select(_codes.c.id).where(_codes.c.id == _value(_codes.c.id, "voting_code_id"),
+                                     _codes.c.voided_at.is_(None))
+
+
 def _participation_upsert(insert, key: str, rows):
     """Write the voter's participation from ``rows`` (one row while the round is open,
     else none), keyed by ``key`` (``user_id`` or ``voting_code_id``): a new one, or the
@@ -507,7 +600,8 @@ def _postgresql_ballot(key: str):
     or no row when nothing was written."""
     open_round = _while_open(select(_rounds.c.voting_close_at)).with_for_update(
         read=True).cte("open_round")
-    voters = open_round
+    voters = open_round.join(_usable_code().cte("usable_code"), true()) if (
+        key == "voting_code_id") else open_round
     if key == "user_id":
         # The account is locked FOR SHARE too: a postal-code move or a deletion waits for
         # this ballot, and then sees it (accounts.update_profile, delete_account).
@@ -539,7 +633,7 @@ _CAST_STATEMENTS = {
     "sqlite": {
         key: _participation_upsert(sqlite.insert, key, _while_open(
             select(*_PARTICIPATION_ROW.values())
-            .where(exists(_resident_in_area()) if key == "user_id" else true())))
+            .where(exists(_resident_in_area() if key == "user_id" else _usable_code()))))
         for key in ("user_id", "voting_code_id")
     },
 }
@@ -648,6 +742,10 @@ def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -
         if person is None:
             return VotingError("account_gone")
         return VotingError("outside_area", postal_code=person.postal_code or "")
+    if db.session.scalar(select(VotingCode.voided_at).where(
+            VotingCode.id == voter.voting_code_id)) is not None:
+        return VotingError("code_not_usable" if channel is VoteChannel.CODE
+                           else "paper_code_voided")
     earlier = code_channel(round_id, voter.voting_code_id)
     if earlier is channel:
         return VotingError("code_used", channel=channel.value)
