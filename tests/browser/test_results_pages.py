@@ -41,7 +41,8 @@ def corrected(live_server):
                for title, cost in [("Playground by the shore", 3_000_000),
                                    ("Lights on the ski track", 5_000_000),
                                    ("Library terrace", 4_000_000),
-                                   ("Dog park", 1_000_000)]]
+                                   ("Dog park", 1_000_000), ("Sauna by the lake", 8_000_000),
+                                   ("Roof for the ice rink", 6_000_000)]]
         keys = VoteKeys.from_config(app.config)
         rng = random.Random(7)
         for code in voting.generate_codes(coordinator, round_, 14):
@@ -88,6 +89,7 @@ def test_a_correction_and_every_publication_in_every_language(page, visit, scena
     expect(row).to_contain_text(words("Left out of the count by correction %(number)d: "
                                       "%(reason)s", number=2, reason=REASON))
     expect(page.locator("figcaption")).to_contain_text(words("Striped bar: not funded"))
+    expect(page.locator("svg.bar-chart rect.bar:not(.funded)").first).to_be_visible()
     visit(page, f"corrected-{language}")
 
     notice.get_by_role("link").first.click()  # the left-out proposal's row
