@@ -7,6 +7,20 @@ from pb_vote.models import RoundPhase
 
 _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
+_TRANSLATIONS = {
+    "type": "object",
+    "description": "every language's text of each translated field: {field: {language: text}}; "
+                   "the plain fields hold the main language's",
+    "additionalProperties": {
+        "type": "object",
+        "propertyNames": {"enum": ["fi", "sv", "en"]},
+        "additionalProperties": {"type": "string"},
+    },
+}
+_MAIN_LANGUAGE = {"type": "string", "enum": ["fi", "sv"],
+                  "description": "the language the texts are written in (and exports use)"}
+
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -21,11 +35,13 @@ SCHEMAS = {
     },
     "TableSummary": {
         "type": "object",
-        "required": ["slug", "name", "url"],
+        "required": ["slug", "name", "language", "translations", "url"],
         "additionalProperties": False,
         "properties": {
             "slug": {"type": "string"},
             "name": {"type": "string"},
+            "language": _MAIN_LANGUAGE,
+            "translations": _TRANSLATIONS,
             "url": {"type": "string", "format": "uri"},
         },
     },
@@ -33,15 +49,20 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "required": [
-            "id", "table", "title", "description", "phase", "budget_cents", "currency",
-            "time_zone", "proposals_open_at", "proposals_close_at", "voting_open_at",
-            "voting_close_at", "url",
+            "id", "table", "title", "description", "language", "translations", "categories",
+            "phase", "budget_cents", "currency", "time_zone", "proposals_open_at",
+            "proposals_close_at", "voting_open_at", "voting_close_at", "url",
         ],
         "properties": {
             "id": {"type": "integer"},
             "table": {"type": "string", "description": "slug of the partnership table"},
             "title": {"type": "string"},
             "description": {"type": "string"},
+            "language": _MAIN_LANGUAGE,
+            "translations": _TRANSLATIONS,
+            "categories": {**_TRANSLATIONS, "description": (
+                "the categories, each under its main-language name (what a proposal's "
+                "category holds), with its name in each language")},
             "phase": {
                 "type": "string",
                 "enum": [p.value for p in RoundPhase if p.is_public],
@@ -62,17 +83,20 @@ SCHEMAS["Proposal"] = {
     "type": "object",
     "additionalProperties": False,
     "required": [
-        "id", "title", "description", "origin", "status", "category", "location",
+        "id", "title", "description", "language", "origin", "status", "category", "location",
         "estimated_cost_cents", "reviewed_cost_cents", "public_note", "merged_in", "url",
     ],
     "properties": {
         "id": {"type": "integer"},
         "title": {"type": "string"},
         "description": {"type": "string"},
+        "language": {"type": "string", "enum": ["fi", "sv", "en"],
+                     "description": "the language the author wrote in (never translated)"},
         "origin": {"type": "string", "enum": ["resident", "member", "city"],
                    "description": "who initiated the proposal"},
         "status": {"type": "string", "enum": ["accepted"]},
-        "category": {"type": ["string", "null"]},
+        "category": {"type": ["string", "null"],
+                     "description": "in the round's main language"},
         "location": {"type": "string"},
         "estimated_cost_cents": {"type": ["integer", "null"]},
         "reviewed_cost_cents": {"type": "integer", "minimum": 1,
@@ -132,6 +156,13 @@ SCHEMAS["Results"] = {
                     "below the support threshold",
                     "not reached: counting stopped at the first project that did not fit"]},
                 "funded": {"type": "boolean"},
+                "phase": {"type": "string", "enum": ["greedy", "equal shares", "greedy fill"],
+                          "description": "the step of the rule that decided the project: "
+                                         "under Equal Shares, 'greedy fill' is the filling "
+                                         "of the money its shares left"},
+                "position": {"type": "integer", "description": "order of selection"},
+                "money_left": {"type": ["integer", "string"],
+                               "description": "cents left when the project was decided"},
             },
         }},
         "comparison": {"type": "object"},
@@ -263,6 +294,9 @@ def openapi_document() -> dict:
                 "get": {
                     "operationId": "getRoundResultsCsv",
                     "summary": "The results as CSV, one line per project",
+                    "description": "Columns: project_id, title, cost_cents, support, "
+                                   "supporters, funded (1 or 0), position, reason, phase "
+                                   "and money_left_cents, as in the JSON's projects.",
                     "parameters": [ROUND_ID],
                     "responses": {
                         "200": {"description": "CSV",
