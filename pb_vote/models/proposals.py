@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
 from pb_vote.models.base import UTCDateTime, created_at_default, string_enum
+from pb_vote.models.texts import LocalText
 
 
 class ProposalOrigin(enum.StrEnum):
@@ -55,6 +56,7 @@ class Proposal(db.Model):
             name="hidden_has_reason",
         ),
         CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
+        CheckConstraint("language IN ('fi', 'sv', 'en')", name="language_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +72,8 @@ class Proposal(db.Model):
     category: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str] = mapped_column(String(200), default="")
     link: Mapped[str | None] = mapped_column(String(500))
+    # The language the author wrote in: proposals are shown as written, never translated.
+    language: Mapped[str] = mapped_column(String(2), default="fi", server_default="fi")
     reviewed_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
     # Public: a note shown with an accepted proposal, and the reason for a rejection.
     public_note: Mapped[str] = mapped_column(Text, default="")
@@ -100,6 +104,11 @@ class Proposal(db.Model):
     def is_public(self) -> bool:
         """Hidden and withdrawn proposals are not shown to the public."""
         return self.status not in (ProposalStatus.HIDDEN, ProposalStatus.WITHDRAWN)
+
+    def text_in(self, field: str, language: str) -> LocalText:
+        """``field`` as the author wrote it, in the proposal's language (whatever
+        ``language`` the page speaks)."""
+        return LocalText(getattr(self, field) or "", self.language)
 
     @property
     def cost_cents(self) -> int | None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
 from pb_vote.models.base import UTCDateTime, created_at_default, string_enum
+from pb_vote.models.texts import LocalText, Translated, other_languages, pick
 
 
 class RoundPhase(enum.StrEnum):
@@ -118,8 +119,11 @@ FROZEN_SETTINGS = (
 )
 
 
-class Round(db.Model):
-    """A budget round of one partnership table."""
+class Round(Translated, db.Model):
+    """A budget round of one partnership table. Its title, description and categories are in
+    the table's main language, with translations (see models/texts.py); the categories'
+    translations sit in ``translations["categories"]`` = {main name: {language: name}}, apart
+    from the frozen ``categories``, so they can be mended while people vote."""
 
     __tablename__ = "rounds"
     __table_args__ = (
@@ -150,10 +154,13 @@ class Round(db.Model):
         ),
     )
 
+    TRANSLATED = ("title", "description")
+
     id: Mapped[int] = mapped_column(primary_key=True)
     table_id: Mapped[int] = mapped_column(ForeignKey("partnership_tables.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
@@ -200,6 +207,44 @@ class Round(db.Model):
     def settings_frozen(self) -> bool:
         """Ballot and tally settings may not change once voting has opened."""
         return self.phase.settings_frozen
+
+    @property
+    def main_language(self) -> str:
+        """The language the round's texts are written in: its table's."""
+        return self.table.main_language
+
+    def category_texts(self, name: str) -> dict[str, str]:
+        """Category ``name`` (as stored, in the main language) in every language it has."""
+        given = ((self.translations or {}).get("categories") or {}).get(name) or {}
+        texts = {language: text for language, text in given.items() if (text or "").strip()}
+        return {**texts, self.main_language: name}
+
+    def category_in(self, name: str, language: str) -> LocalText:
+        """Category ``name`` in ``language``, or in the main language when untranslated."""
+        return pick(self.category_texts(name), language, self.main_language)
+
+    def set_category_translations(self, names: dict[str, list[str]]) -> None:
+        """Translate the categories in order: ``names[language][n]`` is the ``n``-th
+        category's name in that language (a blank or missing one is no translation)."""
+        translated = {}
+        for position, name in enumerate(self.categories or []):
+            texts = {language: names[language][position].strip()
+                     for language in other_languages(self.main_language)
+                     if position < len(names.get(language, []))
+                     and names[language][position].strip()}
+            if texts:
+                translated[name] = texts
+        kept = {k: v for k, v in (self.translations or {}).items() if k != "categories"}
+        self.translations = {**kept, **({"categories": translated} if translated else {})}
+
+    def missing_languages(self, fields=None) -> dict[str, list[str]]:
+        """As for any translated model, with "categories" when a category lacks a name in
+        that language."""
+        missing = super().missing_languages(fields)
+        for language in other_languages(self.main_language):
+            if any(language not in self.category_texts(name) for name in self.categories or []):
+                missing.setdefault(language, []).append("categories")
+        return missing
 
     @property
     def zone(self) -> ZoneInfo:

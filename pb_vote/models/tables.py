@@ -2,22 +2,30 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
 from pb_vote.models.base import UTCDateTime, created_at_default
+from pb_vote.models.texts import Translated
 
 
-class Table(db.Model):
-    """A regional partnership table with its area (postal codes)."""
+class Table(Translated, db.Model):
+    """A regional partnership table with its area (postal codes). Its name and description
+    are in its main language, with translations (see models/texts.py)."""
 
     __tablename__ = "partnership_tables"
+    __table_args__ = (
+        CheckConstraint("main_language IN ('fi', 'sv')", name="main_language_known"),
+    )
+    TRANSLATED = ("name", "description")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    main_language: Mapped[str] = mapped_column(String(2), default="fi", server_default="fi")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # Residents of the area entitled to vote, when the table records it (for turnout shares).
     eligible_residents: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
