@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 
 from pb_vote.blueprints.common import link_max_age
 from pb_vote.mail import queue_mail, queue_mails
@@ -64,7 +64,8 @@ def role_granted(user: User, table: Table) -> None:
     token = login_links.issue_link_token(current_app.config["SECRET_KEY"], user.email,
                                          TokenPurpose.SET_PASSWORD)
     send(user.email, user.language,
-         lambda: gettext("You have a role at %(table)s", table=table.name),
+         lambda: gettext("You have a role at %(table)s",
+                         table=table.text_in("name", user.language)),
          "mail/role_granted.txt", table=table,
          link=link("auth.open_password_link", token=token))
 
@@ -112,7 +113,8 @@ def results_published(round_: Round, people: list[User]) -> None:
         if person.language not in written:
             with force_locale(person.language) if person.language else nullcontext():
                 written[person.language] = (
-                    gettext("Results of %(round)s", round=round_.title),
+                    gettext("Results of %(round)s",
+                            round=round_.text_in("title", str(get_locale()))),
                     render_template("mail/results_published.txt", round=round_,
                                     link=results_link))
         messages.append((person.email, *written[person.language]))
@@ -123,6 +125,7 @@ def vote_receipt(user: User, round_: Round, result: CastResult) -> None:
     """Mail a resident the receipt of the vote just cast (never its choices). Queued in the
     vote's own transaction, so the mail exists exactly when the vote does."""
     send(user.email, user.language,
-         lambda: gettext("Your vote in %(round)s is recorded", round=round_.title),
+         lambda: gettext("Your vote in %(round)s is recorded",
+                         round=round_.text_in("title", user.language)),
          "mail/vote_receipt.txt", round=round_, result=result,
          link=link("voting.ballot", round_id=round_.id))

@@ -23,9 +23,17 @@ from pb_vote.blueprints import (
     proposals,
     public,
     results,
+    staff_reports,
     voting,
 )
-from pb_vote.blueprints.languages import LANGUAGE_NAMES
+from pb_vote.blueprints.languages import (
+    LANGUAGE_NAMES,
+    category_name,
+    lang_attr,
+    localized,
+    marked,
+    missing_texts,
+)
 from pb_vote.extensions import db, login_manager
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.services.sign_in import load_login_session
@@ -155,15 +163,18 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
-                      coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp):
+                      coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
+                      staff_reports.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(
         money=money, number=number, percent=percent, local_datetime=local_datetime,
-        local_date=local_date,
+        local_date=local_date, localized=localized, category_name=category_name,
+        lang_attr=lang_attr, marked=marked,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale, format_locale=format_locale,
+        missing_texts=missing_texts,
         PHASE_LABELS=labels.PHASE_LABELS,
         ORIGIN_LABELS=labels.ORIGIN_LABELS, STATUS_LABELS=labels.STATUS_LABELS,
     )

@@ -1,7 +1,7 @@
 """The one catalogue of refusals: every service error code in plain words, in the user's
 language. Views call :func:`message_for`; nothing else words a refusal."""
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from pb_vote.errors import ServiceError
@@ -13,7 +13,7 @@ FALLBACK = _l("That could not be done.")
 def _open_vote(v: dict) -> dict:
     """The round a refusal names, and when its voting ends, in the round's time zone."""
     round_ = v["round"]
-    return {"round": round_.title,
+    return {"round": round_.text_in("title", str(get_locale())),
             "end": local_datetime(round_.voting_close_at, round_.time_zone, "short")}
 
 
@@ -39,6 +39,16 @@ CATALOGUE: dict[str, object] = {
     "empty_ballot": _l("Voting cannot open: no proposal has been accepted to the ballot yet."),
     "changed_meanwhile": _l("Someone changed the round at the same moment. Look at it again."),
     "invalid_settings": _l("Some settings need correcting."),
+    "window_already_over": lambda v: gettext(
+        "The idea window of this round has already ended by its schedule. Change the "
+        "schedule in the settings first.") if v.get("target") == "proposals" else gettext(
+        "The voting window of this round has already ended by its schedule. Change the "
+        "schedule in the settings first."),
+    "unreviewed_proposals": lambda v: ngettext(
+        "%(num)d proposal is still waiting for review. Review it first, or confirm that "
+        "voting opens without it.",
+        "%(num)d proposals are still waiting for review. Review them first, or confirm that "
+        "voting opens without them.", v.get("count", 0)),
     # proposals
     "window_closed": _l("The time for this has ended (or not begun): the server's clock "
                         "decides."),
@@ -67,6 +77,11 @@ CATALOGUE: dict[str, object] = {
         "here as a resident.", code=v.get("postal_code", "")),
     "no_paper_ballots": _l("This round takes no voting codes, so no paper ballots either."),
     "paper_code_unknown": _l("No voting code of this round matches. Check the slip."),
+    "paper_code_voided": _l("This code's batch was voided, so the code no longer works. "
+                            "Ask the voter to use a slip of a new batch."),
+    "slip_languages": _l("Choose at least one language."),
+    "batch_unknown": _l("This round has no batch of codes with that number."),
+    "batch_voided": _l("This batch is already voided."),
     "not_a_paper_entry": _l("No paper ballot was entered with this code, so there is nothing "
                             "to void."),
     # The same words whether a code does not exist or cannot be used.
@@ -154,3 +169,4 @@ def message_for(error: ServiceError, **context) -> str:
 def setting_problem(code: str) -> str:
     """The words for one problem with a round's settings."""
     return str(SETTING_PROBLEMS.get(code, code))
+

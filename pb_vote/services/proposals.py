@@ -18,6 +18,7 @@ from pb_vote import clock
 from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import (
+    LANGUAGES,
     Proposal,
     ProposalOrigin,
     ProposalStatus,
@@ -48,6 +49,7 @@ class ProposalDraft:
     category: str | None = None
     location: str = ""
     link: str | None = None
+    language: str | None = None  # fi, sv or en; None: the round's main language
 
 
 def _check_draft(round_: Round, draft: ProposalDraft) -> None:
@@ -62,8 +64,10 @@ def _check_draft(round_: Round, draft: ProposalDraft) -> None:
 
 
 def _written(draft: ProposalDraft) -> dict:
-    """The columns an author's draft sets."""
+    """The columns an author's draft sets (the language only when it names one)."""
+    language = {"language": draft.language} if draft.language in LANGUAGES else {}
     return {
+        **language,
         "title": draft.title.strip(),
         "description": draft.description.strip(),
         "estimated_cost_cents": draft.estimated_cost_cents,
@@ -104,7 +108,7 @@ def submit_proposal(
         raise ProposalError("window_closed")
     _check_draft(round_, draft)
     proposal = Proposal(round=round_, author=author, origin=origin, status=S.SUBMITTED,
-                        **_written(draft))
+                        **{"language": round_.main_language, **_written(draft)})
     db.session.add(proposal)
     db.session.flush()
     if origin is not ProposalOrigin.RESIDENT:

@@ -40,6 +40,9 @@ ALLOWED_TRANSITIONS: dict[RoundPhase, frozenset[RoundPhase]] = {
     P.CANCELLED: frozenset(),
 }
 MAX_CATEGORIES = 20
+# The lifecycle's way forward (cancelled is the way out).
+NEXT_PHASE = {P.DRAFT: P.PROPOSALS, P.PROPOSALS: P.REVIEW, P.REVIEW: P.VOTING,
+              P.VOTING: P.CLOSED, P.CLOSED: P.PUBLISHED}
 
 
 class RoundError(ServiceError):
@@ -68,6 +71,9 @@ class RoundSettings:
     points_max_per_proposal: int | None = None
     tally_rule: TallyRule = TallyRule.GREEDY
     paper_conflict_rule: PaperConflictRule = PaperConflictRule.ONLINE_WINS
+    # The texts in the languages besides the table's main one, as Round.translations keeps
+    # them: {"title": {language: text}, "description": {...}, "categories": {name: {...}}}.
+    translations: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, round_: Round) -> "RoundSettings":
@@ -88,39 +94,60 @@ def check_settings(
     """Problems with ``settings`` as (field, code) pairs; empty when they are sound.
 
     Times already in the past are refused unless they are unchanged from ``previous``
-    (a round whose proposal window is open may keep its start date).
+    (a round whose proposal window is open may keep its start date); a time in the current
+    minute counts as now, as forms give times to the minute. Every problem is reported at
+    once; a value that is missing (None: a form could not read it) is "required", and the
+    checks that compare it with another value are left out.
     """
     problems: list[tuple[str, str]] = []
-    if not settings.title.strip():
+    if not (settings.title or "").strip():
         problems.append(("title", "required"))
-    if settings.budget_cents <= 0:
+    if settings.budget_cents is None:
+        problems.append(("budget", "required"))
+    elif settings.budget_cents <= 0:
         problems.append(("budget", "not_positive"))
+    this_minute = now.replace(second=0, microsecond=0)
     for name in TIME_FIELDS:
         value = getattr(settings, name)
         unchanged = previous is not None and getattr(previous, name) == value
-        if value < now and not unchanged:
+        if value is None:
+            problems.append((name, "required"))
+        elif value < this_minute and not unchanged:
             problems.append((name, "in_past"))
-    if settings.proposals_close_at <= settings.proposals_open_at:
-        problems.append(("proposals_close_at", "ends_before_start"))
-    if settings.voting_open_at < settings.proposals_close_at:
-        problems.append(("voting_open_at", "voting_before_proposals_end"))
-    if settings.voting_close_at <= settings.voting_open_at:
-        problems.append(("voting_close_at", "ends_before_start"))
+    for first, then, name, code, strict in (
+        ("proposals_open_at", "proposals_close_at", "proposals_close_at",
+         "ends_before_start", True),
+        ("proposals_close_at", "voting_open_at", "voting_open_at",
+         "voting_before_proposals_end", False),
+        ("voting_open_at", "voting_close_at", "voting_close_at", "ends_before_start", True),
+    ):
+        start, end = getattr(settings, first), getattr(settings, then)
+        if start is not None and end is not None and (end <= start if strict else end < start):
+            problems.append((name, code))
     if len(settings.categories) > MAX_CATEGORIES:
         problems.append(("categories", "too_many"))
     if settings.ballot_kind is BallotKind.APPROVAL:
-        low, high = settings.approval_min, settings.approval_max
-        if low is None or high is None or low < 1 or high < low:
-            problems.append(("approval_max", "approval_limits"))
+        problems += _limits(settings, "approval_min", "approval_max", "approval_limits",
+                            lambda low, high: low >= 1 and high >= low)
     elif settings.ballot_kind is BallotKind.POINTS:
-        total, per = settings.points_total, settings.points_max_per_proposal
-        if total is None or per is None or total < 1 or per < 1 or per > total:
-            problems.append(("points_max_per_proposal", "points_limits"))
+        problems += _limits(settings, "points_total", "points_max_per_proposal",
+                            "points_limits", lambda total, per: 1 <= per <= total)
     elif settings.knapsack_min_spend_percent is not None and not (
         0 <= settings.knapsack_min_spend_percent <= 100
     ):
         problems.append(("knapsack_min_spend_percent", "percent_range"))
     return problems
+
+
+def _limits(settings: RoundSettings, first: str, second: str, code: str,
+            sound) -> list[tuple[str, str]]:
+    """The problems of a pair of ballot limits: each one missing, or the pair unsound."""
+    values = getattr(settings, first), getattr(settings, second)
+    missing = [(name, "required") for name, value in zip((first, second), values, strict=True)
+               if value is None]
+    if missing:
+        return missing
+    return [] if sound(*values) else [(second, code)]
 
 
 def _apply(round_: Round, settings: RoundSettings) -> dict:
@@ -137,6 +164,8 @@ def _apply(round_: Round, settings: RoundSettings) -> dict:
         value = getattr(settings, name)
         if name == "categories":
             value = list(value)
+        elif name == "translations":
+            value = dict(value)
         if getattr(round_, name) != value:
             changed[name] = value
         # Set even when equal: on a new round an unset attribute would take its column
@@ -159,6 +188,18 @@ def create_round(actor: User, table: Table, settings: RoundSettings) -> Round:
     return round_
 
 
+def check_change(round_: Round, settings: RoundSettings, now: datetime) -> list[tuple[str, str]]:
+    """The problems of changing ``round_``'s settings to ``settings`` (see check_settings).
+    Forms show times to the minute: a time given back in the same minute is unchanged, and
+    is set back to the stored one."""
+    previous = RoundSettings.of(round_)
+    for name in TIME_FIELDS:
+        given, stored = getattr(settings, name), getattr(previous, name)
+        if given is not None and stored is not None and _same_minute(given, stored):
+            setattr(settings, name, stored)
+    return check_settings(settings, now, previous=previous)
+
+
 def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[str]:
     """Change a round's settings before voting opens (audited); returns the changed names.
     The round is held from the check to the commit, so it cannot open for voting (and its
@@ -166,13 +207,7 @@ def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[st
     hold_round(round_)
     if not round_.phase.settings_editable:
         raise RoundError("settings_frozen")
-    previous = RoundSettings.of(round_)
-    # Forms show times to the minute: a time given back in the same minute is unchanged.
-    for name in TIME_FIELDS:
-        given, stored = getattr(settings, name), getattr(previous, name)
-        if given is not None and stored is not None and _same_minute(given, stored):
-            setattr(settings, name, stored)
-    problems = check_settings(settings, clock.utcnow(), previous=previous)
+    problems = check_change(round_, settings, clock.utcnow())
     if problems:
         raise RoundError("invalid_settings", problems=problems)
     changed = _apply(round_, settings)
@@ -214,15 +249,50 @@ def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict
     return True
 
 
+# Proposals that still wait for a decision: voting opened now would leave them off the ballot.
+UNREVIEWED = (ProposalStatus.SUBMITTED, ProposalStatus.CHANGES_REQUESTED)
+
+
+@dataclass
+class BallotReadiness:
+    """What voting opened now would put on the ballot, and what it would leave behind."""
+
+    accepted: list[Proposal]
+    unreviewed: list[Proposal]
+
+
+def ballot_readiness(round_: Round) -> BallotReadiness:
+    """The round's accepted proposals and those still waiting for review, oldest first."""
+    proposals = db.session.execute(
+        select(Proposal).where(Proposal.round_id == round_.id,
+                               Proposal.status.in_([ProposalStatus.ACCEPTED, *UNREVIEWED]))
+        .order_by(Proposal.id)
+    ).scalars().all()
+    return BallotReadiness(
+        accepted=[p for p in proposals if p.status is ProposalStatus.ACCEPTED],
+        unreviewed=[p for p in proposals if p.status in UNREVIEWED])
+
+
+def _unreviewed_count(round_: Round) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Proposal).where(
+            Proposal.round_id == round_.id, Proposal.status.in_(UNREVIEWED))
+    ).scalar_one()
+
+
 def transition(
-    actor: User | None, round_: Round, target: RoundPhase, *, reason: str = "manual"
+    actor: User | None, round_: Round, target: RoundPhase, *, reason: str = "manual",
+    leave_unreviewed: bool = False,
 ) -> None:
     """Move ``round_`` to ``target`` if allowed (audited).
 
-    Moving by hand ahead of the schedule brings the schedule along (opening voting early sets
-    its start to now), so dates and phase never disagree. The round is locked first, so the
-    move waits for the ballots and moderation in flight; "now" is read after that, so a close
-    by hand records the exact instant after which no ballot was accepted.
+    Moving by hand ahead of the schedule brings the schedule along (opening the round for
+    ideas or voting early sets that window's start to now), so dates and phase never
+    disagree; a window whose scheduled end has already passed is not opened (the schedule
+    must change first). Voting opens by hand with proposals still waiting for review only
+    when ``leave_unreviewed`` says so (their number is audited). The round is locked first,
+    so the move waits for the ballots and moderation in flight; "now" is read after that, so
+    a close by hand records the exact instant after which no ballot was accepted.
     """
     current = round_.phase
     if target not in ALLOWED_TRANSITIONS[current]:
@@ -232,23 +302,40 @@ def transition(
         raise RoundError("changed_meanwhile")
     if target is RoundPhase.VOTING and accepted_count(round_) == 0:
         raise RoundError("empty_ballot")
+    details = {"from": current.value, "to": target.value, "reason": reason}
     now = clock.utcnow()
-    extra = _schedule_for_manual_move(round_, target, now) if reason == "manual" else {}
+    extra = {}
+    if reason == "manual":
+        _check_window_ahead(round_, target, now)
+        if target is RoundPhase.VOTING and (waiting := _unreviewed_count(round_)):
+            if not leave_unreviewed:
+                raise RoundError("unreviewed_proposals", count=waiting)
+            details["left_unreviewed"] = waiting
+        extra = _schedule_for_manual_move(round_, target, now)
     if not _set_phase(round_, target, current, extra):
         raise RoundError("changed_meanwhile")
-    record_event(
-        actor, "round.phase_changed", "round", round_.id, table_id=round_.table_id,
-        details={"from": current.value, "to": target.value, "reason": reason},
-    )
+    record_event(actor, "round.phase_changed", "round", round_.id, table_id=round_.table_id,
+                 details=details)
+
+
+def _check_window_ahead(round_: Round, target: RoundPhase, now: datetime) -> None:
+    """Refuse to open by hand a window whose scheduled end has passed: the schedule would
+    close it again at once."""
+    ends = {RoundPhase.PROPOSALS: round_.proposals_close_at,
+            RoundPhase.VOTING: round_.voting_close_at}.get(target)
+    if ends is not None and ends <= now:
+        raise RoundError("window_already_over", target=target.value)
 
 
 def _schedule_for_manual_move(round_: Round, target: RoundPhase, now: datetime) -> dict:
     """The dates a hand move ahead of the schedule brings forward to ``now`` (exact to the
-    microsecond, as ballots are checked against them). A window that had not even started
+    microsecond, as ballots and ideas are checked against them). A window that had not even started
     is recorded as skipped: it opens one second before it closes, so the database's
     window-order checks keep holding."""
     second = timedelta(seconds=1)
     extra: dict = {}
+    if target is RoundPhase.PROPOSALS and round_.proposals_open_at > now:
+        extra["proposals_open_at"] = now
     if target in (RoundPhase.REVIEW, RoundPhase.VOTING) and round_.proposals_close_at > now:
         extra["proposals_close_at"] = now
         if round_.proposals_open_at >= now:
@@ -288,7 +375,7 @@ def sync_phase(round_: Round, now: datetime | None = None) -> list[RoundPhase]:
     entered = []
     while (due := due_phase(round_, now)) is not round_.phase:
         current = round_.phase
-        step = {P.PROPOSALS: P.REVIEW, P.REVIEW: P.VOTING, P.VOTING: P.CLOSED}[current]
+        step = NEXT_PHASE[current]
         if not _set_phase(round_, step, current, {}):
             continue  # another request moved it; look again
         record_event(None, "round.phase_changed", "round", round_.id, table_id=round_.table_id,

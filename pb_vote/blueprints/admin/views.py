@@ -1,6 +1,6 @@
 """Administration views (city admins only)."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,15 +8,17 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from pb_vote import notifications
+from pb_vote.blueprints.admin import audit_view
 from pb_vote.blueprints.admin.forms import ROLE_NAMES, MembershipForm, RevokeForm
 from pb_vote.blueprints.common import load_or_404, no_store, require
+from pb_vote.blueprints.languages import localized
 from pb_vote.extensions import db
-from pb_vote.models import AuditEvent, MembershipRole, Table, TableMembership
+from pb_vote.models import MembershipRole, Table, TableMembership
 from pb_vote.services import accounts, audit, catalog
 from pb_vote.services.permissions import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-AUDIT_PAGE_SIZE = 100
+AUDIT_PAGE_SIZE = 50
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -27,7 +29,7 @@ def index():
     require(Action.ADMINISTER)
     tables = catalog.list_tables()
     form = MembershipForm()
-    form.table_id.choices = [SelectChoice(t.id, t.name) for t in tables]
+    form.table_id.choices = [SelectChoice(t.id, localized(t, "name")) for t in tables]
     if form.validate_on_submit():
         table = load_or_404(Table, form.table_id.data)
         user, _ = accounts.get_or_create_resident(form.email.data)
@@ -35,7 +37,7 @@ def index():
         notifications.role_granted(user, table)
         db.session.commit()
         flash(gettext("%(email)s is now %(role)s at %(table)s.", email=user.email,
-                      role=ROLE_NAMES[form.role.data], table=table.name), "success")
+                      role=ROLE_NAMES[form.role.data], table=localized(table, "name")), "success")
         return redirect(url_for("admin.index"), code=303)
     memberships = db.session.execute(
         select(TableMembership)
@@ -64,10 +66,17 @@ def revoke(membership_id: int):
 @bp.get("/audit")
 @login_required
 def audit_trail():
-    """The latest staff actions, and whether the hash chain is intact."""
+    """The staff actions, newest first, in plain words with their reasons, filtered by
+    table, round, person, action and dates (GET, so a filtered view can be bookmarked),
+    a page at a time; and whether the hash chain is intact."""
     no_store()
     require(Action.ADMINISTER)
-    events = db.session.execute(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_SIZE)
-    ).scalars()
-    return render_template("admin/audit.html", events=list(events), check=audit.verify_chain())
+    asked = audit_view.read_filters(request.args)
+    found = audit.event_page(asked.wanted, asked.page, AUDIT_PAGE_SIZE)
+    return render_template(
+        "admin/audit.html", found=found, asked=asked, check=audit.verify_chain(),
+        tables=catalog.list_tables(), rounds=audit.every_round(),
+        actors=audit.recorded_actors(), actions=audit.recorded_actions(),
+        action_label=audit_view.action_label, role_labels=audit_view.ROLE_LABELS,
+        details_of=audit_view.details_of,
+    ), 400 if asked.errors else 200

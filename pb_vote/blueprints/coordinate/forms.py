@@ -3,6 +3,7 @@ results."""
 
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,7 +18,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from pb_vote.blueprints.fields import (
     LocalDateTimeField,
@@ -25,9 +33,18 @@ from pb_vote.blueprints.fields import (
     require_present,
     single_line,
 )
+from pb_vote.blueprints.languages import LANGUAGE_NAMES
 from pb_vote.blueprints.messages import setting_problem
-from pb_vote.models import BallotKind, PaperConflictRule, TallyRule, VoterEligibility
+from pb_vote.models import (
+    BallotKind,
+    PaperConflictRule,
+    RoundPhase,
+    TallyRule,
+    VoterEligibility,
+)
+from pb_vote.models.texts import other_languages
 from pb_vote.services.rounds import RoundSettings
+from pb_vote.services.voting import DEFAULT_SLIP_LANGUAGES
 
 # A Finnish city's rounds run in European time; UTC for the odd exception.
 ZONES = ["UTC", *sorted(z for z in available_timezones() if z.startswith("Europe/"))]
@@ -53,12 +70,50 @@ RULE_CHOICES = [
 ]
 
 
+_TRANSLATION_LABELS = {
+    "fi": (_l("Title in Finnish"), _l("Description in Finnish"), _l("Categories in Finnish")),
+    "sv": (_l("Title in Swedish"), _l("Description in Swedish"), _l("Categories in Swedish")),
+    "en": (_l("Title in English"), _l("Description in English"), _l("Categories in English")),
+}
+_TRANSLATED_CATEGORIES_HINT = _l("One per line, in the same order as the categories in the "
+                                 "main language. A line left empty keeps that category in the "
+                                 "main language.")
+
+
+def _translation_fields(cls):
+    """Give ``cls`` a title, description and categories field per language (the form shows
+    those of the languages other than the table's main one)."""
+    for language, (title, description, categories) in _TRANSLATION_LABELS.items():
+        setattr(cls, f"title_{language}", StringField(title, validators=[
+            Optional(), single_line,
+            Length(max=200, message=_l("Use at most %(max)d characters.", max=200))]))
+        setattr(cls, f"description_{language}", TextAreaField(description, validators=[
+            Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))]))
+        setattr(cls, f"categories_{language}", TextAreaField(
+            categories, description=_TRANSLATED_CATEGORIES_HINT, validators=[
+                Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))]))
+    return cls
+
+
+# The settings that belong to one ballot kind.
+KIND_FIELDS = {
+    BallotKind.APPROVAL.value: ("approval_min", "approval_max"),
+    BallotKind.KNAPSACK.value: ("knapsack_min_spend_percent",),
+    BallotKind.POINTS.value: ("points_total", "points_max_per_proposal"),
+}
+
+
 def _required(message):
     return [DataRequired(message=message)]
 
 
+@_translation_fields
 class RoundForm(FlaskForm):
-    """Set up or change a round. Dates are local times in the round's time zone."""
+    """Set up or change a round. Dates are local times in the round's time zone. Title,
+    description and categories are in the table's main language, with optional
+    translations into the other two (``title_sv``, ... see :meth:`in_language`)."""
+
+    main_language = "fi"
 
     title = StringField(
         _l("Title"),
@@ -139,8 +194,10 @@ class RoundForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks, then the numbers the chosen ballot kind needs (empty optional
-        fields stop their own validator chain, so this runs at form level)."""
-        valid = super().validate(extra_validators)
+        fields stop their own validator chain, so this runs at form level); the other
+        kinds' settings are not checked."""
+        super().validate(extra_validators)
+        self.validate_translated_categories()
         needed = {
             BallotKind.APPROVAL.value: [
                 (self.approval_min, _l("Give the minimum number of proposals.")),
@@ -154,8 +211,71 @@ class RoundForm(FlaskForm):
         for field, message in needed.get(self.ballot_kind.data, []):
             if field.data is None and not field.errors:
                 field.errors = [*field.errors, message]
+        # The other ballot kinds' settings are not used (the service clears them): what is
+        # typed there cannot hold the form back.
+        for kind, names in KIND_FIELDS.items():
+            if kind != self.ballot_kind.data:
+                for name in names:
+                    self[name].errors = []
+        return not self.form_errors and not any(field.errors for field in self)
+
+    def in_language(self, main: str) -> "RoundForm":
+        """Take the texts in ``main`` (the table's language) and translations into the
+        others."""
+        self.main_language = main
+        return self
+
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        """The languages the texts may be translated into."""
+        return other_languages(self.main_language)
+
+    def show_texts(self, round_) -> None:
+        """Fill the text fields from ``round_`` (the main language's and each translation)."""
+        self.categories.data = "\n".join(round_.categories)
+        for language in self.other_languages:
+            for name in round_.TRANSLATED:
+                text = round_.texts(name).get(language, "")
+                getattr(self, f"{name}_{language}").data = text
+            getattr(self, f"categories_{language}").data = "\n".join(
+                round_.category_texts(c).get(language, "") for c in round_.categories
+            ).rstrip("\n")
+
+    def validate_translated_categories(self) -> bool:
+        """A translation of the categories has no more lines than there are categories."""
+        count, valid = len(self.category_list()), True
+        for language in self.other_languages:
+            field = getattr(self, f"categories_{language}")
+            if len(self._translated_lines(field)) > count:
+                field.errors = [*field.errors, gettext(
+                    "Write at most one line per category (there are %(num)d).", num=count)]
                 valid = False
         return valid
+
+    @staticmethod
+    def _translated_lines(field) -> list[str]:
+        return [line.strip()[:100] for line in (field.data or "").strip().splitlines()]
+
+    def translations(self) -> dict:
+        """The texts in the other languages, as ``Round.translations`` holds them."""
+        stored: dict = {}
+        for name in ("title", "description"):
+            texts = {language: getattr(self, f"{name}_{language}").data.strip()
+                     for language in self.other_languages
+                     if (getattr(self, f"{name}_{language}").data or "").strip()}
+            if texts:
+                stored[name] = texts
+        lines = {language: self._translated_lines(getattr(self, f"categories_{language}"))
+                 for language in self.other_languages}
+        categories = {}
+        for position, category in enumerate(self.category_list()):
+            texts = {language: given[position] for language, given in lines.items()
+                     if position < len(given) and given[position]}
+            if texts:
+                categories[category] = texts
+        if categories:
+            stored["categories"] = categories
+        return stored
 
     def category_list(self) -> list[str]:
         """The categories, one per line, trimmed, without duplicates."""
@@ -166,9 +286,18 @@ class RoundForm(FlaskForm):
                 seen.append(name)
         return seen
 
+    def validate_settings(self, check) -> bool:
+        """The fields' own checks and the round's rules at once (``check``: settings ->
+        the service's (field, code) problems), so every error shows in one pass."""
+        valid = self.validate()
+        problems = check(self.settings())
+        self.add_problems(problems)
+        return valid and not problems
+
     def settings(self) -> RoundSettings:
-        """The round's settings as typed, local times turned to UTC."""
-        zone = self.time_zone.data
+        """The round's settings as typed, local times turned to UTC; what could not be read
+        is None (or, for a choice, its default), for the checks to report."""
+        zone = self.time_zone.data if self.time_zone.data in ZONES else self.time_zone.default
         return RoundSettings(
             title=self.title.data or "",
             description=self.description.data or "",
@@ -179,34 +308,73 @@ class RoundForm(FlaskForm):
             voting_open_at=self.voting_open_at.utc(zone),
             voting_close_at=self.voting_close_at.utc(zone),
             categories=self.category_list(),
-            voter_eligibility=VoterEligibility(self.voter_eligibility.data),
-            ballot_kind=BallotKind(self.ballot_kind.data),
+            translations=self.translations(),
+            voter_eligibility=_choice(VoterEligibility, self.voter_eligibility),
+            ballot_kind=_choice(BallotKind, self.ballot_kind),
             approval_min=self.approval_min.data,
             approval_max=self.approval_max.data,
             knapsack_min_spend_percent=self.knapsack_min_spend_percent.data,
             points_total=self.points_total.data,
             points_max_per_proposal=self.points_max_per_proposal.data,
-            tally_rule=TallyRule(self.tally_rule.data),
-            paper_conflict_rule=PaperConflictRule(self.paper_conflict_rule.data),
+            tally_rule=_choice(TallyRule, self.tally_rule),
+            paper_conflict_rule=_choice(PaperConflictRule, self.paper_conflict_rule),
         )
 
     def add_problems(self, problems) -> None:
-        """Show the service's (field, code) problems next to the fields."""
-        names = {"budget": "budget"}
+        """Show the service's (field, code) problems next to the fields; a field whose own
+        check already found it missing or unreadable keeps that message alone."""
         for name, code in problems:
-            field = getattr(self, names.get(name, name), None) or self.title
-            field.errors = [*field.errors, setting_problem(code)]
+            field = getattr(self, name, None) or self.title
+            if not (code == "required" and field.errors):
+                field.errors = [*field.errors, setting_problem(code)]
+
+
+def _choice(kind, field):
+    """The enum member a radio field chose, or its default when the value is not one."""
+    return kind._value2member_map_.get(field.data) or kind(field.default)
 
 
 class PhaseForm(FlaskForm):
-    """Move a round to another phase by hand, after confirming."""
+    """Move a round on to its next phase by hand, after confirming. ``target`` is the phase
+    the page offered: a page shown before the round moved by itself moves nothing."""
 
-    target = RadioField(_l("Move the round to"), validators=_required(_l("Choose a phase.")))
+    target = HiddenField()
+    leave_unreviewed = BooleanField(
+        _l("Open voting without them"),
+        description=_l("They will not be on the ballot, and they can no longer be reviewed."),
+    )
     confirm = BooleanField(
         _l("I have checked this: the change is recorded and people may be notified."),
         validators=_required(_l("Tick the box to confirm.")),
     )
     submit = SubmitField(_l("Move the round"))
+
+    def chosen_target(self, offered: RoundPhase | None) -> RoundPhase | None:
+        """The phase to move to: ``offered``, if that is the one the page showed."""
+        if offered is not None and self.target.data == offered.value:
+            return offered
+        return None
+
+    def show_refusal(self, message: str, code: str) -> None:
+        """Show a refused move beside the field it concerns."""
+        field = self.leave_unreviewed if code == "unreviewed_proposals" else self.submit
+        field.errors = [message]
+
+
+class CancelForm(FlaskForm):
+    """Cancel a round for good, with the reason (audited), after confirming."""
+
+    reason = TextAreaField(
+        _l("Why the round is cancelled (kept in the audit trail)"),
+        validators=[DataRequired(message=_l("Write the reason.")),
+                    Length(max=500, message=_l("Use at most %(max)d characters.", max=500))],
+    )
+    confirm = BooleanField(
+        _l("Yes, cancel this round for good"),
+        description=_l("It cannot be reopened, and no results are counted from it."),
+        validators=_required(_l("Tick the box to confirm.")),
+    )
+    submit = SubmitField(_l("Cancel the round"))
 
 
 class CodeBatchForm(FlaskForm):
@@ -219,7 +387,37 @@ class CodeBatchForm(FlaskForm):
         validators=[InputRequired(message=_l("Give the number of codes.")),
                     NumberRange(min=1, max=5000, message=_l("Use a number from 1 to 5000."))],
     )
+    languages = SelectMultipleField(
+        _l("Languages on the slips"),
+        description=_l("Each slip says how to vote in every language chosen."),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        default=list(DEFAULT_SLIP_LANGUAGES),
+        # Values that are not ours are left out (the service keeps only its languages);
+        # with none of ours left, the same words as with none ticked.
+        validate_choice=False,
+        validators=[lambda form, field: _one_of_ours(field)],
+    )
     submit = SubmitField(_l("Generate and show the sheet"))
+
+
+def _one_of_ours(field) -> None:
+    if not set(field.data or ()) & set(LANGUAGE_NAMES):
+        raise StopValidation(_l("Choose at least one language."))
+
+
+class VoidCodeBatchForm(FlaskForm):
+    """Void a batch of voting codes whose sheet did not print, with the reason (audited)."""
+
+    reason = TextAreaField(
+        _l("Why the batch is voided (kept in the audit trail)"),
+        validators=[DataRequired(message=_l("Write the reason.")),
+                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    confirm = BooleanField(
+        _l("I understand that the unused codes of this batch stop working for good."),
+        validators=[DataRequired(message=_l("Confirm that the codes stop working."))],
+    )
+    submit = SubmitField(_l("Void the batch"))
 
 
 class PaperBallotForm(FlaskForm):

@@ -14,11 +14,11 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from pb_vote import clock, tasks
 from pb_vote.blueprints.common import load_round, no_store, require
 from pb_vote.blueprints.coordinate.forms import (
+    CancelForm,
     CorrectionForm,
     CountForm,
     PhaseForm,
@@ -74,14 +74,15 @@ def new_round(slug: str):
     no_store()
     table_ = catalog.table_by_slug(slug) or abort(404)
     require(Action.MANAGE_ROUNDS, table_)
-    form = RoundForm()
-    if form.validate_on_submit():
-        settings = form.settings()
-        problems = round_service.check_settings(settings, clock.utcnow())
-        if problems:
-            form.add_problems(problems)
+    form = RoundForm().in_language(table_.main_language)
+    if form.is_submitted() and form.validate_settings(
+            lambda settings: round_service.check_settings(settings, clock.utcnow())):
+        try:
+            round_ = round_service.create_round(current_user, table_, form.settings())
+        except round_service.RoundError as error:  # a minute passed since the check
+            db.session.rollback()
+            form.add_problems(error.details.get("problems", []))
         else:
-            round_ = round_service.create_round(current_user, table_, settings)
             db.session.commit()
             flash(gettext("The round is saved as a draft. Open it when it is ready."),
                   "success")
@@ -96,20 +97,20 @@ def edit_round(round_id: int):
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
-    form = RoundForm(obj=round_)
+    form = RoundForm(obj=round_).in_language(round_.main_language)
     if not form.is_submitted():
         form.budget.raw_text = format_euros(round_.budget_cents)
-        form.categories.data = "\n".join(round_.categories)
+        form.show_texts(round_)
         for name in ("proposals_open_at", "proposals_close_at", "voting_open_at",
                      "voting_close_at"):
             getattr(form, name).show(getattr(round_, name), round_.time_zone)
     if not round_.phase.settings_editable:
         return render_template("coordinate/round_form.html", form=form, table=round_.table,
                                round=round_, frozen=True)
-    if form.validate_on_submit():
-        settings = form.settings()
+    if form.is_submitted() and form.validate_settings(
+            lambda settings: round_service.check_change(round_, settings, clock.utcnow())):
         try:
-            round_service.update_round(current_user, round_, settings)
+            round_service.update_round(current_user, round_, form.settings())
         except round_service.RoundError as error:
             db.session.rollback()
             if error.code == "invalid_settings":
@@ -137,29 +138,73 @@ def round_overview(round_id: int):
     return render_template("coordinate/round.html", round=round_, counts=counts)
 
 
+def _phase_offered(round_) -> RoundPhase | None:
+    """The phase the page offers to move on to (publishing goes through the results page,
+    cancelling has its own form)."""
+    offered = round_service.NEXT_PHASE.get(round_.phase)
+    return None if offered is RoundPhase.PUBLISHED else offered
+
+
+def _phase_page(round_, form, cancel_form, status: int = 200):
+    """The phase page: the move on (what voting would put on the ballot and leave behind),
+    and cancelling apart from it."""
+    offered = _phase_offered(round_)
+    readiness = (round_service.ballot_readiness(round_)
+                 if offered is RoundPhase.VOTING else None)
+    cancellable = RoundPhase.CANCELLED in round_service.ALLOWED_TRANSITIONS[round_.phase]
+    return render_template("coordinate/phase.html", form=form, cancel_form=cancel_form,
+                           round=round_, offered=offered, readiness=readiness,
+                           cancellable=cancellable), status
+
+
 @bp.route("/rounds/<int:round_id>/phase", methods=["GET", "POST"])
 @login_required
 def move_phase(round_id: int):
-    """Move a round's phase by hand, after confirming."""
+    """Move a round on to its next phase by hand, after confirming; voting opens with
+    proposals still waiting for review only when the coordinator says so."""
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
     form = PhaseForm()
-    # Publishing goes through the results page, with the tally.
-    targets = sorted(round_service.ALLOWED_TRANSITIONS[round_.phase] - {RoundPhase.PUBLISHED},
-                     key=list(RoundPhase).index)
-    form.target.choices = [SelectChoice(t.value, label(PHASE_LABELS, t)) for t in targets]
     if form.validate_on_submit():
+        target = form.chosen_target(_phase_offered(round_))
         try:
-            round_service.transition(current_user, round_, RoundPhase(form.target.data))
+            if target is None:  # the page was older than the round's phase
+                raise round_service.RoundError("changed_meanwhile")
+            round_service.transition(current_user, round_, target,
+                                     leave_unreviewed=form.leave_unreviewed.data)
         except round_service.RoundError as error:
             db.session.rollback()
-            form.submit.errors = [message_for(error)]
+            form.show_refusal(message_for(error), error.code)
         else:
             db.session.commit()
-            flash(gettext("The round has moved to its next phase."), "success")
+            flash(gettext("The round is now in the phase: %(phase)s.",
+                          phase=label(PHASE_LABELS, target)), "success")
             return redirect(url_for("coordinate.round_overview", round_id=round_.id), code=303)
-    return render_template("coordinate/phase.html", form=form, round=round_, targets=targets)
+    return _phase_page(round_, form, CancelForm(prefix="cancel", formdata=None),
+                       400 if form.is_submitted() else 200)
+
+
+@bp.post("/rounds/<int:round_id>/cancel")
+@login_required
+def cancel_round(round_id: int):
+    """Cancel a round for good, with its reason (audited), after confirming."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    cancel_form = CancelForm(prefix="cancel")
+    if cancel_form.validate_on_submit():
+        try:
+            round_service.transition(current_user, round_, RoundPhase.CANCELLED,
+                                     reason=cancel_form.reason.data.strip())
+        except round_service.RoundError as error:
+            db.session.rollback()
+            cancel_form.submit.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            flash(gettext("The round is cancelled. Its public page says so."), "success")
+            return redirect(url_for("coordinate.round_overview", round_id=round_.id), code=303)
+    return _phase_page(round_, PhaseForm(formdata=None), cancel_form, 400)
 
 
 def _results_forms(round_) -> tuple[CountForm, PublishForm, CorrectionForm]:

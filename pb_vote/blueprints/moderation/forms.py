@@ -4,6 +4,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -16,6 +17,8 @@ from wtforms.validators import DataRequired, Length
 
 from pb_vote.blueprints.fields import MoneyField, format_euros, require_present, single_line
 from pb_vote.blueprints.labels import ORIGIN_LABELS, STATUS_LABELS, label
+from pb_vote.blueprints.languages import category_labels
+from pb_vote.formatting import money
 from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round
 from pb_vote.services.proposals import MODERATABLE
 
@@ -57,6 +60,26 @@ class ReasonForm(ActionForm):
     submit = SubmitField(_l("Send"))
 
 
+class RejectForm(ReasonForm):
+    """Reject with a public reason, after confirming."""
+
+    confirm = BooleanField(
+        _l("Yes, reject this proposal"),
+        description=_l("The reason is shown publicly, and the author gets a mail."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+class HideForm(ReasonForm):
+    """Hide abusive content, after confirming."""
+
+    confirm = BooleanField(
+        _l("Yes, hide this content"),
+        description=_l("Only the table's staff can see it after this."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
 class MergeForm(ActionForm):
     """Merge duplicates into this proposal."""
 
@@ -68,7 +91,11 @@ class MergeForm(ActionForm):
 
 
 def action_forms(proposal: Proposal) -> dict[str, FlaskForm]:
-    """The form of every moderation action on ``proposal``, keyed by the action's name."""
+    """The form of every moderation action on ``proposal``, keyed by the action's name.
+
+    The reviewed cost starts empty (the author's estimate is its hint): a reviewer writes
+    the cost they checked, so nothing reaches the ballot unreviewed. Only a proposal already
+    on the ballot shows its reviewed cost again, to be changed."""
     merge_form = MergeForm(prefix="merge")
     merge_form.duplicates.choices = [
         SelectChoice(p.id, f"#{p.id} {p.title}")
@@ -76,16 +103,49 @@ def action_forms(proposal: Proposal) -> dict[str, FlaskForm]:
         if p.id != proposal.id and p.status in MODERATABLE
     ]
     accept_form = AcceptForm(prefix="accept")
+    accept_form.reviewed_cost.description = gettext(
+        "The author's estimate: %(amount)s. Write the cost the table has checked, even when "
+        "it is the same.", amount=money(proposal.estimated_cost_cents, proposal.round.currency))
     if not accept_form.is_submitted():
-        accept_form.reviewed_cost.raw_text = format_euros(proposal.cost_cents)
+        if proposal.status is ProposalStatus.ACCEPTED:
+            accept_form.reviewed_cost.raw_text = format_euros(proposal.reviewed_cost_cents)
         accept_form.public_note.data = proposal.public_note
     return {
         "accept": accept_form,
         "changes": ReasonForm(prefix="changes"),
-        "reject": ReasonForm(prefix="reject"),
-        "hide": ReasonForm(prefix="hide"),
+        "reject": RejectForm(prefix="reject"),
+        "hide": HideForm(prefix="hide"),
         "merge": merge_form,
     }
+
+
+# The order actions are offered in, and the statuses each one starts from (as the service
+# allows them; a rejected proposal is reconsidered by accepting it or asking for changes).
+ACTION_ORDER = ("accept", "changes", "reject", "merge", "hide")
+_STARTS_FROM = {
+    "accept": MODERATABLE,
+    "changes": MODERATABLE,
+    "reject": MODERATABLE - {ProposalStatus.REJECTED},
+    "merge": MODERATABLE - {ProposalStatus.REJECTED},
+    "hide": MODERATABLE | {ProposalStatus.WITHDRAWN},
+}
+# What fits each status first; the rest is behind "Other actions".
+_MAIN_ACTIONS = {
+    ProposalStatus.SUBMITTED: ("accept", "changes"),
+    ProposalStatus.CHANGES_REQUESTED: ("accept",),
+    ProposalStatus.ACCEPTED: ("accept", "merge"),
+}
+
+
+def offered_actions(proposal: Proposal, forms: dict) -> tuple[list[str], list[str]]:
+    """The actions the page shows for ``proposal``'s status: those that fit it first, then
+    the other ones still possible. Merging needs a duplicate to choose."""
+    possible = [name for name in ACTION_ORDER
+                if proposal.status in _STARTS_FROM[name]
+                and (name != "merge" or forms["merge"].duplicates.choices)]
+    main = _MAIN_ACTIONS.get(proposal.status, ())
+    return ([name for name in possible if name in main],
+            [name for name in possible if name not in main])
 
 
 class QueueFilterForm(FlaskForm):
@@ -107,7 +167,8 @@ class QueueFilterForm(FlaskForm):
             SelectChoice(s.value, label(STATUS_LABELS, s)) for s in ProposalStatus]
         self.origin.choices = everything + [
             SelectChoice(o.value, label(ORIGIN_LABELS, o)) for o in ProposalOrigin]
-        self.category.choices = everything + [SelectChoice(c, c) for c in round_.categories]
+        self.category.choices = everything + [
+            SelectChoice(name, text) for name, text in category_labels(round_).items()]
         return self
 
     def statuses(self) -> list[ProposalStatus]:

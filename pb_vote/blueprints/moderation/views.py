@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from pb_vote import notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.messages import message_for
-from pb_vote.blueprints.moderation.forms import QueueFilterForm, action_forms
+from pb_vote.blueprints.moderation.forms import QueueFilterForm, action_forms, offered_actions
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
 from pb_vote.extensions import db
 from pb_vote.models import Proposal, ProposalOrigin
@@ -43,7 +43,7 @@ def add_proposal(round_id: int):
     no_store()
     round_ = load_round(round_id)
     require(Action.MODERATE, round_)
-    form = StaffProposalForm().with_categories(round_.categories)
+    form = StaffProposalForm().with_categories(round_)
     if form.validate_on_submit():
         try:
             proposal = proposal_service.submit_proposal(
@@ -63,13 +63,15 @@ def add_proposal(round_id: int):
 @bp.get("/proposals/<int:proposal_id>")
 @login_required
 def moderate(proposal_id: int):
-    """A proposal from the moderators' side, with every action."""
+    """A proposal from the moderators' side: the actions that fit its status, the other
+    ones still possible behind a disclosure."""
     no_store()
     proposal = load_or_404(Proposal, proposal_id)
     load_round(proposal.round_id)
     require(Action.MODERATE, proposal)
-    return render_template("moderation/moderate.html", proposal=proposal,
-                           forms=action_forms(proposal))
+    forms = action_forms(proposal)
+    return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
+                           offered=offered_actions(proposal, forms))
 
 
 def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
@@ -108,4 +110,4 @@ def moderation_action(proposal_id: int, action: str):
             flash(gettext("Done. The author gets a mail about it."), "success")
             return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
     return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
-                           failed=action), 400
+                           offered=offered_actions(proposal, forms), failed=action), 400

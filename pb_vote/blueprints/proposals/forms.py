@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     RadioField,
@@ -15,7 +16,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from pb_vote.blueprints.fields import MoneyField, require_present, single_line
-from pb_vote.models import ProposalOrigin
+from pb_vote.blueprints.languages import LANGUAGE_NAMES, category_labels, page_language
+from pb_vote.models import ProposalOrigin, Round
 from pb_vote.services.proposals import ProposalDraft
 
 
@@ -45,6 +47,15 @@ class ProposalForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[Optional()])
     location = StringField(_l("Location"), description=_l("A street, a park or a place name."),
                            validators=[single_line, _length(200)])
+    language = RadioField(
+        _l("Language of the idea"),
+        description=_l("The language you write in. Ideas are shown as their authors wrote "
+                       "them."),
+        choices=[SelectChoice(code, Markup('<span lang="%s">%s</span>') % (code, name))
+                 for code, name in LANGUAGE_NAMES.items()],
+        default=page_language,
+        validators=[Optional()],  # not sent: the page's language
+    )
     link = URLField(
         _l("Link (optional)"),
         description=_l("A web page with more about the idea."),
@@ -54,10 +65,12 @@ class ProposalForm(FlaskForm):
     )
     submit = SubmitField(_l("Submit the idea"))
 
-    def with_categories(self, categories: list[str]) -> "ProposalForm":
-        """Offer the round's categories (or hide the field when the round has none)."""
+    def with_categories(self, round_: Round) -> "ProposalForm":
+        """Offer the round's categories, named in the page's language (or hide the field
+        when the round has none)."""
+        categories = round_.categories or []
         self.category.choices = [SelectChoice("", _l("Choose a category"))] + [
-            SelectChoice(name, name) for name in categories
+            SelectChoice(name, text) for name, text in category_labels(round_).items()
         ]
         if categories:
             self.category.validators = [DataRequired(message=_l("Choose a category."))]
@@ -72,6 +85,7 @@ class ProposalForm(FlaskForm):
             category=self.category.data or None,
             location=self.location.data or "",
             link=self.link.data or None,
+            language=self.language.data or page_language(),
         )
 
 

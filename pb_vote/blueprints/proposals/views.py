@@ -26,7 +26,7 @@ def submit(round_id: int):
     round_ = load_round(round_id)
     if not can_see_round(current_user, round_):
         abort(404)
-    form = ProposalForm().with_categories(round_.categories)
+    form = ProposalForm().with_categories(round_)
     window_open = proposal_window_open(round_, clock.utcnow())
     if form.validate_on_submit():
         try:
@@ -58,7 +58,7 @@ def edit(proposal_id: int):
     """The author edits an idea (and resubmits one sent back for changes)."""
     proposal = _own_proposal(proposal_id)
     round_ = proposal.round
-    form = ProposalForm(obj=proposal).with_categories(round_.categories)
+    form = ProposalForm(obj=proposal).with_categories(round_)
     if not form.is_submitted():
         form.estimated_cost.raw_text = format_euros(proposal.estimated_cost_cents)
     form.submit.label.text = gettext("Save changes")
