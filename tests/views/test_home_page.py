@@ -71,6 +71,16 @@ def test_every_round_to_act_on_is_on_the_front_page_by_what_one_can_do(client, b
     assert "Keskusta – Centre" in page and "Pohjoinen – North" in page
 
 
+def test_a_signed_in_residents_own_area_is_marked(client, auth, busy_city):
+    assert "Your area" not in client.get("/").text
+    auth.resident("resident@example.org")  # postal code 15100: Keskusta
+    found = sections(client.get("/").text)
+    cards = re.findall(r'<li class="card" id="round-\d+">(.*?)</li>', found["Vote now"], re.S)
+    marked = {titles(card)[0]: "Your area" in card for card in cards}
+    assert marked == {"Keskusta points vote": True, "Keskusta votes": True,
+                      "Pohjoinen votes": False}
+
+
 def test_results_leave_the_front_page_two_months_after(client, busy_city, frozen_clock):
     frozen_clock.advance(days=61)
     page = client.get("/").text

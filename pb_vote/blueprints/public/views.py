@@ -20,13 +20,16 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
-    """Every round a resident can act on now, grouped by what they can do, then the
-    tables."""
+    """Every round a resident can act on now, grouped by what they can do (a signed-in
+    resident's own area's marked), then the tables."""
     tables, now = catalog.list_tables(), clock.utcnow()
     groups = catalog.rounds_to_act_on(tables, now)
+    postal_code = getattr(current_user, "postal_code", None)
     return render_template("public/home.html", tables=tables, groups=groups,
                            open_for_ideas={r.id for r in groups["proposals"]
-                                           if proposal_window_open(r, now)})
+                                           if proposal_window_open(r, now)},
+                           home_tables={t.id for t in tables if postal_code
+                                        and postal_code in t.postal_codes})
 
 
 @bp.get("/tables/<slug>")
