@@ -40,6 +40,9 @@ DEFAULTS: dict[str, object] = {
     "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.
     "RESULTS_MIN_BALLOTS": 10,
+    # The statistics after a round show no group smaller than this: such a figure reads
+    # "fewer than 10", and another is held back with it so that it cannot be worked out.
+    "STATISTICS_MIN_CELL": 10,
     # None means the SQLite file instance/pb_vote.sqlite.
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -60,6 +60,11 @@ class Participation(db.Model):
     last_voted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     # A resident may ask for a mail when the results are published.
     notify_results: Mapped[bool] = mapped_column(default=False)
+    # A signed-in resident's home postal code and account language when they first voted
+    # here, written by a database trigger (migration 0017), for the statistics after the
+    # round; None for codes and paper. Kept when the account moves or is deleted.
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(5))
 
 
 class TurnoutCount(db.Model):

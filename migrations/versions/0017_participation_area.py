@@ -1,0 +1,77 @@
+"""Where a signed-in resident voted from, for the statistics after a round: a participation
+records the home postal code and the account language its person had when they first voted
+in the round (``postal_code``, ``language``), written by the database at the insert (a
+trigger, so every way a vote is written records it, and the vote's own statement is
+untouched). Codes and paper ballots record neither: nobody is asked. The figures outlive a
+later move or a deleted account (the participation then has no person, its area stays).
+
+Participations written before this revision get the postal code and language their
+person's account has now (none when the account is gone): the nearest there is. The
+columns are added in place (copying the table would drop its turnout triggers on SQLite).
+The downgrade drops the triggers and the two columns.
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-01
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+_SQLITE_TRIGGER = (
+    "CREATE TRIGGER participation_area_on_insert AFTER INSERT ON participations "
+    "WHEN NEW.user_id IS NOT NULL AND NEW.postal_code IS NULL BEGIN "
+    "UPDATE participations SET "
+    "postal_code = (SELECT postal_code FROM users WHERE id = NEW.user_id), "
+    "language = (SELECT language FROM users WHERE id = NEW.user_id) "
+    "WHERE id = NEW.id; END"
+)
+# BEFORE INSERT: the row is written once, with its area. It also runs for a vote that turns
+# into an update of an earlier participation (ON CONFLICT DO UPDATE), whose update leaves
+# the first vote's area as it was.
+_POSTGRESQL_FUNCTION = """CREATE FUNCTION participation_area() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.user_id IS NOT NULL AND NEW.postal_code IS NULL THEN
+        SELECT postal_code, language INTO NEW.postal_code, NEW.language
+        FROM users WHERE id = NEW.user_id;
+    END IF;
+    RETURN NEW;
+END $$"""
+_POSTGRESQL_TRIGGER = (
+    "CREATE TRIGGER participation_area_on_insert BEFORE INSERT ON participations "
+    "FOR EACH ROW EXECUTE FUNCTION participation_area()"
+)
+
+
+def upgrade():
+    op.add_column("participations", sa.Column("postal_code", sa.String(length=10),
+                                              nullable=True))
+    op.add_column("participations", sa.Column("language", sa.String(length=5),
+                                              nullable=True))
+    op.execute(
+        "UPDATE participations SET "
+        "postal_code = (SELECT postal_code FROM users WHERE users.id = participations.user_id), "
+        "language = (SELECT language FROM users WHERE users.id = participations.user_id) "
+        "WHERE user_id IS NOT NULL"
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_POSTGRESQL_FUNCTION)
+        op.execute(_POSTGRESQL_TRIGGER)
+    else:
+        op.execute(_SQLITE_TRIGGER)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER participation_area_on_insert ON participations")
+        op.execute("DROP FUNCTION participation_area()")
+    else:
+        op.execute("DROP TRIGGER participation_area_on_insert")
+    op.drop_column("participations", "language")
+    op.drop_column("participations", "postal_code")

@@ -1,0 +1,43 @@
+"""The one form of the reports: how many residents may vote in a table's area."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+
+from pb_vote.services.statistics import MOST_ELIGIBLE
+
+_SPACES = re.compile(r"[\s\u00a0\u202f.']")
+
+
+class ResidentsField(StringField):
+    """A whole number of residents, spaces between thousands allowed; empty is None."""
+
+    raw_text = ""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        cleaned = _SPACES.sub("", self.raw_text)
+        self.data = None
+        if not cleaned:
+            return
+        if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 8
+                and 0 < int(cleaned) <= MOST_ELIGIBLE):
+            raise ValueError(str(_l("Write a whole number from 1 to 10 000 000, or leave the "
+                                    "field empty if the number is not known.")))
+        self.data = int(cleaned)
+
+    def _value(self):
+        if self.raw_text:
+            return self.raw_text
+        return "" if self.data is None else str(self.data)
+
+
+class EligibleResidentsForm(FlaskForm):
+    """The residents of a table's area entitled to vote, for turnout shares (city admins)."""
+
+    residents = ResidentsField(
+        _l("Residents entitled to vote in the area"),
+        description=_l("From the population register. Leave empty if it is not known."))
+    submit = SubmitField(_l("Save the number"))
