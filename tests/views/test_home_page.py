@@ -81,6 +81,14 @@ def test_a_signed_in_residents_own_area_is_marked(client, auth, busy_city):
                       "Pohjoinen votes": False}
 
 
+def test_a_vote_that_closed_meanwhile_is_no_longer_offered(client, busy_city, frozen_clock):
+    frozen_clock.advance(days=2, seconds=1)  # "Keskusta points vote" has closed
+    found = sections(client.get("/").text)
+    assert titles(found["Vote now"]) == ["Keskusta votes", "Pohjoinen votes"]
+    assert titles(found["Coming up"]) == ["Under review", "Being counted",
+                                          "Keskusta points vote"]
+
+
 def test_results_leave_the_front_page_two_months_after(client, busy_city, frozen_clock):
     frozen_clock.advance(days=61)
     page = client.get("/").text

@@ -13,7 +13,7 @@ from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
 from pb_vote.services import catalog, voting
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
-from pb_vote.services.rounds import proposal_window_open
+from pb_vote.services.rounds import proposal_window_open, sync_phase
 
 bp = Blueprint("public", __name__)
 
@@ -23,6 +23,9 @@ def home():
     """Every round a resident can act on now, grouped by what they can do (a signed-in
     resident's own area's marked), then the tables."""
     tables, now = catalog.list_tables(), clock.utcnow()
+    # Each round caught up with its schedule first, as load_round does for a round's page.
+    if [round_ for table in tables for round_ in table.rounds if sync_phase(round_, now)]:
+        db.session.commit()
     groups = catalog.rounds_to_act_on(tables, now)
     postal_code = getattr(current_user, "postal_code", None)
     return render_template("public/home.html", tables=tables, groups=groups,
