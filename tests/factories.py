@@ -30,6 +30,7 @@ from pb_vote.models import (
     TableMembership,
     User,
     VoteChannel,
+    VoterEligibility,
 )
 from pb_vote.services import accounts, counting, results, rounds, voting
 from pb_vote.services.ballot_box import VoteKeys
@@ -422,4 +423,37 @@ def corrected_round(at: Table | None = None, *,
     scenario.publication = results.publish(scenario.coordinator, scenario.round, count.id,
                                            excluded=left_out, corrects=1,
                                            correction_reason=reason)
+    return scenario
+
+
+def turnout_round(at: Table | None = None, *, residents: dict | None = None, codes: int = 0,
+                  paper: int = 0, close: bool = True, **settings) -> Scenario:
+    """A ``voting_round`` open to residents and codes (``settings`` as there) where, for
+    each ``(postal code, language): n`` of ``residents``, n signed-in residents of that
+    postal code and account language vote online (res0@example.org...; the table's area
+    takes in every postal code named), ``codes`` people vote online with voting codes and
+    ``paper`` paper ballots are entered; then its coordinator closes voting (unless not
+    ``close``). ``scenario.voters`` are the residents, in order."""
+    at = at or city().own
+    residents = {("15100", "fi"): 12} if residents is None else residents
+    at.postal_codes = sorted({*at.postal_codes, *(code for code, _ in residents)})
+    scenario = voting_round(at, voter_eligibility=VoterEligibility.BOTH, **settings)
+    keys = VoteKeys.from_config(current_app.config)
+    rng = random.Random(5)
+    vote = [scenario.proposals[0]]
+    for (postal_code, language), count in residents.items():
+        for _ in range(count):
+            person = user(f"res{len(scenario.voters)}@example.org", postal_code=postal_code,
+                          language=language)
+            voting.cast_ballot(keys, scenario.round.id, voting.Voter(user_id=person.id),
+                               VoteChannel.ONLINE, _choices(scenario.round, vote, rng))
+            scenario.voters.append(person)
+    typed = voting.generate_codes(scenario.coordinator, scenario.round, codes + paper or 1)
+    for number, code in enumerate(typed[:codes + paper]):
+        channel, voter = ((VoteChannel.CODE, voting.online_code_voter) if number < codes
+                          else (VoteChannel.PAPER, voting.paper_voter))
+        voting.cast_ballot(keys, scenario.round.id, voter(scenario.round, code), channel,
+                           _choices(scenario.round, vote, rng))
+    if close:
+        rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
