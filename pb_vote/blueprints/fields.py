@@ -105,7 +105,8 @@ def require_present(message):
     """A validator: the field must have parsed to something."""
 
     def check(form, field):
-        if field.data is None:
+        # Text that could not be read has said so already (MoneyField's own message).
+        if field.data is None and not field.errors:
             raise ValidationError(message)
 
     return check

@@ -58,10 +58,9 @@ def test_coordinator_closes_previews_and_publishes_and_a_visitor_checks(
     sign_in_with_password(page, scenario.coordinator, scenario.password, visit)
     page.goto(f"/manage/rounds/{round_id}/phase")
     visit(page, "phase")
-    page.get_by_label("Voting closed").check()
     page.get_by_label(re.compile("I have checked this")).check()
-    page.get_by_role("button", name="Move the round").click()
-    expect(page.get_by_text("The round has moved to its next phase.")).to_be_visible()
+    page.get_by_role("button", name="Close voting").click()
+    expect(page.get_by_text("The round is now in the phase: Voting closed.")).to_be_visible()
     page.get_by_role("main").get_by_role("link", name="Results").click()
     expect(page.get_by_text("only the coordinator sees this")).to_be_visible()
     page.get_by_role("button", name="Count the ballots").click()  # a job; done at once here

@@ -25,8 +25,10 @@ from pb_vote.services.rounds import (
     RoundError,
     RoundSettings,
     advance_all,
+    ballot_readiness,
     check_settings,
     create_round,
+    proposal_window_open,
     sync_phase,
     transition,
     update_round,
@@ -226,6 +228,68 @@ def test_skipping_a_proposal_window_that_has_not_started(world):
     assert opened < closed <= NOW
 
 
+def test_opening_a_draft_early_opens_its_idea_window_now(world):
+    """A draft opened by hand takes ideas at once: its window's start comes to now."""
+    round_ = a_round(world, P.DRAFT)  # proposals open in ten days
+    close = round_.proposals_close_at
+    transition(world.coordinator, round_, P.PROPOSALS)
+    assert stored(round_, "phase", "proposals_open_at", "proposals_close_at") == (
+        P.PROPOSALS, NOW, close)
+    assert proposal_window_open(round_, NOW)
+
+
+def test_opening_a_draft_late_keeps_its_start(world):
+    round_ = a_round(world, P.DRAFT, proposals_open_at=NOW - DAY)
+    transition(world.coordinator, round_, P.PROPOSALS)
+    assert stored(round_, "proposals_open_at") == (NOW - DAY,)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "settings"),
+    [(P.DRAFT, P.PROPOSALS, {"proposals_open_at": NOW - 3 * DAY,
+                             "proposals_close_at": NOW - DAY}),
+     # An empty ballot kept it in review past its voting window (see due_phase).
+     (P.REVIEW, P.VOTING, {"voting_open_at": NOW - 2 * DAY, "voting_close_at": NOW})],
+)
+def test_a_window_whose_end_has_passed_is_not_opened_by_hand(world, source, target, settings):
+    round_ = a_round(world, source, **settings)
+    before = stored(round_, "phase", *SCHEDULE)
+    with pytest.raises(RoundError) as refused:
+        transition(world.coordinator, round_, target)
+    assert refused.value.code == "window_already_over"
+    assert refused.value.details == {"target": target.value}
+    assert stored(round_, "phase", *SCHEDULE) == before
+    assert phase_events(round_) == []
+
+
+@pytest.mark.parametrize("waiting", [ProposalStatus.SUBMITTED, ProposalStatus.CHANGES_REQUESTED])
+def test_voting_opens_with_unreviewed_proposals_only_when_told(world, waiting):
+    round_ = a_round(world, P.REVIEW, accepted=2)
+    factories.proposal(round_, title="Still waiting", status=waiting)
+    factories.proposal(round_, title="Rejected", status=ProposalStatus.REJECTED)
+    with pytest.raises(RoundError) as refused:
+        transition(world.coordinator, round_, P.VOTING)
+    assert refused.value.code == "unreviewed_proposals"
+    assert refused.value.details == {"count": 1}
+    assert stored(round_, "phase") == (P.REVIEW,) and phase_events(round_) == []
+    transition(world.coordinator, round_, P.VOTING, leave_unreviewed=True)
+    assert stored(round_, "phase") == (P.VOTING,)
+    assert phase_events(round_)[-1].details == {
+        "from": "review", "to": "voting", "reason": "manual", "left_unreviewed": 1}
+
+
+def test_ballot_readiness_lists_the_ballot_and_what_waits(world):
+    round_ = a_round(world, P.REVIEW, accepted=2)
+    waiting = [factories.proposal(round_, title="Submitted"),
+               factories.proposal(round_, title="Changes asked",
+                                  status=ProposalStatus.CHANGES_REQUESTED)]
+    for status in (ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN, ProposalStatus.HIDDEN):
+        factories.proposal(round_, status=status)
+    readiness = ballot_readiness(round_)
+    assert [p.title for p in readiness.accepted] == ["Accepted 0", "Accepted 1"]
+    assert readiness.unreviewed == waiting
+
+
 def test_voting_opened_and_closed_by_hand_in_the_same_second(world):
     round_ = a_round(world, P.REVIEW)
     transition(world.coordinator, round_, P.VOTING)
@@ -392,8 +456,8 @@ SETTINGS_CASES = [
     ("approval min zero", {"approval_min": 0}, APPROVAL_LIMITS),
     ("approval max below min", {"approval_min": 3, "approval_max": 2}, APPROVAL_LIMITS),
     ("approval max zero", {"approval_min": 1, "approval_max": 0}, APPROVAL_LIMITS),
-    ("approval min missing", {"approval_min": None}, APPROVAL_LIMITS),
-    ("approval max missing", {"approval_max": None}, APPROVAL_LIMITS),
+    ("approval min missing", {"approval_min": None}, [("approval_min", "required")]),
+    ("approval max missing", {"approval_max": None}, [("approval_max", "required")]),
     ("approval of exactly two", {"approval_min": 2, "approval_max": 2}, []),
     ("points", POINTS, []),
     ("points all on one", {**POINTS, "points_max_per_proposal": 10}, []),
@@ -402,9 +466,9 @@ SETTINGS_CASES = [
     ("points per proposal zero", {**POINTS, "points_max_per_proposal": 0}, POINTS_LIMITS),
     ("points total zero", {**POINTS, "points_total": 0, "points_max_per_proposal": 0},
      POINTS_LIMITS),
-    ("points total missing", {**POINTS, "points_total": None}, POINTS_LIMITS),
+    ("points total missing", {**POINTS, "points_total": None}, [("points_total", "required")]),
     ("points per proposal missing", {**POINTS, "points_max_per_proposal": None},
-     POINTS_LIMITS),
+     [("points_max_per_proposal", "required")]),
     ("points ignore approval limits", {**POINTS, "approval_min": 0}, []),
     ("knapsack without minimum", {**KNAPSACK, "knapsack_min_spend_percent": None}, []),
     ("knapsack 0 %", {**KNAPSACK, "knapsack_min_spend_percent": 0}, []),
@@ -418,6 +482,14 @@ SETTINGS_CASES = [
     ("several problems", {"title": "", "budget_cents": 0, "voting_close_at": NOW + 45 * DAY},
      [("title", "required"), ("budget", "not_positive"),
       ("voting_close_at", "ends_before_start")]),
+    # What a form could not read is None: required, and left out of the comparisons, so the
+    # other problems are still all reported at once.
+    ("nothing readable", {"title": None, "budget_cents": None, "proposals_open_at": None,
+                          "voting_open_at": None, "approval_min": None, "approval_max": None,
+                          "voting_close_at": NOW - DAY},
+     [("title", "required"), ("budget", "required"), ("proposals_open_at", "required"),
+      ("voting_open_at", "required"), ("voting_close_at", "in_past"),
+      ("approval_min", "required"), ("approval_max", "required")]),
 ]
 
 
@@ -425,6 +497,13 @@ SETTINGS_CASES = [
                          ids=[case[0] for case in SETTINGS_CASES])
 def test_check_settings(changes, expected):
     assert sorted(check_settings(settings(**changes), NOW)) == sorted(expected)
+
+
+def test_a_time_earlier_in_the_current_minute_counts_as_now():
+    """Forms give times to the minute: the minute being lived is not yet past."""
+    assert check_settings(settings(proposals_open_at=NOW), NOW + 59 * SECOND) == []
+    assert check_settings(settings(proposals_open_at=NOW), NOW + 60 * SECOND) == [
+        ("proposals_open_at", "in_past")]
 
 
 def test_unchanged_past_dates_of_an_existing_round_are_accepted():

@@ -1,5 +1,6 @@
 """Coordinators set up rounds and move phases through the pages."""
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from pb_vote.extensions import db
-from pb_vote.models import AuditEvent, BallotKind, Round, RoundPhase, TallyRule
+from pb_vote.models import (
+    AuditEvent,
+    BallotKind,
+    ProposalStatus,
+    Round,
+    RoundPhase,
+    TallyRule,
+    VoterEligibility,
+)
 from tests import factories
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -104,6 +113,60 @@ def test_bad_settings_are_explained_and_nothing_is_saved(app, client, auth, tabl
         assert db.session.execute(select(Round)).first() is None
 
 
+def test_every_error_is_reported_in_one_pass(app, client, auth, tables):
+    """Field errors (unreadable budget and date, missing title) and the round's own rules
+    (dates in order, ballot limits) all come back at once, in the summary and at the fields."""
+    auth.staff("coordinator@example.org")
+    response = client.post("/manage/tables/keskusta/rounds/new", data=round_form(
+        title="", budget="lots", voting_close_at="soon", proposals_open_at=_local(-3),
+        voting_open_at=_local(20), approval_min="4", approval_max="3"))
+    assert response.status_code == 200
+    summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.S).group(0)
+    for message in ("Give the round a title.", "Write an amount in euros",
+                    "Give a date and time.", "This time is already past.",
+                    "Voting can start only after the proposal window ends.",
+                    "The minimum must be at least 1 and not more than the maximum."):
+        assert message in summary, message
+    assert summary.count("<li>") == 6
+    with app.app_context():
+        assert db.session.execute(select(Round)).first() is None
+
+
+def test_changing_settings_reports_every_error_in_one_pass(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.REVIEW)
+    auth.staff("coordinator@example.org")
+    form = _form_values(client.get(f"/manage/rounds/{round_id}/edit").text)
+    form.update(title="", voting_close_at=form["voting_open_at"])
+    response = client.post(f"/manage/rounds/{round_id}/edit", data=form)
+    assert "Give the round a title." in response.text
+    assert "The window must end after it starts." in response.text
+
+
+def test_each_ballot_kind_has_its_own_named_fieldset(client, auth, tables):
+    auth.staff("coordinator@example.org")
+    page = client.get("/manage/tables/keskusta/rounds/new").text
+    for kind, legend, names in (
+        ("approval", "Only for an approval ballot", ("approval_min", "approval_max")),
+        ("knapsack", "Only for a knapsack ballot", ("knapsack_min_spend_percent",)),
+        ("points", "Only for a points ballot", ("points_total", "points_max_per_proposal")),
+    ):
+        group = re.search(rf'<fieldset class="ballot-settings" data-ballot-kind="{kind}">'
+                          r'(.*?)</fieldset>', page, re.S).group(1)
+        assert f'<legend class="h3">{legend}</legend>' in group
+        assert all(f'name="{name}"' in group for name in names)
+    assert "js/round_form.js" in page
+
+
+def test_another_kinds_settings_do_not_hold_the_form_back(app, client, auth, tables):
+    auth.staff("coordinator@example.org")
+    response = client.post("/manage/tables/keskusta/rounds/new", data=round_form(
+        ballot_kind="knapsack", approval_min="0", points_total="-4"))
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        round_ = db.session.execute(select(Round)).scalar_one()
+        assert round_.ballot_kind is BallotKind.KNAPSACK and round_.approval_min is None
+
+
 @pytest.mark.parametrize(
     ("who", "own", "other"),
     [("coordinator", 200, 403), ("member", 403, 403), ("admin", 200, 200),
@@ -166,40 +229,199 @@ def _form_values(html: str) -> dict:
     return values
 
 
-def test_coordinator_moves_a_phase_by_hand_with_confirmation(app, client, auth, tables):
+def _round(app, tables, phase, **settings) -> int:
+    """A round of Keskusta in ``phase`` (factories.round_), committed; returns its id."""
     with app.app_context():
-        table = db.session.get(factories.Table, tables["own"])
-        round_ = factories.round_(table, RoundPhase.DRAFT)
+        round_ = factories.round_(db.session.get(factories.Table, tables["own"]), phase,
+                                  **settings)
         db.session.commit()
-        round_id = round_.id
+        return round_.id
+
+
+def test_coordinator_moves_a_phase_by_hand_with_confirmation(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.DRAFT)
     auth.staff("coordinator@example.org")
     page = client.get(f"/manage/rounds/{round_id}/phase")
-    assert 'value="proposals"' in page.text and 'value="cancelled"' in page.text
-    assert 'value="published"' not in page.text
+    # One move on, and cancelling apart from it (its own form, a danger button).
+    assert 'name="target" value="proposals"' in page.text
+    assert 'value="cancelled"' not in page.text and 'value="published"' not in page.text
+    assert "Open the round for ideas" in page.text
+    assert f'action="/manage/rounds/{round_id}/cancel"' in page.text
+    assert 'class="button danger">Cancel the round</button>' in page.text
     unconfirmed = client.post(f"/manage/rounds/{round_id}/phase", data={"target": "proposals"})
-    assert "Tick the box to confirm." in unconfirmed.text
+    assert unconfirmed.status_code == 400 and "Tick the box to confirm." in unconfirmed.text
     moved = client.post(f"/manage/rounds/{round_id}/phase",
                         data={"target": "proposals", "confirm": "y"})
     assert moved.status_code == 303
-    skipping = client.post(f"/manage/rounds/{round_id}/phase",
-                           data={"target": "closed", "confirm": "y"})
-    assert skipping.status_code == 200  # not offered: the form refuses the choice
+    assert "The round is now in the phase: Collecting ideas." in client.get(
+        moved.headers["Location"]).text
+    for target in ("closed", "cancelled", "proposals"):  # not offered now
+        refused = client.post(f"/manage/rounds/{round_id}/phase",
+                              data={"target": target, "confirm": "y"})
+        assert refused.status_code == 400
+        assert "Someone changed the round at the same moment." in refused.text
     with app.app_context():
         assert db.session.get(Round, round_id).phase is RoundPhase.PROPOSALS
 
 
-def test_opening_voting_with_an_empty_ballot_is_explained(app, client, auth, tables):
+def test_a_draft_opened_by_hand_takes_ideas_at_once(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.DRAFT)  # its window was to open in ten days
+    auth.staff("coordinator@example.org")
+    client.post(f"/manage/rounds/{round_id}/phase", data={"target": "proposals", "confirm": "y"})
+    resident = app.test_client()
+    type(auth)(app, resident).resident("resident@example.org")
+    assert f"/rounds/{round_id}/propose" in resident.get(f"/rounds/{round_id}").text
+    idea = resident.post(f"/rounds/{round_id}/propose", data={
+        "title": "Benches by the lake", "description": "Two benches.",
+        "estimated_cost": "4 000", "category": "Parks", "location": "", "link": ""})
+    assert idea.status_code == 303, idea.text
     with app.app_context():
-        table = db.session.get(factories.Table, tables["own"])
-        round_ = factories.round_(table, RoundPhase.REVIEW)
+        assert [p.title for p in db.session.get(Round, round_id).proposals] == [
+            "Benches by the lake"]
+
+
+def test_a_draft_whose_idea_window_has_passed_is_not_opened(app, client, auth, tables):
+    now = factories_now().replace(microsecond=0)
+    round_id = _round(app, tables, RoundPhase.DRAFT, proposals_open_at=now - timedelta(days=9),
+                      proposals_close_at=now - timedelta(days=2))
+    auth.staff("coordinator@example.org")
+    refused = client.post(f"/manage/rounds/{round_id}/phase",
+                          data={"target": "proposals", "confirm": "y"})
+    assert refused.status_code == 400
+    assert "The idea window of this round has already ended by its schedule." in refused.text
+    with app.app_context():
+        assert db.session.get(Round, round_id).phase is RoundPhase.DRAFT
+
+
+def test_opening_voting_lists_the_ballot_and_asks_before_leaving_ideas_behind(
+        app, client, auth, tables):
+    with app.app_context():
+        round_ = factories.round_(db.session.get(factories.Table, tables["own"]),
+                                  RoundPhase.REVIEW)
+        factories.proposal(round_, title="Lights on the path", cost_cents=300_000,
+                           status=ProposalStatus.ACCEPTED)
+        waiting = factories.proposal(round_, title="Skate ramp")
+        factories.proposal(round_, title="Rejected idea", status=ProposalStatus.REJECTED)
+        db.session.commit()
+        round_id, waiting_id = round_.id, waiting.id
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{round_id}/phase").text
+    assert "On the ballot: 1 proposal" in page and "Lights on the path" in page
+    assert "Still waiting for review: 1 proposal" in page
+    assert f'href="/manage/proposals/{waiting_id}"' in page and "Rejected idea" not in page
+    assert 'name="leave_unreviewed"' in page
+    asked = client.post(f"/manage/rounds/{round_id}/phase",
+                        data={"target": "voting", "confirm": "y"})
+    assert asked.status_code == 400
+    assert "1 proposal is still waiting for review." in asked.text
+    with app.app_context():
+        assert db.session.get(Round, round_id).phase is RoundPhase.REVIEW
+    opened = client.post(f"/manage/rounds/{round_id}/phase",
+                         data={"target": "voting", "confirm": "y", "leave_unreviewed": "y"})
+    assert opened.status_code == 303
+    with app.app_context():
+        assert db.session.get(Round, round_id).phase is RoundPhase.VOTING
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "round.phase_changed")).scalar_one()
+        assert event.details["left_unreviewed"] == 1
+
+
+def test_a_fully_reviewed_ballot_opens_without_the_extra_question(app, client, auth, tables):
+    with app.app_context():
+        round_ = factories.round_(db.session.get(factories.Table, tables["own"]),
+                                  RoundPhase.REVIEW)
+        factories.proposal(round_, status=ProposalStatus.ACCEPTED)
         db.session.commit()
         round_id = round_.id
     auth.staff("coordinator@example.org")
+    assert 'name="leave_unreviewed"' not in client.get(f"/manage/rounds/{round_id}/phase").text
+    opened = client.post(f"/manage/rounds/{round_id}/phase",
+                         data={"target": "voting", "confirm": "y"})
+    assert opened.status_code == 303
+
+
+def test_opening_voting_with_an_empty_ballot_is_explained(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.REVIEW)
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{round_id}/phase").text
+    assert "no proposal has been accepted" in page and "Open voting</button>" not in page
     response = client.post(f"/manage/rounds/{round_id}/phase",
                            data={"target": "voting", "confirm": "y"})
     assert "no proposal has been accepted" in response.text
     with app.app_context():
         assert db.session.get(Round, round_id).phase is RoundPhase.REVIEW
+
+
+def test_cancelling_asks_for_a_reason_and_a_confirmation(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.PROPOSALS)
+    auth.staff("coordinator@example.org")
+    empty = client.post(f"/manage/rounds/{round_id}/cancel", data={})
+    assert empty.status_code == 400
+    assert "Write the reason." in empty.text and "Tick the box to confirm." in empty.text
+    assert '<details class="danger-zone" open>' in empty.text  # the errors are in view
+    cancelled = client.post(f"/manage/rounds/{round_id}/cancel", data={
+        "cancel-reason": "The table was merged with Pohjoinen.", "cancel-confirm": "y"})
+    assert cancelled.status_code == 303
+    overview = client.get(cancelled.headers["Location"]).text
+    assert "The round is cancelled." in overview and "next phase" not in overview
+    with app.app_context():
+        assert db.session.get(Round, round_id).phase is RoundPhase.CANCELLED
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "round.phase_changed")).scalar_one()
+        assert event.details == {"from": "proposals", "to": "cancelled",
+                                 "reason": "The table was merged with Pohjoinen."}
+    assert client.post(f"/manage/rounds/{round_id}/cancel", data={
+        "cancel-reason": "Again", "cancel-confirm": "y"}).status_code == 400
+
+
+def test_members_may_not_move_or_cancel_rounds(app, client, auth, tables):
+    round_id = _round(app, tables, RoundPhase.PROPOSALS)
+    auth.staff("member@example.org")
+    assert client.get(f"/manage/rounds/{round_id}/phase").status_code == 403
+    assert client.post(f"/manage/rounds/{round_id}/cancel", data={
+        "cancel-reason": "x", "cancel-confirm": "y"}).status_code == 403
+
+
+def _buttons(html: str) -> list[tuple[str, str]]:
+    """The overview's action buttons as (class, text)."""
+    actions = re.search(r'<ul class="actions">(.*?)</ul>', html, re.S)
+    return re.findall(r'<a class="(button[^"]*)" href="[^"]*">([^<]+)</a>',
+                      actions.group(1)) if actions else []
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [(RoundPhase.DRAFT, ["Open for ideas", "Settings"]),
+     (RoundPhase.PROPOSALS, ["Moderate proposals", "Add a proposal", "Settings",
+                             "Start the review"]),
+     (RoundPhase.REVIEW, ["Moderate proposals", "Add a proposal", "Voting codes", "Settings",
+                          "Open voting"]),
+     (RoundPhase.VOTING, ["Turnout", "Enter paper ballots", "Voting codes", "Close voting"]),
+     (RoundPhase.CLOSED, ["Results", "Turnout", "Change the phase"]),
+     (RoundPhase.CANCELLED, [])],
+)
+def test_the_round_overview_offers_what_fits_the_phase(app, client, auth, tables, phase,
+                                                       expected):
+    round_id = _round(app, tables, phase, voter_eligibility=VoterEligibility.BOTH)
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{round_id}").text
+    buttons = _buttons(page)
+    assert [text for _, text in buttons] == expected
+    # One primary action, the phase's main task; the others are secondary.
+    assert [kind for kind, _ in buttons] == (
+        ["button"] + ["button secondary"] * (len(expected) - 1) if expected else [])
+    assert ("This round is cancelled" in page) == (phase is RoundPhase.CANCELLED)
+
+
+def test_a_member_sees_only_what_members_do(app, client, auth, tables):
+    review = _round(app, tables, RoundPhase.REVIEW, voter_eligibility=VoterEligibility.BOTH)
+    voting = _round(app, tables, RoundPhase.VOTING, voter_eligibility=VoterEligibility.BOTH,
+                    title="Voting")
+    auth.staff("member@example.org")
+    assert [t for _, t in _buttons(client.get(f"/manage/rounds/{review}").text)] == [
+        "Moderate proposals", "Add a proposal"]
+    assert [t for _, t in _buttons(client.get(f"/manage/rounds/{voting}").text)] == [
+        "Turnout", "Enter paper ballots"]
 
 
 def test_reading_a_round_moves_it_by_the_schedule(app, client, tables, frozen_clock):
