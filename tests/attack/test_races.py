@@ -137,7 +137,7 @@ def test_hide_and_merge_at_once_leave_a_proposal_hidden_or_merged(service):
     seen = []
     for duplicate, survivor in service.scenario["hide_merge"]:
         seen.append(outcomes(at_once(
-            moderation(member, duplicate, "hide", reason="Abusive."),
+            moderation(member, duplicate, "hide", reason="Abusive.", confirm="y"),
             moderation(coordinator, survivor, "merge", duplicates=str(duplicate)),
         )))
     assert all(one_done(found) for found in seen), (seen, service.server_errors())
@@ -162,7 +162,7 @@ def test_accept_and_reject_at_once_do_one_of_them(service):
     for proposal in service.scenario["accept_reject"]:
         seen.append(outcomes(at_once(
             moderation(member, proposal, "accept", reviewed_cost="4000", public_note=""),
-            moderation(coordinator, proposal, "reject", reason="Not feasible."),
+            moderation(coordinator, proposal, "reject", reason="Not feasible.", confirm="y"),
         )))
     assert all(one_done(found) for found in seen), (seen, service.server_errors())
     for proposal in service.scenario["accept_reject"]:
@@ -182,7 +182,7 @@ def test_audited_staff_actions_at_once_all_join_the_chain(service):
     browsers = [staff(service, email) for email in ["coordinator@example.org",
                                                     "member@example.org"] * (AT_ONCE // 2)]
     actions = [("accept", {"reviewed_cost": "1000", "public_note": ""}),
-               ("reject", {"reason": "Not this year."}),
+               ("reject", {"reason": "Not this year.", "confirm": "y"}),
                ("changes", {"reason": "Say where, please."})]
     calls = [moderation(browser, proposal, actions[n % 3][0], **actions[n % 3][1])
              for n, (browser, proposal) in enumerate(zip(browsers, service.scenario["at_once"],

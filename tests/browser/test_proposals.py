@@ -92,14 +92,17 @@ def test_member_accepts_an_idea_and_rejects_another(page, visit, scenario, viewp
 
     page.get_by_role("link", name="Moderation queue").click()
     page.get_by_role("link", name=re.compile(f"^#{rejected} ")).click()
+    page.get_by_text("Other actions").click()  # rejecting is behind the disclosure
     reject = page.get_by_role("region", name="Reject")
     # A rejection without a reason is refused, the error tied to the field.
     reject.get_by_role("button", name="Reject").click()
     expect(page.get_by_role("alert").first).to_contain_text("Write the reason.")
     visit(page, "reject-without-reason", status=400)
     reason = "The square hosts the market every day; a ski jump does not fit there."
-    page.get_by_role("region", name="Reject").get_by_label("Reason").fill(reason)
-    page.get_by_role("region", name="Reject").get_by_role("button", name="Reject").click()
+    reject = page.get_by_role("region", name="Reject")
+    reject.get_by_label("Reason", exact=True).fill(reason)
+    reject.get_by_label("Yes, reject this proposal").check()
+    reject.get_by_role("button", name="Reject").click()
     expect(page.get_by_text("Done. The author gets a mail about it.")).to_be_visible()
     expect(page.locator("p.meta")).to_contain_text("Not taken forward")
     assert reason in new_mail(app, scenario.resident, before).body

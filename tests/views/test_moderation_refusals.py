@@ -34,7 +34,8 @@ def test_the_page_sends_the_status_it_showed_and_a_stale_one_is_refused(app, cli
                          db.session.get(Proposal, scene["proposal"]), 300_000)
         db.session.commit()
     answer = client.post(f"/manage/proposals/{scene['proposal']}/reject",
-                         data={"reject-seen": "submitted", "reject-reason": "Liian kallis."})
+                         data={"reject-seen": "submitted", "reject-reason": "Liian kallis.",
+                               "reject-confirm": "y"})
     assert answer.status_code == 400
     assert "Joku muu käsitteli ehdotusta samaan aikaan" in answer.text
     assert 'name="reject-seen" value="accepted"' in answer.text  # the page shows it now

@@ -153,9 +153,9 @@ def test_member_accepts_with_reviewed_cost_and_the_author_is_told(app, client, a
 def test_member_rejects_with_a_public_reason(app, client, auth, scene, mailbox):
     auth.staff("member@example.org")
     empty = client.post(f"/manage/proposals/{scene['idea']}/reject", data={"reject-reason": ""})
-    assert "Write the reason." in empty.text
+    assert "Write the reason." in empty.text and "Tick the box to confirm." in empty.text
     client.post(f"/manage/proposals/{scene['idea']}/reject",
-                data={"reject-reason": "The shore belongs to the state."})
+                data={"reject-reason": "The shore belongs to the state.", "reject-confirm": "y"})
     page = app.test_client().get(f"/proposals/{scene['idea']}").text
     assert "The shore belongs to the state." in page and "Not taken forward" in page
     assert any("The shore belongs to the state." in m.body for m in mailbox)
@@ -201,7 +201,8 @@ def test_merge_redirects_and_credits_the_authors(app, client, auth, scene, mailb
 
 def test_hidden_content_is_not_shown_but_the_reason_is_kept(app, client, auth, scene):
     auth.staff("member@example.org")
-    client.post(f"/manage/proposals/{scene['idea']}/hide", data={"hide-reason": "Insults."})
+    client.post(f"/manage/proposals/{scene['idea']}/hide",
+                data={"hide-reason": "Insults.", "hide-confirm": "y"})
     public = app.test_client().get(f"/proposals/{scene['idea']}")
     assert public.status_code == 410
     assert "Benches by the lake" not in public.text and "Insults." not in public.text
@@ -215,7 +216,8 @@ def test_hidden_content_is_not_shown_but_the_reason_is_kept(app, client, auth, s
 def test_moderation_of_another_tables_proposal_is_forbidden(client, auth, scene, action):
     auth.staff("stranger@example.org")
     response = client.post(f"/manage/proposals/{scene['idea']}/{action}",
-                           data={f"{action}-reason": "x", "accept-reviewed_cost": "10"})
+                           data={f"{action}-reason": "x", f"{action}-confirm": "y",
+                                 "accept-reviewed_cost": "10"})
     assert response.status_code == 403
     assert client.get(f"/manage/rounds/{scene['round']}/proposals").status_code == 403
 
@@ -226,7 +228,7 @@ def test_moderation_in_the_wrong_phase_is_explained(app, client, auth, scene):
         db.session.commit()
     auth.staff("member@example.org")
     response = client.post(f"/manage/proposals/{scene['idea']}/reject",
-                           data={"reject-reason": "Too late"})
+                           data={"reject-reason": "Too late", "reject-confirm": "y"})
     assert response.status_code == 400
     assert "only while the round collects or reviews ideas" in response.text
 
