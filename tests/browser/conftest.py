@@ -22,15 +22,12 @@ $PB_VOTE_AXE_JS or the npm cache (see helpers.AXE_INSTALL_HINT).
 
 import itertools
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from flask import got_request_exception
 from flask_migrate import upgrade
 from sqlalchemy import select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pb_vote import create_app
 from pb_vote.extensions import db
@@ -38,7 +35,7 @@ from pb_vote.models import BallotKind, ProposalStatus, Round, RoundPhase, User, 
 from pb_vote.services import voting
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
-from tests.browser.helpers import Visit, write_axe_findings
+from tests.browser.helpers import Visit, served, write_axe_findings
 from tests.conftest import base_test_config
 
 CHROMIUM = os.environ.get("PB_VOTE_CHROMIUM") or "/usr/bin/chromium"
@@ -180,13 +177,6 @@ def _seed(scenario_kwargs: dict) -> None:
     )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log lines (errors are still logged)."""
-
-    def log_request(self, code="-", size="-"):
-        pass
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a real threaded server on 127.0.0.1 and a free port, with CSRF on and mail
@@ -204,29 +194,14 @@ def live_server(tmp_path_factory):
         upgrade()
         _seed(seeded)
 
-    errors: list[str] = []
-
-    def record(sender, exception, **extra):
-        errors.append(repr(exception))
-
-    got_request_exception.connect(record, app, weak=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config.update(PUBLIC_BASE_URL=url, TRUSTED_HOSTS=["127.0.0.1"])  # links in mail
-    thread = threading.Thread(target=server.serve_forever, name="pb_vote-live-server",
-                              daemon=True)
-    thread.start()
-    try:
-        yield Scenario(app=app, url=url,
-                       server_errors=errors, **seeded)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        got_request_exception.disconnect(record, app)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app) as (url, errors):
+        app.config.update(PUBLIC_BASE_URL=url, TRUSTED_HOSTS=["127.0.0.1"])  # links in mail
+        try:
+            yield Scenario(app=app, url=url, server_errors=errors, **seeded)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,15 @@ axe-core, no horizontal scrolling, no server error), signing in, keyboard-only m
 import json
 import os
 import re
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import got_request_exception
 from playwright.sync_api import Page, expect
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pb_vote import PROJECT_ROOT
 from pb_vote.mail import outbox
@@ -155,6 +159,123 @@ class Visit:
             check_axe_copy(self.axe_copies[id(page)], page, where=name)
         elif self.axe:
             check_axe(page, where=name)
+
+
+# The layout checks of issue 16, run in the page: returns what is wrong, one line each.
+# - nothing sticks out of the viewport, and no box scrolls sideways inside the page (a
+#   shell command in a <pre> may: it cannot wrap without changing what it says);
+# - no table cell is narrower than its content (its longest word);
+# - no word and no amount is broken over two lines, unless the word alone is wider than
+#   its whole box (a long address in an idea must break somewhere) and is not in a
+#   heading (the service's own headings must fit: a soft hyphen marks where one may break).
+# Words are split at spaces and after hyphens, dashes, slashes and soft hyphens (where
+# breaking is normal), not at no-break spaces: "12 000 €" is one word.
+LAYOUT_CHECKS = """() => {
+    const problems = [];
+    const width = window.innerWidth;
+    const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + (el.classList.length ? "." + [...el.classList].join(".") : "");
+    const text = el => (el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 50);
+    // Shown (not in a closed <details>), and not hidden the visually-hidden way (a box of
+    // a pixel or so).
+    const shown = el => {
+        const rect = el.getBoundingClientRect();
+        return el.checkVisibility() && rect.width > 4 && rect.height > 4;
+    };
+    const page = document.documentElement.scrollWidth;
+    if (page > width) problems.push(`the page is ${page} px wide, the screen ${width} px`);
+    const outside = [];  // only the outermost element sticking out is reported
+    for (const el of document.body.querySelectorAll("*")) {
+        if (!shown(el) || el.closest("pre")) continue;
+        const rect = el.getBoundingClientRect();
+        if ((rect.right > width + 1 || rect.left < -1) && !outside.some(o => o.contains(el))) {
+            outside.push(el);
+            problems.push(`${name(el)} sticks out of the screen (${Math.round(rect.left)}`
+                          + `..${Math.round(rect.right)} px): "${text(el)}"`);
+        }
+        const overflow = getComputedStyle(el).overflowX;
+        if (overflow !== "visible" && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1)
+            problems.push(`${name(el)} scrolls sideways (${el.scrollWidth} px in `
+                          + `${el.clientWidth} px): "${text(el)}"`);
+        if ((el.tagName === "TD" || el.tagName === "TH") && el.scrollWidth > el.clientWidth + 1)
+            problems.push(`${name(el)} is narrower (${el.clientWidth} px) than its content `
+                          + `(${el.scrollWidth} px): "${text(el)}"`);
+    }
+    const box = node => {
+        let el = node.parentElement;
+        while (el && getComputedStyle(el).display.startsWith("inline")) el = el.parentElement;
+        return el;
+    };
+    const lines = range => new Set([...range.getClientRects()].filter(r => r.width > 0)
+        .map(r => Math.round(r.top))).size;
+    const range = document.createRange();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const words = /[^ \\t\\n\\r\\f\\-\\u2010-\\u2014\\/\\u00ad]+[\\-\\u2010-\\u2014\\/\\u00ad]*/g;
+    const amount = /(?:€\\s?)?\\d[\\d\\u00a0\\u202f ,.]*\\d(?:[\\u00a0\\u202f ]?€)|€\\d[\\d,.]*/g;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const value = node.nodeValue;
+        if (!value.trim() || !node.parentElement || !shown(node.parentElement)) continue;
+        if (node.parentElement.closest("script, style, pre")) continue;
+        const heading = node.parentElement.closest("h1, h2, h3, h4, h5, h6");
+        for (const pattern of [words, amount]) {
+            for (const match of value.matchAll(pattern)) {
+                if (match[0].length < 2) continue;
+                // After a soft hyphen that broke the line, Chromium counts the hyphen it
+                // drew into the next word's first character: start one later.
+                const soft = value[match.index - 1] === "\\u00ad" ? 1 : 0;
+                range.setStart(node, match.index + soft);
+                range.setEnd(node, match.index + match[0].replace(/[ ]+$/, "").length);
+                if (lines(range) < 2) continue;
+                const container = box(node);
+                const wide = [...range.getClientRects()].reduce((sum, r) => sum + r.width, 0);
+                if (pattern === words && !heading && container && wide > container.clientWidth)
+                    continue;
+                const where = container ? name(container) : "?";
+                problems.push(`"${match[0]}" is broken over two lines in ${where}: `
+                              + `"${text(node.parentElement)}"`);
+            }
+        }
+    }
+    for (const el of document.querySelectorAll(".amount"))
+        if (shown(el) && lines((range.selectNodeContents(el), range)) > 1)
+            problems.push(`the amount "${text(el)}" is on two lines`);
+    return [...new Set(problems)];
+}"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    """What the layout checks (LAYOUT_CHECKS) find wrong on the page, one line each."""
+    return page.evaluate(LAYOUT_CHECKS)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log lines (errors are still logged)."""
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+@contextmanager
+def served(app):
+    """Serve ``app`` on a real threaded server on 127.0.0.1 and a free port; yields its
+    address and the list of exceptions its requests raise (as they happen)."""
+    errors: list[str] = []
+
+    def record(sender, exception, **extra):
+        errors.append(repr(exception))
+
+    got_request_exception.connect(record, app, weak=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="pb_vote-live-server",
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", errors
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        got_request_exception.disconnect(record, app)
 
 
 def new_mail(app, to: str, before: int, wait_seconds: float = 5.0):

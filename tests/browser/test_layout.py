@@ -1,0 +1,182 @@
+"""The layout check of issue 16 on every page of the demo.
+
+The demo (``flask seed-demo``, with a knapsack and a points round in voting and a corrected
+result added: ``factories.demo_site``) is served, and its pages are visited as a visitor, a
+resident, a member, a coordinator and the city admin: the visitor's fixed list (sign-in
+pages, the voting-code page, the receipt check, an error page), then every page reached
+by following the links from the home page (resident) and from the staff and admin pages
+(admin); members and coordinators see their own staff dashboard. Pages of one kind (the
+same address but for its numbers) are looked at up to three times, except the pages of a
+round (one per round: their phases differ).
+
+At each page LAYOUT_CHECKS runs (nothing wider than the screen, no table cell narrower
+than its longest word, no word or amount broken over two lines) and a full screenshot is
+saved as test-results/screenshots/layout-<width>-<language>-<who>-<address>.png. Every page
+at 360 px in Finnish, Swedish and English; at 320 px in Finnish (the longest words) and at
+1280 px in Swedish. The problems of all pages are reported together.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from pb_vote import create_app
+from pb_vote.blueprints.languages import LANGUAGE_COOKIE
+from pb_vote.demo import DEMO_PASSWORD
+from pb_vote.extensions import db
+from pb_vote.models import User
+from tests import factories
+from tests.browser.helpers import SCREENSHOT_DIR, layout_problems, served, sign_in_by_link
+from tests.conftest import base_test_config
+
+pytestmark = pytest.mark.browser
+
+SCREENS = [(360, "fi"), (360, "sv"), (360, "en"), (320, "fi"), (1280, "sv")]
+STAFF = {"admin": "admin@example.org", "coordinator": "coordinator@example.org",
+         "member": "member@example.org"}
+RESIDENT = "resident@example.org"
+# Addresses never followed: data, files (a name with a dot), one-time links.
+NOT_PAGES = re.compile(r"^/(api|static)/|^/sign-in/link/|^/password/link/|\.[a-z]+$")
+ROUND_PAGE = re.compile(r"^/(manage/)?rounds/N(/[a-z]+)?$")
+PER_KIND = 3
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo site on a live server: (app, address, server errors, DemoSite)."""
+    path = tmp_path_factory.mktemp("layout") / "demo.sqlite"
+    config = base_test_config(f"sqlite:///{path}")
+    del config["SERVER_NAME"]
+    config.update(DEV_MAILBOX=True)
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        site = factories.demo_site()
+        db.session.commit()
+    with served(app) as (url, errors):
+        app.config.update(PUBLIC_BASE_URL=url, TRUSTED_HOSTS=["127.0.0.1"])
+        yield app, url, errors, site
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _speak(app, language: str) -> None:
+    """Every account reads ``language`` (the account's language wins over the cookie)."""
+    with app.app_context():
+        for user in db.session.execute(select(User)).scalars():
+            user.language = language
+        db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def sessions(demo, browser):
+    """Each role's signed-in browser state (cookies), made once."""
+    app, url, _, _ = demo
+    _speak(app, "en")
+    states = {}
+    for who, email in [("resident", RESIDENT), *STAFF.items()]:
+        context = browser.new_context(base_url=url, locale="en-GB")
+        page = context.new_page()
+        if who == "resident":
+            sign_in_by_link(page, app, email)
+        else:
+            page.goto("/staff/sign-in")
+            page.locator("main input[name=email]").fill(email)
+            page.locator("main input[name=password]").fill(DEMO_PASSWORD)
+            page.locator("main [type=submit]").click()
+            page.wait_for_url("**/manage")
+        states[who] = context.storage_state()
+        context.close()
+    return states
+
+
+def _kind(address: str) -> str:
+    parts = urlsplit(address)
+    keys = "&".join(sorted(name.split("=")[0] for name in parts.query.split("&") if name))
+    return re.sub(r"\d+", "N", parts.path) + ("?" + keys if keys else "")
+
+
+class Crawl:
+    """Visits pages at one screen size and language, collecting what is wrong."""
+
+    def __init__(self, page, screen: str, who: str, origin: str):
+        self.page, self.screen, self.who, self.origin = page, screen, who, origin
+        self.problems: list[str] = []
+        self.seen: set[str] = set()
+        self.kinds: dict[str, int] = {}
+
+    def look(self, address: str, status: int = 200) -> list[str]:
+        """Open one page, screenshot it, check its layout; returns the links on it."""
+        self.seen.add(address)
+        response = self.page.goto(address)
+        if response is None or response.status != status:
+            self.problems.append(f"{self.who} {address}: answered "
+                                 f"{response.status if response else None}, not {status}")
+        slug = re.sub(r"[^a-z0-9]+", "-", address.lower()).strip("-") or "home"
+        self.page.screenshot(path=SCREENSHOT_DIR / f"layout-{self.screen}-{self.who}-{slug}.png",
+                             full_page=True)
+        self.problems += [f"{self.who} {address}: {problem}"
+                          for problem in layout_problems(self.page)]
+        return self.page.evaluate("() => [...document.links].map(a => a.href)")
+
+    def follow(self, starts: list[str], inside: re.Pattern) -> None:
+        """Visit ``starts`` and the pages their links lead to whose path ``inside``
+        matches, a few of each kind."""
+        queue = list(starts)
+        while queue:
+            address = queue.pop(0)
+            for link in self.look(address):
+                parts = urlsplit(link)
+                found = parts.path + (f"?{parts.query}" if parts.query else "")
+                if (not link.startswith(self.origin) or found in self.seen
+                        or found in queue or NOT_PAGES.search(parts.path)
+                        or not inside.search(parts.path)):
+                    continue
+                kind = _kind(found)
+                if self.kinds.get(kind, 0) >= (12 if ROUND_PAGE.match(kind) else PER_KIND):
+                    continue
+                self.kinds[kind] = self.kinds.get(kind, 0) + 1
+                queue.append(found)
+
+
+@pytest.mark.parametrize(("width", "language"), SCREENS, ids=[f"{w}-{lang}"
+                                                              for w, lang in SCREENS])
+def test_every_page_fits_the_screen(browser, demo, sessions, width, language):
+    """No page of the demo is wider than the screen, squeezes a table cell below its
+    longest word or breaks a word or an amount, at this width and in this language."""
+    app, url, errors, site = demo
+    _speak(app, language)
+    errors.clear()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    phone = width < 1000
+    problems, pages = [], 0
+    for who in ("visitor", "resident", "admin", "coordinator", "member"):
+        context = browser.new_context(
+            base_url=url, locale="en-GB", viewport={"width": width, "height": 740},
+            is_mobile=phone, has_touch=phone, storage_state=sessions.get(who))
+        context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": url}])
+        crawl = Crawl(context.new_page(), f"{width}-{language}", who, url)
+        if who == "visitor":
+            for address in ("/", "/sign-in", "/staff/sign-in", "/password/forgot",
+                            f"/rounds/{site.voting_round_id}/code",
+                            f"/rounds/{site.published_round_id}/verify",
+                            "/contact", "/privacy", "/accessibility"):
+                crawl.look(address)
+            crawl.look("/rounds/999999", status=404)
+        elif who == "resident":
+            crawl.follow(["/"], re.compile(
+                r"^/(?!manage|admin|sign-in|staff|password|contact|privacy|accessibility)"))
+        elif who == "admin":
+            crawl.follow(["/manage", "/admin"], re.compile(r"^/(manage|admin)(/|$)"))
+        else:
+            crawl.look("/manage")
+        context.close()
+        problems += crawl.problems
+        pages += len(crawl.seen)
+    assert not problems, f"{len(problems)} problems on {pages} pages:\n" + "\n".join(problems)
+    assert not errors, f"the server raised: {errors}"
+    assert pages > 40, f"only {pages} pages were reached"
