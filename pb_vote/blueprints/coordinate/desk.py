@@ -1,18 +1,19 @@
-"""The voting desk of a table's staff: live turnout, voting codes, and paper ballots from
-Speak-out events (entered, and voided when mis-keyed).
+"""The voting desk of a table's staff: live turnout, voting codes (in batches, each voidable
+when its sheet did not print), the paper ballot to print, and paper ballots from Speak-out
+events (entered, and voided when mis-keyed).
 Each view: load (404) -> authorize (403) -> validate -> service -> commit -> redirect."""
 
-import segno
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from pb_vote import clock
 from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, require, vote_keys
+from pb_vote.blueprints.coordinate import printing
 from pb_vote.blueprints.coordinate.forms import (
     CodeBatchForm,
     PaperBallotForm,
+    VoidCodeBatchForm,
     VoidPaperBallotForm,
 )
 from pb_vote.blueprints.coordinate.views import bp
@@ -24,7 +25,6 @@ from pb_vote.services import results as results_service
 from pb_vote.services import voting
 from pb_vote.services.ballot_rules import BallotInvalid
 from pb_vote.services.permissions import Action
-from pb_vote.urls import public_url
 
 
 @bp.get("/rounds/<int:round_id>/turnout")
@@ -41,27 +41,92 @@ def turnout(round_id: int):
 @bp.route("/rounds/<int:round_id>/codes", methods=["GET", "POST"])
 @login_required
 def voting_codes(round_id: int):
-    """Generate voting codes and show them once, as a printable A4 sheet of slips."""
+    """Generate a batch of voting codes and show it once, as a printable A4 sheet of slips in
+    the chosen languages; list the batches so far, each of which can be voided."""
     no_store()
     round_ = load_round(round_id)
     require(Action.MANAGE_ROUNDS, round_)
     form = CodeBatchForm()
     if form.validate_on_submit():
         try:
-            codes = voting.generate_codes(current_user, round_, form.count.data)
+            issued = voting.generate_batch(current_user, round_, form.count.data,
+                                           form.languages.data)
         except voting.VotingError as error:
             db.session.rollback()
             form.submit.errors = [message_for(error)]
         else:
             db.session.commit()
-            # The slips outlive the request: the QR code leads to the public address.
-            link = public_url("voting.enter_code", round_id=round_.id)
-            qr = segno.make(link, error="m").svg_inline(scale=3)
-            return render_template("coordinate/code_sheet.html", round=round_, codes=codes,
-                                   qr=Markup(qr), link=link)
-    return render_template("coordinate/codes.html", round=round_, form=form,
+            return _code_sheet(round_, issued)
+    return _codes_page(round_, form)
+
+
+def _code_sheet(round_, issued: voting.IssuedBatch):
+    """The sheet of slips: each slip's QR code leads to the code page with its code."""
+    link = printing.code_page_link(round_.id)
+    slips = [(code, printing.qr_svg(printing.slip_link(round_.id, code)))
+             for code in issued.codes]
+    how = printing.in_languages(issued.batch.languages, "coordinate/_slip_text.html",
+                                round=round_, link=link)
+    return render_template("coordinate/code_sheet.html", round=round_, batch=issued.batch,
+                           slips=slips, how=how, link=link)
+
+
+def _codes_page(round_, form, void_forms=None, error=None):
+    batches = voting.code_batches(round_)
+    void_forms = void_forms or {}
+    for summary in batches:
+        number = summary.batch.number
+        void_forms.setdefault(number, VoidCodeBatchForm(prefix=f"void-{number}",
+                                                        formdata=None))
+    return render_template("coordinate/codes.html", round=round_, form=form, error=error,
+                           batches=batches, void_forms=void_forms,
                            issued=voting.codes_issued(round_)), (
         400 if request.method == "POST" else 200)
+
+
+@bp.post("/rounds/<int:round_id>/codes/<int:number>/void")
+@login_required
+def void_code_batch(round_id: int, number: int):
+    """The coordinator voids a batch whose sheet did not print, with the reason (audited):
+    its unused codes stop working, so a new batch can be printed in its place."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    void_form = VoidCodeBatchForm(prefix=f"void-{number}")
+    error = None
+    if void_form.validate_on_submit():
+        try:
+            stopped = voting.void_batch(current_user, round_, number, void_form.reason.data)
+        except voting.VotingError as refused:
+            db.session.rollback()
+            error = message_for(refused)
+        else:
+            db.session.commit()
+            flash(ngettext("Batch %(batch)d is voided: %(num)d unused code stopped working.",
+                           "Batch %(batch)d is voided: %(num)d unused codes stopped working.",
+                           stopped, batch=number), "success")
+            return redirect(url_for("coordinate.voting_codes", round_id=round_.id), code=303)
+    return _codes_page(round_, CodeBatchForm(formdata=None), {number: void_form}, error)
+
+
+@bp.get("/rounds/<int:round_id>/paper/print")
+@login_required
+def printable_ballot(round_id: int):
+    """The paper ballot to print for Speak-out events: the proposals with boxes to mark and
+    the rules of the ballot, in the languages chosen with ``?lang=`` (default fi and sv)."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MODERATE, round_)
+    languages, sound = printing.chosen_languages()
+    codes, proposals = voting.codes_admitted(round_), voting.ballot_proposals(round_)
+    texts = printing.in_languages(languages, "coordinate/_paper_rules.html", round=round_,
+                                  codes=codes)
+    return render_template(
+        "coordinate/paper_ballot.html", round=round_, languages=languages, texts=texts,
+        codes=codes, labels=printing.paper_labels(languages, round_), proposals=proposals,
+        costs=printing.costs_in(languages[0], proposals, round_.currency),
+        error=None if sound else gettext("Choose at least one language."),
+    ), 200 if sound else 400
 
 
 @bp.route("/rounds/<int:round_id>/paper", methods=["GET", "POST"])
