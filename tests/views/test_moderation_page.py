@@ -102,3 +102,18 @@ def test_dangerous_actions_are_styled_so_and_confirmed(app, client, auth, scene,
     with app.app_context():
         assert db.session.get(Proposal, scene[S.SUBMITTED]).status is (
             S.REJECTED if action == "reject" else S.HIDDEN)
+
+
+def test_a_refusal_is_said_even_when_its_form_no_longer_fits(app, client, auth, scene):
+    """Hidden by someone else meanwhile: the page has no actions left, but says why this
+    one was not done."""
+    auth.staff("member@example.org")
+    with app.app_context():
+        db.session.get(Proposal, scene[S.SUBMITTED]).status = S.HIDDEN
+        db.session.get(Proposal, scene[S.SUBMITTED]).hidden_reason = "Abusive."
+        db.session.commit()
+    answer = client.post(f"/manage/proposals/{scene[S.SUBMITTED]}/reject", data={
+        "reject-seen": "submitted", "reject-reason": "Too late.", "reject-confirm": "y"})
+    assert answer.status_code == 400
+    assert "Someone else acted on this proposal at the same moment" in answer.text
+    assert "Nothing more can be done with this proposal." in answer.text
