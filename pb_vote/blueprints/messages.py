@@ -49,6 +49,12 @@ CATALOGUE: dict[str, object] = {
         "voting opens without it.",
         "%(num)d proposals are still waiting for review. Review them first, or confirm that "
         "voting opens without them.", v.get("count", 0)),
+    # tables
+    "main_language_locked": _l("The main language can change only while the table has no "
+                               "rounds: their texts and categories are in the main "
+                               "language."),
+    "name_required": _l("Give the name in the main language."),
+    "unknown_language": _l("Choose Finnish or Swedish as the main language."),
     # proposals
     "window_closed": _l("The time for this has ended (or not begun): the server's clock "
                         "decides."),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pb_vote import demo
 from pb_vote.blueprints.languages import LANGUAGE_COOKIE
 from pb_vote.extensions import db
-from pb_vote.models import Proposal, Round, RoundPhase, Table
+from pb_vote.models import AuditEvent, Proposal, Round, RoundPhase, Table
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 
@@ -193,3 +193,63 @@ def test_the_api_gives_the_main_language_and_every_translation(client, site):
     table = client.get("/api/v1/tables/ita").get_json()
     assert table["translations"]["description"] == {
         "fi": "Mukkula, Kivimaa ja Villähde.", "sv": "Mukkula, Kivimaa och Villähde."}
+
+
+def _table_texts(**given) -> dict:
+    fields = {"main_language": "fi", "name_fi": "Itä", "name_sv": "Öster", "name_en": "East",
+              "description_fi": "Mukkula, Kivimaa ja Villähde.",
+              "description_sv": "Mukkula, Kivimaa och Villähde.", "description_en": ""}
+    return {**fields, **given}
+
+
+def test_staff_give_a_table_its_texts_in_three_languages(app, client, auth, site):
+    auth.staff("admin@example.org", demo.DEMO_PASSWORD)
+    form = _page(client, "/manage/tables/ita/texts", "en")
+    assert 'value="Öster"' in form and 'name="description_en"' in form
+    assert "No English text for: description." in form
+    missing = client.post("/manage/tables/ita/texts", data=_table_texts(name_fi=" "))
+    assert missing.status_code == 200 and "Give the name in the main language." in missing.text
+    # The main language cannot move under the rounds written in it.
+    locked = client.post("/manage/tables/ita/texts", data=_table_texts(main_language="sv"))
+    assert locked.status_code == 200
+    assert "The main language can change only while the table has no rounds" in locked.text
+    odd = client.post("/manage/tables/ita/texts", data=_table_texts(main_language="en"))
+    assert odd.status_code == 200 and "Not a valid choice" in odd.text
+    saved = client.post("/manage/tables/ita/texts", data=_table_texts(
+        description_en="Mukkula, Kivimaa and Villähde."))
+    assert saved.status_code == 303
+    assert '<p class="lead">Mukkula, Kivimaa and Villähde.</p>' in _page(client, "/tables/ita",
+                                                                          "en")
+    assert "No English text" not in client.get("/manage/tables/ita").text
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent.action, AuditEvent.details).where(
+            AuditEvent.action == "table.texts_changed")).all()
+    assert [(action, details["changed"]) for action, details in events] == [
+        ("table.texts_changed", ["description"])]
+
+
+def test_a_table_without_rounds_may_change_its_main_language(app, client, auth, site):
+    with app.app_context():
+        factories.table("norr", "Pohjoinen 2", postal_codes=("15900",))
+        db.session.commit()
+    auth.staff("admin@example.org", demo.DEMO_PASSWORD)
+    saved = client.post("/manage/tables/norr/texts", data=_table_texts(
+        main_language="sv", name_fi="", name_sv="Norr", name_en="", description_fi="Pohjoinen.",
+        description_sv="Norr."))
+    assert saved.status_code == 303
+    with app.app_context():
+        table = db.session.execute(select(Table).where(Table.slug == "norr")).scalar_one()
+        assert (table.main_language, table.name, table.description) == ("sv", "Norr", "Norr.")
+        assert table.text_in("name", "fi") == "Norr" and table.text_in("name", "fi").fallback
+    # The admin reads English, which the table lacks: its Swedish name, marked Swedish.
+    assert '<h1><span lang="sv">Norr</span></h1>' in client.get("/tables/norr").text
+
+
+def test_only_the_tables_coordinator_or_an_admin_edits_its_texts(client, auth, site):
+    auth.staff("member@example.org", demo.DEMO_PASSWORD)  # a member of Keskusta
+    assert client.get("/manage/tables/keskusta/texts").status_code == 403
+    assert client.post("/manage/tables/keskusta/texts", data=_table_texts()).status_code == 403
+    auth.sign_out()
+    auth.staff("coordinator@example.org", demo.DEMO_PASSWORD)
+    assert client.get("/manage/tables/keskusta/texts").status_code == 200
+    assert client.get("/manage/tables/ita/texts").status_code == 403

@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -42,7 +43,7 @@ from pb_vote.models import (
     TallyRule,
     VoterEligibility,
 )
-from pb_vote.models.texts import other_languages
+from pb_vote.models.texts import MAIN_LANGUAGES, other_languages
 from pb_vote.services.rounds import RoundSettings
 from pb_vote.services.voting import DEFAULT_SLIP_LANGUAGES
 
@@ -511,3 +512,61 @@ class CorrectionForm(FlaskForm):
         the page said)."""
         return {"count_id": _number(self.count), "correction_reason": self.reason.data,
                 "corrects": _number(self.corrects)}
+
+
+_TABLE_TEXT_LABELS = {
+    "fi": (_l("Name in Finnish"), _l("Description in Finnish")),
+    "sv": (_l("Name in Swedish"), _l("Description in Swedish")),
+    "en": (_l("Name in English"), _l("Description in English")),
+}
+
+
+def _table_text_fields(cls):
+    """Give ``cls`` a name and a description field per language."""
+    for language, (name, description) in _TABLE_TEXT_LABELS.items():
+        setattr(cls, f"name_{language}", StringField(name, validators=[
+            Optional(), single_line,
+            Length(max=120, message=_l("Use at most %(max)d characters.", max=120))]))
+        setattr(cls, f"description_{language}", TextAreaField(description, validators=[
+            Length(max=5000, message=_l("Use at most %(max)d characters.", max=5000))]))
+    return cls
+
+
+@_table_text_fields
+class TableTextsForm(FlaskForm):
+    """A table's main language, and its name and description in each language (the main
+    language's name required)."""
+
+    main_language = RadioField(
+        _l("Main language"),
+        description=_l("The language the table's texts are written in; the pages show it "
+                       "where a translation is missing. It can change only while the table "
+                       "has no rounds."),
+        choices=[SelectChoice(code, Markup('<span lang="%s">%s</span>') % (code, name))
+                 for code, name in LANGUAGE_NAMES.items() if code in MAIN_LANGUAGES],
+        validators=[DataRequired(message=_l("Choose the main language."))],
+    )
+    submit = SubmitField(_l("Save"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the name in the main language."""
+        valid = super().validate(extra_validators)
+        main = self.main_language.data
+        if main in MAIN_LANGUAGES and not (getattr(self, f"name_{main}").data or "").strip():
+            field = getattr(self, f"name_{main}")
+            field.errors = [*field.errors, gettext("Give the name in the main language.")]
+            valid = False
+        return valid
+
+    def show(self, table) -> None:
+        """Fill the fields from ``table``."""
+        self.main_language.data = table.main_language
+        for field in table.TRANSLATED:
+            for language, text in table.texts(field).items():
+                getattr(self, f"{field}_{language}").data = text
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """What was typed: {field: {language: text}}."""
+        return {field: {language: getattr(self, f"{field}_{language}").data or ""
+                        for language in _TABLE_TEXT_LABELS}
+                for field in ("name", "description")}

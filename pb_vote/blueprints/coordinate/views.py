@@ -24,6 +24,7 @@ from pb_vote.blueprints.coordinate.forms import (
     PhaseForm,
     PublishForm,
     RoundForm,
+    TableTextsForm,
 )
 from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.labels import PHASE_LABELS, label
@@ -38,6 +39,7 @@ from pb_vote.models import (
 from pb_vote.services import catalog, counting, notices, voting
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
+from pb_vote.services import tables as table_service
 from pb_vote.services.permissions import Action, is_allowed
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
@@ -65,6 +67,30 @@ def table(slug: str):
     table_ = catalog.table_by_slug(slug) or abort(404)
     require(Action.VIEW_STAFF_PAGES, table_)
     return render_template("coordinate/table.html", table=table_)
+
+
+@bp.route("/tables/<slug>/texts", methods=["GET", "POST"])
+@login_required
+def table_texts(slug: str):
+    """A table's main language, and its name and description in each language."""
+    no_store()
+    table_ = catalog.table_by_slug(slug) or abort(404)
+    require(Action.MANAGE_ROUNDS, table_)
+    form = TableTextsForm()
+    if not form.is_submitted():
+        form.show(table_)
+    if form.validate_on_submit():
+        try:
+            table_service.set_table_texts(current_user, table_, form.main_language.data,
+                                          form.texts())
+        except table_service.TableError as error:
+            db.session.rollback()
+            form.main_language.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            flash(gettext("The table's name and description are saved."), "success")
+            return redirect(url_for("coordinate.table", slug=table_.slug), code=303)
+    return render_template("coordinate/table_texts.html", form=form, table=table_)
 
 
 @bp.route("/tables/<slug>/rounds/new", methods=["GET", "POST"])
