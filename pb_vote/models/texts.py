@@ -28,6 +28,10 @@ class LocalText(str):
         made.fallback = fallback
         return made
 
+    def __reduce__(self):
+        # Copied or pickled (a cache, a deep copy) with its language, not as a plain str.
+        return (LocalText, (str(self), self.lang, self.fallback))
+
 
 def pick(texts: Mapping[str, str], wanted: str, main: str) -> LocalText:
     """The text in ``wanted`` when there is one; else the ``main`` language's, marked as a

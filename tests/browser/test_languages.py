@@ -10,6 +10,7 @@ from pb_vote.blueprints.languages import LANGUAGE_COOKIE
 from pb_vote.extensions import db
 from pb_vote.models import ProposalStatus, RoundPhase
 from tests import factories
+from tests.browser.helpers import sign_in_with_password
 
 pytestmark = pytest.mark.browser
 
@@ -57,3 +58,30 @@ def test_a_table_page_in_swedish_on_a_phone(page, context, visit, scenario, sout
     swedish = page.get_by_role("link", name="Cykelställ med tak vid busshållplatsen")
     expect(swedish).to_be_visible()
     expect(swedish.locator("span[lang]")).to_have_count(0)
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_staff_translate_a_round_on_a_phone(page, visit, scenario, south):
+    sign_in_with_password(page, "admin@example.org", factories.STAFF_PASSWORD)
+    page.goto(f"/manage/rounds/{south}")
+    visit(page, "round-overview")
+    notice = page.locator("section.notice", has_text="Texts in other languages")
+    expect(notice).to_contain_text(
+        "No English text for: title, description, categories. The Finnish text is shown "
+        "instead.")
+    notice.get_by_role("link", name="Add translations in the settings").click()
+    visit(page, "round-form")
+    expect(page.get_by_label("Title in Swedish")).to_have_value("Söder 2027")
+    expect(page.get_by_label("Title in English")).to_have_attribute("lang", "en")
+    page.get_by_label("Title in English").fill("South 2027")
+    page.get_by_label("Categories in English").fill("Parks\nTraffic")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("section.notice", has_text="Texts in other languages")).to_contain_text(
+        "No English text for: description.")
+    page.goto(f"/rounds/{south}")  # the admin reads English
+    visit(page, "round-in-english")
+    expect(page.get_by_role("heading", level=1)).to_have_text("South 2027")
+    expect(page.get_by_role("heading", level=1).locator("span[lang]")).to_have_count(0)
+    expect(page.locator("p.lead[lang=fi]")).to_have_text("Ideoita omaan lähiympäristöön.")
+    expect(page.locator("#category option")).to_have_text(["All categories", "Parks",
+                                                            "Traffic"])

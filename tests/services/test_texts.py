@@ -2,6 +2,9 @@
 language when it has one, else the main language's, marked as a fallback; and the round's
 categories, translated in order."""
 
+import copy
+import pickle
+
 import pytest
 
 from pb_vote.models import Proposal, Round, Table
@@ -21,6 +24,12 @@ def test_pick_gives_the_wanted_language_or_the_main_one(wanted, main, text, lang
     picked = pick(TEXTS, wanted, main)
     assert (picked, picked.lang, picked.fallback) == (text, lang, fallback)
     assert isinstance(picked, LocalText) and isinstance(picked, str)
+
+
+def test_a_text_keeps_its_language_when_copied_or_pickled():
+    picked = pick(TEXTS, "en", "fi")
+    for copied in (copy.deepcopy(picked), pickle.loads(pickle.dumps(picked))):
+        assert (copied, copied.lang, copied.fallback) == ("Keskusta", "fi", True)
 
 
 def test_a_blank_translation_counts_as_missing():
