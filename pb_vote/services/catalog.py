@@ -93,19 +93,27 @@ RECENT_RESULTS_DAYS = 60
 HOME_GROUPS = ("voting", "proposals", "results", "coming")
 
 
-def rounds_to_act_on(tables: list[Table], now: datetime) -> dict[str, list[Round]]:
+def last_published(tables: list[Table]) -> dict[int, datetime]:
+    """When each published round of ``tables`` (rounds loaded) last published its results
+    (UTC), by round id: one query of the publications' summaries."""
+    published = [r.id for table in tables for r in table.rounds
+                 if r.phase is RoundPhase.PUBLISHED]
+    if not published:
+        return {}
+    return {round_id: as_utc(moment) for round_id, moment in db.session.execute(
+        select(Publication.round_id, func.max(Publication.published_at))
+        .where(Publication.round_id.in_(published)).group_by(Publication.round_id))}
+
+
+def rounds_to_act_on(tables: list[Table], now: datetime,
+                     when: dict[int, datetime]) -> dict[str, list[Round]]:
     """Every public round of ``tables`` (with their rounds loaded) that a resident can do
     something with now, by what: "voting" (vote, soonest closing first), "proposals"
-    (propose an idea, soonest closing first), "results" (published in the last
-    RECENT_RESULTS_DAYS days, newest first) and "coming" (ideas under review, soonest vote
-    first, then votes being counted). Drafts, cancelled rounds and old results are
+    (propose an idea, soonest closing first), "results" (published, by ``when``, in the
+    last RECENT_RESULTS_DAYS days, newest first) and "coming" (ideas under review, soonest
+    vote first, then votes being counted). Drafts, cancelled rounds and old results are
     left to the tables' pages."""
     rounds = [r for table in tables for r in public_rounds(table)]
-    published = {r.id for r in rounds if r.phase is RoundPhase.PUBLISHED}
-    when = dict(db.session.execute(
-        select(Publication.round_id, func.max(Publication.published_at))
-        .where(Publication.round_id.in_(published)).group_by(Publication.round_id)
-    ).all()) if published else {}
     recent = now - timedelta(days=RECENT_RESULTS_DAYS)
     groups: dict[str, list[Round]] = {name: [] for name in HOME_GROUPS}
     for round_ in rounds:
@@ -113,13 +121,13 @@ def rounds_to_act_on(tables: list[Table], now: datetime) -> dict[str, list[Round
             groups["voting"].append(round_)
         elif round_.phase is RoundPhase.PROPOSALS:
             groups["proposals"].append(round_)
-        elif round_.id in when and as_utc(when[round_.id]) >= recent:
+        elif round_.phase is RoundPhase.PUBLISHED and when.get(round_.id, recent) > recent:
             groups["results"].append(round_)
         elif round_.phase in (RoundPhase.REVIEW, RoundPhase.CLOSED):
             groups["coming"].append(round_)
     groups["voting"].sort(key=lambda r: _soonest(r.voting_close_at, r.id))
     groups["proposals"].sort(key=lambda r: _soonest(r.proposals_close_at, r.id))
-    groups["results"].sort(key=lambda r: (as_utc(when[r.id]), r.id), reverse=True)
+    groups["results"].sort(key=lambda r: (when[r.id], r.id), reverse=True)
     groups["coming"].sort(key=lambda r: (r.phase is RoundPhase.CLOSED,
                                          *_soonest(r.voting_open_at, r.id)))
     return groups

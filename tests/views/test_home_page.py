@@ -65,6 +65,8 @@ def test_every_round_to_act_on_is_on_the_front_page_by_what_one_can_do(client, b
     assert titles(found["Results just published"]) == ["Keskusta 2026"]
     assert (f'href="/rounds/{busy_city["Keskusta 2026"]}/results"'
             in found["Results just published"])
+    assert re.search(r"Results published \d{1,2} \w+ \d{4} at \d\d:\d\d\.",
+                     found["Results just published"])
     assert titles(found["Coming up"]) == ["Under review", "Being counted"]
     for hidden in ("Secret plans", "Called off"):
         assert hidden not in page

@@ -26,9 +26,11 @@ def home():
     # Each round caught up with its schedule first, as load_round does for a round's page.
     if [round_ for table in tables for round_ in table.rounds if sync_phase(round_, now)]:
         db.session.commit()
-    groups = catalog.rounds_to_act_on(tables, now)
+    published = catalog.last_published(tables)
+    groups = catalog.rounds_to_act_on(tables, now, published)
     postal_code = getattr(current_user, "postal_code", None)
     return render_template("public/home.html", tables=tables, groups=groups,
+                           published=published,
                            open_for_ideas={r.id for r in groups["proposals"]
                                            if proposal_window_open(r, now)},
                            home_tables={t.id for t in tables if postal_code
