@@ -10,13 +10,16 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from flask_babel import force_locale
 
-from pb_vote.blueprints.results.presentation import explain
+from pb_vote.blueprints.results.presentation import exclusions, explain
 from pb_vote.extensions import db
-from pb_vote.models import TallyRule
+from pb_vote.models import Round, TallyRule
+from pb_vote.services import accounts, counting, results
+from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.tally.result import Reason
 from tests import factories
 from tests.queries import statements, touching
@@ -221,3 +224,38 @@ def test_the_receipt_check_does_not_say_a_changed_vote_loses_its_receipt(client,
     assert "This receipt code is not in the count." in missing
     assert "changing your vote does not change the receipt code" in missing
     assert "only the receipt of your last ballot" not in missing
+
+
+def test_each_left_out_proposal_is_explained_by_the_correction_that_began_it():
+    first, second, third, fourth = (
+        SimpleNamespace(number=n, excluded=left_out, correction_reason=reason)
+        for n, left_out, reason in [(1, [], None), (2, ["5"], "A"), (3, [5, 7], "B"),
+                                    (4, [7], "C")])
+    history = [fourth, third, second, first]  # newest first, as the page reads them
+    assert exclusions(history, 1) == {}
+    assert exclusions(history, 2) == {5: second}
+    assert exclusions(history, 3) == {5: second, 7: third}
+    assert exclusions(history, 4) == {7: third}
+
+
+def test_a_second_correction_says_since_when_a_proposal_is_left_out(app, client, corrected):
+    with app.app_context():
+        round_ = db.session.get(Round, corrected.round_id)
+        coordinator = accounts.find_user_by_email("coordinator@example.org")
+        also = next(p.id for p in round_.proposals if str(p.id) not in corrected.selected
+                    and p.id != corrected.dropped)
+        left_out = frozenset({corrected.dropped, also})
+        count = counting.count_now(coordinator, round_, VoteKeys.from_config(app.config),
+                                   excluded=left_out)
+        results.publish(coordinator, round_, count.id, excluded=left_out, corrects=2,
+                        correction_reason="A second site was unsuitable too.")
+        db.session.commit()
+    page = client.get(f"/rounds/{corrected.round_id}/results").text
+    notice = words(re.search(r'<section class="notice correction".*?</section>', page,
+                             re.S).group(0))
+    assert "Correction of publication 2" in notice and "leaves out 2 proposals" in notice
+    assert f"left out since publication 2: {REASON}" in notice
+    assert f"Left out of the count by correction 2: {REASON}" in words(
+        row_of(page, corrected.dropped))
+    assert "Left out of the count by correction 3: A second site was unsuitable too." in words(
+        row_of(page, also))
