@@ -8,7 +8,7 @@ from sqlalchemy import String, and_, cast, func, or_, select
 
 from pb_vote import clock
 from pb_vote.extensions import db
-from pb_vote.models import GENESIS_HASH, AuditEvent, Proposal, Round, User
+from pb_vote.models import GENESIS_HASH, AuditEvent, Proposal, Round, Table, User
 from pb_vote.services.locking import named_lock
 
 CHAIN_LOCK = "audit_events.chain"
@@ -108,14 +108,15 @@ class AuditFilter:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """An event with what it names: who acted, and the round, proposal or person it is
-    about (None when there is none, or it no longer exists)."""
+    """An event with what it names: who acted, and the round, proposal, table or person it
+    is about (None when there is none, or it no longer exists)."""
 
     event: AuditEvent
     actor: User | None
     round: Round | None = None
     proposal: Proposal | None = None
     person: User | None = None
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _by_id(model, ids) -> dict:
 
 def event_page(wanted: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
     """Page ``page`` (from 1; past the last, the last) of the events ``wanted``, newest
-    first, each with its actor and the round, proposal or person it names."""
+    first, each with its actor and the round, proposal, table or person it names."""
     conditions = _conditions(wanted)
     total = db.session.execute(
         select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
@@ -174,13 +175,14 @@ def event_page(wanted: AuditFilter, page: int = 1, per_page: int = 50) -> AuditP
     events = list(db.session.execute(
         select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).scalars())
-    of = {"round": [], "proposal": [], "user": []}
+    of = {"round": [], "proposal": [], "user": [], "table": []}
     for event in events:
         if event.object_type in of:
             of[event.object_type].append(event.object_id)
     proposals = _by_id(Proposal, of["proposal"])
     rounds = _by_id(Round, of["round"] + [p.round_id for p in proposals.values()])
     people = _by_id(User, of["user"] + [e.actor_id for e in events])
+    tables = _by_id(Table, of["table"])
 
     def named(kind, rows, event):
         if event.object_type != kind or not (event.object_id or "").isdigit():
@@ -192,7 +194,7 @@ def event_page(wanted: AuditFilter, page: int = 1, per_page: int = 50) -> AuditP
         proposal = named("proposal", proposals, event)
         round_ = rounds.get(proposal.round_id) if proposal else named("round", rounds, event)
         entries.append(AuditEntry(event, people.get(event.actor_id), round_, proposal,
-                                  named("user", people, event)))
+                                  named("user", people, event), named("table", tables, event)))
     return AuditPage(entries, total, page, per_page)
 
 

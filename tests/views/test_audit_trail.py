@@ -175,3 +175,14 @@ def test_the_trail_comes_a_page_at_a_time_and_keeps_the_filters(app, client, adm
 def test_only_city_admins_read_the_trail(client, auth, trail):
     auth.staff("aino@example.org")
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_a_tables_event_names_the_table_and_says_what_changed(app, client, admin, trail):
+    with app.app_context():
+        record_event(None, "table.eligible_residents_set", "table", trail["own"],
+                     table_id=trail["own"], details={"from": None, "to": 1200})
+        db.session.commit()
+    status, words = read(client, "?action=table.eligible_residents_set")
+    assert status == 200
+    assert rows(words) == ["Recorded how many residents may vote at a table"]
+    assert 'href="/manage/tables/keskusta">' in words and "From – to 1200." in words
