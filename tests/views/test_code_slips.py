@@ -275,6 +275,9 @@ def test_the_paper_ballot_has_a_box_per_proposal_and_the_rules_in_each_language(
                           text, re.S)
         assert block and words in re.sub(r"[\xa0\u202f]", " ", block.group(1)), (language, words)
     assert ("paper-box-wide" in text) == ("Share 10 points" in rules["en"])  # points: a number
+    # A line to add up what was marked where the ballot has a cap: the costs, or the points.
+    assert ("Costs of the proposals marked, in all" in text) == ("at most €" in rules["en"])
+    assert ("Points given in all" in text) == ("Share 10 points" in rules["en"])
     for title in ("Benches by the lake", "Lights", "Mural"):
         assert title in text
     assert "Voting code" in text and "Äänestyskoodi" in text and "Röstningskod" in text
