@@ -3,11 +3,13 @@
 The demo (``flask seed-demo``, with a knapsack and a points round in voting and a corrected
 result added: ``factories.demo_site``) is served, and its pages are visited as a visitor, a
 resident, a member, a coordinator and the city admin: the visitor's fixed list (sign-in
-pages, the voting-code page, the receipt check, an error page), then every page reached
-by following the links from the home page (resident) and from the staff and admin pages
-(admin); members and coordinators see their own staff dashboard. Pages of one kind (the
-same address but for its numbers) are looked at up to three times, except the pages of a
-round (one per round: their phases differ).
+pages, the voting-code page, the receipt check, the footer's pages, an error page) and what
+only a form reaches (the "check your email" page; a voting code's ballot, its review and
+receipt), then every page reached by following the links from the home page (resident,
+who also votes on the knapsack and the points ballot: review and receipt) and from the
+staff and admin pages (admin); members and coordinators see their own staff dashboard.
+Pages of one kind (the same address but for its numbers) are looked at twice at most,
+except the pages of a round (one per round: their phases differ).
 
 At each page LAYOUT_CHECKS runs (nothing wider than the screen, no table cell narrower
 than its longest word, no word or amount broken over two lines) and a full screenshot is
@@ -41,7 +43,7 @@ RESIDENT = "resident@example.org"
 # Addresses never followed: data, files (a name with a dot), one-time links.
 NOT_PAGES = re.compile(r"^/(api|static)/|^/sign-in/link/|^/password/link/|\.[a-z]+$")
 ROUND_PAGE = re.compile(r"^/(manage/)?rounds/N(/[a-z]+)?$")
-PER_KIND = 3
+PER_KIND = 2
 
 
 @pytest.fixture(scope="module")
@@ -112,16 +114,37 @@ class Crawl:
     def look(self, address: str, status: int = 200) -> list[str]:
         """Open one page, screenshot it, check its layout; returns the links on it."""
         self.seen.add(address)
-        response = self.page.goto(address)
+        self._check(address, self.page.goto(address), status)
+        return self.page.evaluate("() => [...document.links].map(a => a.href)")
+
+    def send(self, form: str, step: str) -> None:
+        """Send the form ``form`` (a selector) of the page, then check the page it leads to
+        (a page only a form reaches: the review of a ballot, its receipt...)."""
+        with self.page.expect_navigation() as sent:
+            self.page.locator(f"{form} [type=submit]").first.click()
+        self.seen.add(step)
+        self._check(f"{urlsplit(self.page.url).path} ({step})", sent.value, 200)
+
+    def _check(self, where: str, response, status: int) -> None:
         if response is None or response.status != status:
-            self.problems.append(f"{self.who} {address}: answered "
+            self.problems.append(f"{self.who} {where}: answered "
                                  f"{response.status if response else None}, not {status}")
-        slug = re.sub(r"[^a-z0-9]+", "-", address.lower()).strip("-") or "home"
+        slug = re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-") or "home"
         self.page.screenshot(path=SCREENSHOT_DIR / f"layout-{self.screen}-{self.who}-{slug}.png",
                              full_page=True)
-        self.problems += [f"{self.who} {address}: {problem}"
+        self.problems += [f"{self.who} {where}: {problem}"
                           for problem in layout_problems(self.page)]
-        return self.page.evaluate("() => [...document.links].map(a => a.href)")
+
+    def vote(self, kind: str) -> None:
+        """Fill the ballot with valid choices, check its review, vote, check the receipt."""
+        page = self.page
+        if kind == "points":
+            for field in page.locator("input[name^=points-]").all()[:2]:
+                field.fill("5")
+        else:
+            page.locator("input[name=choice]").first.check()
+        self.send("form#ballot", f"{kind}-review")
+        self.send("form.vote-form", f"{kind}-receipt")
 
     def follow(self, starts: list[str], inside: re.Pattern) -> None:
         """Visit ``starts`` and the pages their links lead to whose path ``inside``
@@ -167,9 +190,20 @@ def test_every_page_fits_the_screen(browser, demo, sessions, width, language):
                             "/contact", "/privacy", "/accessibility"):
                 crawl.look(address)
             crawl.look("/rounds/999999", status=404)
+            crawl.look("/sign-in")
+            crawl.page.locator("main input[name=email]").fill(f"new-{width}-{language}@example.org")
+            crawl.send("main form", "link-sent")
+            crawl.look(f"/rounds/{site.voting_round_id}/code")
+            crawl.page.locator("main input[name=code]").fill(site.codes.pop())
+            crawl.send("main form", "code-ballot")
+            crawl.vote("approval")
         elif who == "resident":
             crawl.follow(["/"], re.compile(
                 r"^/(?!manage|admin|sign-in|staff|password|contact|privacy|accessibility)"))
+            for round_id, kind in ((site.knapsack_round_id, "knapsack"),
+                                   (site.points_round_id, "points")):
+                crawl.look(f"/rounds/{round_id}/vote")
+                crawl.vote(kind)
         elif who == "admin":
             crawl.follow(["/manage", "/admin"], re.compile(r"^/(manage|admin)(/|$)"))
         else:
