@@ -253,3 +253,10 @@ def test_only_the_tables_coordinator_or_an_admin_edits_its_texts(client, auth, s
     auth.staff("coordinator@example.org", demo.DEMO_PASSWORD)
     assert client.get("/manage/tables/keskusta/texts").status_code == 200
     assert client.get("/manage/tables/ita/texts").status_code == 403
+
+
+def test_results_show_each_proposal_tagged_with_its_language(client, site):
+    page = _page(client, f"/rounds/{site['published']}/results", "sv")
+    assert '<span lang="fi">Penkkejä sataman rantareitille</span>' in page
+    assert '<span lang="en">Community garden boxes</span>' in page
+    assert ">Musikkvällar för unga<" in page and '<span lang="sv">' not in page

@@ -87,7 +87,9 @@ def rows(result: dict, proposals: dict[int, Proposal], currency: str,
         proposal = proposals.get(int(project["project_id"]))
         made.append(ResultRow(
             project_id=project["project_id"],
-            title=proposal.title if proposal else project["project_id"],
+            # As written, with its language (a page in another one tags it).
+            title=proposal.text_in("title", proposal.language) if proposal
+            else project["project_id"],
             origin=proposal.origin.value if proposal else "",
             cost=project["cost"],
             support=_number(project["support"]),
@@ -101,7 +103,8 @@ def rows(result: dict, proposals: dict[int, Proposal], currency: str,
     for proposal_id, why in (excluded or {}).items():
         proposal = proposals.get(proposal_id)
         made.append(ResultRow(
-            project_id=str(proposal_id), title=proposal.title if proposal else str(proposal_id),
+            project_id=str(proposal_id),
+            title=proposal.text_in("title", proposal.language) if proposal else str(proposal_id),
             origin=proposal.origin.value if proposal else "",
             cost=proposal.reviewed_cost_cents if proposal else None, support=None,
             supporters=0, funded=False, position=None, reason=why, excluded=True))
