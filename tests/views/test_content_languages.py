@@ -91,9 +91,12 @@ def test_proposals_stay_as_written_and_carry_their_language(app, client, site):
     assert '<h1 lang="sv">Musikkvällar för unga</h1>' in in_finnish
     assert '<div class="prose" lang="sv">' in in_finnish
     assert "<dd>Kulttuuri</dd>" in in_finnish
+    assert '<dt>Kirjoituskieli</dt><dd lang="sv">Svenska</dd>' in in_finnish
     in_english = _page(client, f"/proposals/{finnish_id}", "en")
     assert '<h1 lang="fi">Valot hiihtoladulle</h1>' in in_english
     assert "<dd>Sports</dd>" in in_english
+    assert '<dd lang="fi">Keskusta</dd>' in in_english  # the location, as written
+    assert "Kirjoituskieli" not in _page(client, f"/proposals/{finnish_id}", "fi")
 
 
 @pytest.mark.parametrize(("language", "title"), [
