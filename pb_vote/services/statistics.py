@@ -51,11 +51,6 @@ class Breakdown:
     total: int
     withheld: bool = False
 
-    @property
-    def hides_any(self) -> bool:
-        """Whether some group is hidden."""
-        return any(cell.hidden for cell in self.cells)
-
 
 @dataclass(frozen=True)
 class RoundStatistics:

@@ -152,3 +152,11 @@ def test_setting_the_eligible_residents_is_audited_and_checked(app_ctx):
     for wrong in (0, -5, statistics.MOST_ELIGIBLE + 1):
         with pytest.raises(ValueError):
             statistics.set_eligible_residents(city.admin, city.own, wrong)
+
+
+def test_a_published_round_gives_its_publications_figures(app_ctx):
+    scenario = factories.published_round(ballots=12)
+    stats = statistics.round_statistics(scenario.round, 10)
+    assert _figures(stats.by_channel) == {"online": 12, "code": 0, "paper": 0}
+    assert _figures(stats.by_area) == {"15100": 12}
+    assert _figures(stats.by_language) == {"en": 12}
