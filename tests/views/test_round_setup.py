@@ -397,7 +397,7 @@ def _buttons(html: str) -> list[tuple[str, str]]:
      (RoundPhase.REVIEW, ["Moderate proposals", "Add a proposal", "Voting codes", "Settings",
                           "Open voting"]),
      (RoundPhase.VOTING, ["Turnout", "Enter paper ballots", "Voting codes", "Close voting"]),
-     (RoundPhase.CLOSED, ["Results", "Turnout", "Change the phase"]),
+     (RoundPhase.CLOSED, ["Results", "Turnout", "Statistics", "Change the phase"]),
      (RoundPhase.CANCELLED, [])],
 )
 def test_the_round_overview_offers_what_fits_the_phase(app, client, auth, tables, phase,
@@ -411,6 +411,25 @@ def test_the_round_overview_offers_what_fits_the_phase(app, client, auth, tables
     assert [kind for kind, _ in buttons] == (
         ["button"] + ["button secondary"] * (len(expected) - 1) if expected else [])
     assert ("This round is cancelled" in page) == (phase is RoundPhase.CANCELLED)
+
+
+def test_the_overview_of_a_review_warns_of_ideas_the_schedule_would_leave_out(
+        app, client, auth, tables):
+    with app.app_context():
+        round_ = factories.round_(db.session.get(factories.Table, tables["own"]),
+                                  RoundPhase.REVIEW)
+        factories.proposal(round_, status=ProposalStatus.ACCEPTED)
+        db.session.commit()
+        round_id = round_.id
+    auth.staff("member@example.org")
+    warning = "still waiting for review. Voting opens by the schedule on"
+    assert warning not in client.get(f"/manage/rounds/{round_id}").text
+    with app.app_context():
+        factories.proposal(db.session.get(Round, round_id), title="Waiting",
+                           status=ProposalStatus.CHANGES_REQUESTED)
+        db.session.commit()
+    page = client.get(f"/manage/rounds/{round_id}").text
+    assert f"1 proposal is {warning}" in page
 
 
 def test_a_member_sees_only_what_members_do(app, client, auth, tables):
