@@ -225,8 +225,8 @@ def new_context(browser, live_server):
 
     def make(kind: str, **options):
         options.setdefault("bypass_csp", True)
-        context = browser.new_context(base_url=live_server.url, locale="en-GB",
-                                      **VIEWPORTS[kind], **options)
+        options.setdefault("locale", "en-GB")
+        context = browser.new_context(base_url=live_server.url, **VIEWPORTS[kind], **options)
         context.set_default_timeout(TIMEOUT_MS)
         made.append(context)
         return context
