@@ -218,6 +218,20 @@ def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[st
     return sorted(changed)
 
 
+def set_translations(actor: User, round_: Round, translations: dict) -> bool:
+    """Give ``round_`` its texts in the languages besides its table's main one, as
+    ``Round.translations`` keeps them (audited). Allowed in any phase: no vote depends on
+    them. Returns whether anything changed."""
+    translations = {key: value for key, value in translations.items() if value}
+    if (round_.translations or {}) == translations:
+        return False
+    round_.translations = translations
+    db.session.flush()
+    record_event(actor, "round.translated", "round", round_.id, table_id=round_.table_id,
+                 details={"translated": sorted(translations)})
+    return True
+
+
 def accepted_count(round_: Round) -> int:
     """How many proposals are on the ballot."""
     return db.session.execute(

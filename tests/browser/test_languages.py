@@ -69,13 +69,13 @@ def test_staff_translate_a_round_on_a_phone(page, visit, scenario, south):
     expect(notice).to_contain_text(
         "No English text for: title, description, categories. The Finnish text is shown "
         "instead.")
-    notice.get_by_role("link", name="Add translations in the settings").click()
-    visit(page, "round-form")
+    notice.get_by_role("link", name="Add the translations").click()
+    visit(page, "round-texts")
     expect(page.get_by_label("Title in Swedish")).to_have_value("Söder 2027")
     expect(page.get_by_label("Title in English")).to_have_attribute("lang", "en")
     page.get_by_label("Title in English").fill("South 2027")
     page.get_by_label("Categories in English").fill("Parks\nTraffic")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save the translations").click()
     expect(page.locator("section.notice", has_text="Texts in other languages")).to_contain_text(
         "No English text for: description.")
     page.goto(f"/rounds/{south}")  # the admin reads English

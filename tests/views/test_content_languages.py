@@ -263,3 +263,35 @@ def test_results_show_each_proposal_tagged_with_its_language(client, site):
     assert '<span lang="fi">Penkkejä sataman rantareitille</span>' in page
     assert '<span lang="en">Community garden boxes</span>' in page
     assert ">Musikkvällar för unga<" in page and '<span lang="sv">' not in page
+
+
+def test_translations_can_be_mended_while_people_vote(app, client, auth, site):
+    auth.staff("coordinator@example.org", demo.DEMO_PASSWORD)  # of Keskusta, reads Finnish
+    overview = client.get(f"/manage/rounds/{site['voting']}").text
+    assert "Ruotsinkielinen teksti puuttuu" not in overview  # Keskusta 2027 is translated
+    form = client.get(f"/manage/rounds/{site['voting']}/texts")
+    assert form.status_code == 200
+    assert 'value="Centrum 2027"' in form.text and "Parker\nIdrott\nKultur\nTrafik" in form.text
+    assert 'name="title_fi"' not in form.text
+    too_many = client.post(f"/manage/rounds/{site['voting']}/texts", data={
+        "title_sv": "Centrum 2027", "categories_sv": "A\nB\nC\nD\nE"})
+    assert "Kirjoita enintään yksi rivi kutakin luokkaa kohden (luokkia on 4)." in too_many.text
+    saved = client.post(f"/manage/rounds/{site['voting']}/texts", data={
+        "title_sv": "Centrum röstar 2027", "description_sv": "", "categories_sv": "Parker",
+        "title_en": "City centre votes 2027", "description_en": "", "categories_en": ""})
+    assert saved.status_code == 303
+    overview = client.get(f"/manage/rounds/{site['voting']}").text
+    assert ("Ruotsinkielinen teksti puuttuu: kuvaus, luokat. Sen sijaan näytetään "
+            "suomenkielinen teksti.") in overview
+    with app.app_context():
+        round_ = db.session.get(Round, site["voting"])
+        assert round_.phase is RoundPhase.VOTING
+        assert round_.text_in("title", "sv") == "Centrum röstar 2027"
+        assert round_.category_in("Puistot", "sv") == "Parker"
+        assert round_.category_in("Liikunta", "en").fallback
+        assert db.session.execute(select(AuditEvent.details).where(
+            AuditEvent.action == "round.translated")).scalar_one() == {
+            "translated": ["categories", "title"]}
+    auth.sign_out()
+    auth.staff("member@example.org", demo.DEMO_PASSWORD)
+    assert client.get(f"/manage/rounds/{site['voting']}/texts").status_code == 403

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "round.created": _l("Created a round"),
     "round.imported": _l("Imported a round from a Pabulib file"),
     "round.updated": _l("Changed a round's settings"),
+    "round.translated": _l("Changed a round's translations"),
     "round.phase_changed": _l("Moved a round to another phase"),
     "proposal.added": _l("Added a proposal"),
     "proposal.accepted": _l("Put a proposal on the ballot"),
@@ -40,7 +41,6 @@ ACTION_LABELS = {
     "paper_ballot.voided": _l("Voided a paper ballot entry"),
     "results.count_requested": _l("Asked for a count of the ballots"),
     "results.published": _l("Published the results"),
-    "table.texts_changed": _l("Changed a table's name or description"),
     "table.eligible_residents_set": _l("Recorded how many residents may vote at a table"),
 }
 ROLE_LABELS = {

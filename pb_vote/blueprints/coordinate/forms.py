@@ -108,13 +108,80 @@ def _required(message):
     return [DataRequired(message=message)]
 
 
+class TranslatedTexts:
+    """The fields of a round's texts in the languages besides the table's main one (see
+    :func:`_translation_fields`), read and shown; the categories are translated in the
+    order of :meth:`main_categories`."""
+
+    main_language = "fi"
+
+    def main_categories(self) -> list[str]:
+        """The round's categories in the main language, in order."""
+        raise NotImplementedError
+
+    def in_language(self, main: str):
+        """Take the texts in ``main`` (the table's language) and translations into the
+        others."""
+        self.main_language = main
+        return self
+
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        """The languages the texts may be translated into."""
+        return other_languages(self.main_language)
+
+    def show_texts(self, round_) -> None:
+        """Fill the translations' fields from ``round_``."""
+        for language in self.other_languages:
+            for name in round_.TRANSLATED:
+                text = round_.texts(name).get(language, "")
+                getattr(self, f"{name}_{language}").data = text
+            getattr(self, f"categories_{language}").data = "\n".join(
+                round_.category_texts(c).get(language, "") for c in round_.categories
+            ).rstrip("\n")
+
+    def validate_translated_categories(self) -> bool:
+        """A translation of the categories has no more lines than there are categories."""
+        count, valid = len(self.main_categories()), True
+        for language in self.other_languages:
+            field = getattr(self, f"categories_{language}")
+            if len(self._translated_lines(field)) > count:
+                field.errors = [*field.errors, gettext(
+                    "Write at most one line per category (there are %(num)d).", num=count)]
+                valid = False
+        return valid
+
+    @staticmethod
+    def _translated_lines(field) -> list[str]:
+        return [line.strip()[:100] for line in (field.data or "").strip().splitlines()]
+
+    def translations(self) -> dict:
+        """The texts in the other languages, as ``Round.translations`` holds them."""
+        stored: dict = {}
+        for name in ("title", "description"):
+            texts = {language: getattr(self, f"{name}_{language}").data.strip()
+                     for language in self.other_languages
+                     if (getattr(self, f"{name}_{language}").data or "").strip()}
+            if texts:
+                stored[name] = texts
+        lines = {language: self._translated_lines(getattr(self, f"categories_{language}"))
+                 for language in self.other_languages}
+        categories = {}
+        for position, category in enumerate(self.main_categories()):
+            texts = {language: given[position] for language, given in lines.items()
+                     if position < len(given) and given[position]}
+            if texts:
+                categories[category] = texts
+        if categories:
+            stored["categories"] = categories
+        return stored
+
+
 @_translation_fields
-class RoundForm(FlaskForm):
+class RoundForm(TranslatedTexts, FlaskForm):
     """Set up or change a round. Dates are local times in the round's time zone. Title,
     description and categories are in the table's main language, with optional
     translations into the other two (``title_sv``, ... see :meth:`in_language`)."""
-
-    main_language = "fi"
 
     title = StringField(
         _l("Title"),
@@ -220,63 +287,14 @@ class RoundForm(FlaskForm):
                     self[name].errors = []
         return not self.form_errors and not any(field.errors for field in self)
 
-    def in_language(self, main: str) -> "RoundForm":
-        """Take the texts in ``main`` (the table's language) and translations into the
-        others."""
-        self.main_language = main
-        return self
-
-    @property
-    def other_languages(self) -> tuple[str, ...]:
-        """The languages the texts may be translated into."""
-        return other_languages(self.main_language)
+    def main_categories(self) -> list[str]:
+        """The categories as typed in the main language."""
+        return self.category_list()
 
     def show_texts(self, round_) -> None:
         """Fill the text fields from ``round_`` (the main language's and each translation)."""
         self.categories.data = "\n".join(round_.categories)
-        for language in self.other_languages:
-            for name in round_.TRANSLATED:
-                text = round_.texts(name).get(language, "")
-                getattr(self, f"{name}_{language}").data = text
-            getattr(self, f"categories_{language}").data = "\n".join(
-                round_.category_texts(c).get(language, "") for c in round_.categories
-            ).rstrip("\n")
-
-    def validate_translated_categories(self) -> bool:
-        """A translation of the categories has no more lines than there are categories."""
-        count, valid = len(self.category_list()), True
-        for language in self.other_languages:
-            field = getattr(self, f"categories_{language}")
-            if len(self._translated_lines(field)) > count:
-                field.errors = [*field.errors, gettext(
-                    "Write at most one line per category (there are %(num)d).", num=count)]
-                valid = False
-        return valid
-
-    @staticmethod
-    def _translated_lines(field) -> list[str]:
-        return [line.strip()[:100] for line in (field.data or "").strip().splitlines()]
-
-    def translations(self) -> dict:
-        """The texts in the other languages, as ``Round.translations`` holds them."""
-        stored: dict = {}
-        for name in ("title", "description"):
-            texts = {language: getattr(self, f"{name}_{language}").data.strip()
-                     for language in self.other_languages
-                     if (getattr(self, f"{name}_{language}").data or "").strip()}
-            if texts:
-                stored[name] = texts
-        lines = {language: self._translated_lines(getattr(self, f"categories_{language}"))
-                 for language in self.other_languages}
-        categories = {}
-        for position, category in enumerate(self.category_list()):
-            texts = {language: given[position] for language, given in lines.items()
-                     if position < len(given) and given[position]}
-            if texts:
-                categories[category] = texts
-        if categories:
-            stored["categories"] = categories
-        return stored
+        super().show_texts(round_)
 
     def category_list(self) -> list[str]:
         """The categories, one per line, trimmed, without duplicates."""
@@ -570,3 +588,25 @@ class TableTextsForm(FlaskForm):
         return {field: {language: getattr(self, f"{field}_{language}").data or ""
                         for language in _TABLE_TEXT_LABELS}
                 for field in ("name", "description")}
+
+
+@_translation_fields
+class RoundTextsForm(TranslatedTexts, FlaskForm):
+    """A round's title, description and categories in the languages besides the main one.
+    No vote depends on them, so they may be mended in any phase, voting included."""
+
+    submit = SubmitField(_l("Save the translations"))
+
+    def for_round(self, round_) -> "RoundTextsForm":
+        """Translate ``round_``'s texts, from its table's main language."""
+        self._categories = list(round_.categories or [])
+        return self.in_language(round_.main_language)
+
+    def main_categories(self) -> list[str]:
+        """The round's own categories, in order."""
+        return self._categories
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then no more category lines than categories."""
+        valid = super().validate(extra_validators)
+        return self.validate_translated_categories() and valid

@@ -24,6 +24,7 @@ from pb_vote.blueprints.coordinate.forms import (
     PhaseForm,
     PublishForm,
     RoundForm,
+    RoundTextsForm,
     TableTextsForm,
 )
 from pb_vote.blueprints.fields import format_euros
@@ -149,6 +150,24 @@ def edit_round(round_id: int):
             return redirect(url_for("coordinate.round_overview", round_id=round_.id), code=303)
     return render_template("coordinate/round_form.html", form=form, table=round_.table,
                            round=round_, frozen=False)
+
+
+@bp.route("/rounds/<int:round_id>/texts", methods=["GET", "POST"])
+@login_required
+def round_texts(round_id: int):
+    """A round's title, description and categories in the other languages, in any phase."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MANAGE_ROUNDS, round_)
+    form = RoundTextsForm().for_round(round_)
+    if not form.is_submitted():
+        form.show_texts(round_)
+    if form.validate_on_submit():
+        round_service.set_translations(current_user, round_, form.translations())
+        db.session.commit()
+        flash(gettext("The translations are saved."), "success")
+        return redirect(url_for("coordinate.round_overview", round_id=round_.id), code=303)
+    return render_template("coordinate/round_texts.html", form=form, round=round_)
 
 
 @bp.get("/rounds/<int:round_id>")
