@@ -1,6 +1,7 @@
 """Migration 0017 gives the participations written before it the postal code and language
 their person's account has (none for codes, paper and deleted accounts), and from then on
-the database records them as each resident first votes; its downgrade drops both."""
+the database records them as each resident first votes; it adds the residents entitled to
+vote per postal code, unknown; its downgrade drops all three."""
 
 import pytest
 from flask import current_app
@@ -55,17 +56,33 @@ def test_upgrade_fills_in_the_accounts_of_earlier_votes_then_records_new_ones(
         db.session.commit()
         assert _areas(round_id)[-1] == (VoteChannel.ONLINE, "15100", "sv")
         assert db.session.get(User, people[0]).postal_code == "15110"
+        assert db.session.execute(text(
+            "SELECT count(*) FROM table_postal_codes WHERE eligible_residents IS NOT NULL"
+        )).scalar_one() == 0
 
 
 def test_downgrade_drops_the_columns_and_the_trigger(app):
     with app.app_context():
+        round_id = factories.turnout_round(residents={("15100", "fi"): 1},
+                                           close=False).round_id
+        db.session.commit()
+        db.session.remove()
         downgrade(revision="0016")
         try:
             columns = {c["name"] for c in inspect(db.engine).get_columns("participations")}
             assert not {"postal_code", "language"} & columns
-            scenario = factories.turnout_round(residents={("15100", "fi"): 1}, close=False)
-            assert scenario.voters  # votes are written without the columns
-            db.session.rollback()
+            assert "eligible_residents" not in {
+                c["name"] for c in inspect(db.engine).get_columns("table_postal_codes")}
+            # a vote is written without them (no trigger is left to fill them in)
+            voter = factories.user("after@example.org")
+            voting.cast_ballot(VoteKeys.from_config(current_app.config), round_id,
+                               voting.Voter(user_id=voter.id), VoteChannel.ONLINE,
+                               {db.session.get(Round, round_id).proposals[0].id: 1})
+            db.session.commit()
+            assert db.session.execute(text(
+                "SELECT count(*) FROM participations WHERE round_id = :id"),
+                {"id": round_id}).scalar_one() == 2
         finally:
+            db.session.rollback()
             db.session.remove()
             upgrade()

@@ -8,7 +8,9 @@ later move or a deleted account (the participation then has no person, its area 
 Participations written before this revision get the postal code and language their
 person's account has now (none when the account is gone): the nearest there is. The
 columns are added in place (copying the table would drop its turnout triggers on SQLite).
-The downgrade drops the triggers and the two columns.
+Each postal code of a table's area may record how many of its residents may vote
+(``table_postal_codes.eligible_residents``), for turnout by area as a share; none is known
+yet. The downgrade drops the trigger and the three columns.
 
 Revision ID: 0017
 Revises: 0016
@@ -61,6 +63,8 @@ def upgrade():
         "language = (SELECT language FROM users WHERE users.id = participations.user_id) "
         "WHERE user_id IS NOT NULL"
     )
+    op.add_column("table_postal_codes", sa.Column("eligible_residents", sa.Integer(),
+                                                  nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_POSTGRESQL_FUNCTION)
         op.execute(_POSTGRESQL_TRIGGER)
@@ -74,5 +78,6 @@ def downgrade():
         op.execute("DROP FUNCTION participation_area()")
     else:
         op.execute("DROP TRIGGER participation_area_on_insert")
+    op.drop_column("table_postal_codes", "eligible_residents")
     op.drop_column("participations", "language")
     op.drop_column("participations", "postal_code")

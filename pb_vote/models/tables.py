@@ -67,5 +67,7 @@ class TablePostalCode(db.Model):
         ForeignKey("partnership_tables.id", ondelete="CASCADE"), primary_key=True
     )
     postal_code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+    # Residents of this postal code area entitled to vote, when recorded (turnout by area).
+    eligible_residents: Mapped[int | None]
 
     table: Mapped[Table] = relationship(back_populates="area")

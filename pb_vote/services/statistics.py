@@ -64,12 +64,16 @@ class RoundStatistics:
     by_area: Breakdown
     by_language: Breakdown
     too_few: bool = field(default=False)  # fewer ballots than the minimum: no breakdown
+    # Residents entitled to vote per postal code of the area, where recorded.
+    eligible_by_area: dict[str, int] = field(default_factory=dict)
 
-    def share(self, count: int | None) -> float | None:
-        """``count`` as a share of the residents entitled to vote, when that is known."""
-        if count is None or not self.eligible_residents:
+    def share(self, count: int | None, area: str | None = None) -> float | None:
+        """``count`` as a share of the residents entitled to vote (in postal code ``area``
+        when given), when that number is known."""
+        eligible = self.eligible_residents if area is None else self.eligible_by_area.get(area)
+        if count is None or not eligible:
             return None
-        return count / self.eligible_residents
+        return count / eligible
 
 
 def _pinned(hidden: list[tuple[int, str]], minimum: int) -> bool:
@@ -137,10 +141,12 @@ def round_statistics(round_: Round, minimum: int) -> RoundStatistics:
     languages = _online_groups(round_, Participation.language)
     ballots = turnout["total"]
     eligible = round_.table.eligible_residents
+    by_area = {row.postal_code: row.eligible_residents for row in round_.table.area
+               if row.eligible_residents}
     if ballots < minimum:
         return RoundStatistics(ballots, minimum, eligible, _withheld(channels),
                                _withheld(days), _withheld(areas), _withheld(languages),
-                               too_few=True)
+                               too_few=True, eligible_by_area=by_area)
     by_channel = protect(channels, minimum)
     online = next(cell for cell in by_channel.cells if cell.key == VoteChannel.ONLINE.value)
     online_shown = not by_channel.withheld and online.hidden is None
@@ -148,16 +154,34 @@ def round_statistics(round_: Round, minimum: int) -> RoundStatistics:
         ballots, minimum, eligible, by_channel, protect(days, minimum),
         protect(areas, minimum) if online_shown else _withheld(areas),
         protect(languages, minimum) if online_shown else _withheld(languages),
+        eligible_by_area=by_area,
     )
 
 
-def set_eligible_residents(actor: User, table: Table, number: int | None) -> None:
-    """Record how many residents of ``table``'s area may vote (None: not known), audited.
-    The figure is a table's, for every round's turnout share."""
+def _checked(number: int | None) -> int | None:
     if number is not None and not 0 < number <= MOST_ELIGIBLE:
         raise ValueError(f"eligible residents out of range: {number}")
-    before = table.eligible_residents
+    return number
+
+
+def set_eligible_residents(actor: User, table: Table, number: int | None,
+                           by_area: dict[str, int | None] | None = None) -> None:
+    """Record how many residents of ``table``'s area may vote (None: not known), and of
+    each of its postal codes named in ``by_area``; audited with what changed. The figures
+    are the table's, for every round's turnout shares."""
+    number = _checked(number)
+    rows = {row.postal_code: row for row in table.area}
+    wanted = {code: _checked(value) for code, value in (by_area or {}).items()}
+    if set(wanted) - set(rows):
+        raise ValueError(f"not in the table's area: {sorted(set(wanted) - set(rows))}")
+    details = {"from": table.eligible_residents, "to": number}
+    changed = {code: [rows[code].eligible_residents, value] for code, value in wanted.items()
+               if rows[code].eligible_residents != value}
+    if changed:
+        details["by_postal_code"] = changed
     table.eligible_residents = number
+    for code, value in wanted.items():
+        rows[code].eligible_residents = value
     db.session.flush()
     record_event(actor, "table.eligible_residents_set", "table", table.id, table_id=table.id,
-                 details={"from": before, "to": number})
+                 details=details)

@@ -160,3 +160,22 @@ def test_a_published_round_gives_its_publications_figures(app_ctx):
     assert _figures(stats.by_channel) == {"online": 12, "code": 0, "paper": 0}
     assert _figures(stats.by_area) == {"15100": 12}
     assert _figures(stats.by_language) == {"en": 12}
+
+
+def test_shares_by_postal_code_where_their_residents_are_recorded(app_ctx):
+    city = factories.city()
+    scenario = factories.turnout_round(city.own, residents={
+        ("15100", "fi"): 20, ("15110", "sv"): 12, ("15120", "fi"): 3}, codes=11, paper=2)
+    statistics.set_eligible_residents(city.admin, city.own, 900,
+                                      {"15100": 400, "15110": 300, "15120": None})
+    stats = statistics.round_statistics(scenario.round, 10)
+    assert stats.eligible_by_area == {"15100": 400, "15110": 300}
+    assert stats.share(20, "15100") == 20 / 400
+    assert stats.share(20, "15120") is None
+    assert stats.share(35) == 35 / 900
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "table.eligible_residents_set")).scalar_one()
+    assert event.details == {"from": None, "to": 900,
+                             "by_postal_code": {"15100": [None, 400], "15110": [None, 300]}}
+    with pytest.raises(ValueError):
+        statistics.set_eligible_residents(city.admin, city.own, 900, {"00100": 5})

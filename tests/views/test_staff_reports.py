@@ -197,3 +197,27 @@ def test_the_round_page_links_the_reports(app, client, auth):
     page = client.get(f"/manage/rounds/{scenario.round_id}").get_data(as_text=True)
     for path in ("statistics", "proposals.csv", "settings.csv"):
         assert f"/manage/rounds/{scenario.round_id}/{path}" in page
+
+
+def test_shares_by_postal_code_once_their_residents_are_recorded(app, client, auth):
+    scenario = _closed(app)
+    auth.staff("admin@example.org")
+    page = client.get(f"/manage/rounds/{scenario.round_id}/statistics").get_data(as_text=True)
+    assert "Postal code 15110" in page and "Share of the postal code" not in page
+    saved = client.post(f"/manage/rounds/{scenario.round_id}/eligible-residents",
+                        data={"residents": "1000", "area_0": "400", "area_1": "",
+                              "area_2": "30"})
+    assert saved.status_code == 303
+    page = client.get(f"/manage/rounds/{scenario.round_id}/statistics").get_data(as_text=True)
+    assert "Share of the postal code" in page
+    # 15100: 20 of 400; 15120 is hidden, and so is its share
+    assert "<th scope=\"row\">15100</th><td>20</td><td>5%</td>" in page
+    assert "<th scope=\"row\">15120</th><td>fewer than 10</td><td>–</td>" in page
+    assert 'value="400"' in page and 'value="30"' in page
+    rows = _rows(client.get(f"/manage/rounds/{scenario.round_id}/statistics.csv"))
+    area = {row[1]: row[2:] for row in rows if row[0] == "By home postal code"}
+    assert area["15100"] == ["20", "5.0"] and area["15120"] == ["fewer than 10", ""]
+    refused = client.post(f"/manage/rounds/{scenario.round_id}/eligible-residents",
+                          data={"residents": "1000", "area_0": "many"})
+    assert refused.status_code == 400
+    assert "Postal code 15100: Write a whole number" in refused.get_data(as_text=True)

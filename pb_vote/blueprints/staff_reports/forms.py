@@ -41,3 +41,26 @@ class EligibleResidentsForm(FlaskForm):
         _l("Residents entitled to vote in the area"),
         description=_l("From the population register. Leave empty if it is not known."))
     submit = SubmitField(_l("Save the number"))
+
+
+def eligible_residents_form(table, *, filled: bool) -> EligibleResidentsForm:
+    """The form for ``table``: its whole area, then each of its postal codes (optional),
+    filled with the recorded numbers when ``filled`` (else read from the request)."""
+    codes = table.postal_codes
+
+    class ForTable(EligibleResidentsForm):
+        def by_area(self) -> dict[str, int | None]:
+            """Each postal code of the area with the number typed for it (None: empty)."""
+            return {code: getattr(self, f"area_{n}").data for n, code in enumerate(codes)}
+
+        def area_fields(self) -> list:
+            """The postal codes' fields, in the area's order."""
+            return [getattr(self, f"area_{n}") for n in range(len(codes))]
+
+    for n, code in enumerate(codes):
+        setattr(ForTable, f"area_{n}", ResidentsField(_l("Postal code %(code)s", code=code)))
+    if not filled:
+        return ForTable()
+    recorded = {row.postal_code: row.eligible_residents for row in table.area}
+    return ForTable(residents=table.eligible_residents,
+                    **{f"area_{n}": recorded[code] for n, code in enumerate(codes)})

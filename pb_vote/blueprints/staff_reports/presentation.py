@@ -54,6 +54,7 @@ class Row:
     figure: str
     share: str
     value: int | None  # the bar's length; None when hidden
+    ratio: float | None = None  # the share as a number, for the CSV
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ def hidden_words(cell: Cell, minimum: int) -> str:
     return gettext("fewer than %(minimum)d", minimum=minimum)
 
 
-def _row(stats: RoundStatistics, text: str, cell: Cell, with_shares: bool) -> Row:
+def _row(stats: RoundStatistics, text: str, cell: Cell, with_shares: bool,
+         area: str | None = None) -> Row:
     figure = number(cell.count) if cell.shown is not None else hidden_words(
         cell, stats.minimum)
-    share = stats.share(cell.shown) if with_shares else None
-    return Row(text, figure, "" if share is None else percent(share), cell.shown)
+    share = stats.share(cell.shown, area) if with_shares else None
+    return Row(text, figure, "" if share is None else percent(share), cell.shown, share)
 
 
 def _group_label(key: str, cell: Cell) -> str:
@@ -121,13 +123,17 @@ def sections(stats: RoundStatistics) -> list[Section]:
             ("area", _l("By home postal code"), _l("Postal code"), stats.by_area),
             ("language", _l("By language of the account"), _l("Language"),
              stats.by_language)):
-        with_shares = key in ("channel", "day") and bool(stats.eligible_residents)
+        by_area = key == "area"
+        with_shares = (bool(stats.eligible_by_area) if by_area
+                       else key in ("channel", "day") and bool(stats.eligible_residents))
         total = Cell("", breakdown.total) if not stats.too_few else Cell("", breakdown.total,
                                                                          "small")
         made.append(Section(
             key, str(heading), str(group),
-            [_row(stats, _group_label(key, cell), cell, with_shares) for cell in breakdown.cells],
-            _row(stats, gettext("Total"), total, with_shares),
+            [_row(stats, _group_label(key, cell), cell, with_shares,
+                  cell.key if by_area else None) for cell in breakdown.cells],
+            # signed-in voters are not all the area's voters: no share of the area's total
+            _row(stats, gettext("Total"), total, with_shares and not by_area),
             _why_withheld(stats, key, breakdown), with_shares))
     return made
 
@@ -156,10 +162,9 @@ def statistics_csv(stats: RoundStatistics) -> bytes:
             rows.append([section.heading, "", section.withheld, ""])
             continue
         for row in [*section.rows, section.total]:
-            share = stats.share(row.value) if section.with_shares else None
             rows.append([section.heading, row.label,
                          row.value if row.value is not None else row.figure,
-                         "" if share is None else _decimal(100 * share)])
+                         "" if row.ratio is None else _decimal(100 * row.ratio)])
     return _csv(rows)
 
 

@@ -12,7 +12,10 @@ from pb_vote import clock
 from pb_vote.blueprints import downloads
 from pb_vote.blueprints.common import load_round, no_store, require
 from pb_vote.blueprints.staff_reports import presentation
-from pb_vote.blueprints.staff_reports.forms import EligibleResidentsForm
+from pb_vote.blueprints.staff_reports.forms import (
+    EligibleResidentsForm,
+    eligible_residents_form,
+)
 from pb_vote.extensions import db
 from pb_vote.services import exports, statistics
 from pb_vote.services.permissions import Action, is_allowed
@@ -52,8 +55,7 @@ def statistics_page(round_id: int):
     closed: charts with the same figures in tables; no group under the minimum shown."""
     no_store()
     round_ = _staff_round(round_id)
-    form = EligibleResidentsForm(residents=round_.table.eligible_residents)
-    return _statistics_page(round_, form)
+    return _statistics_page(round_, eligible_residents_form(round_.table, filled=True))
 
 
 @bp.post("/eligible-residents")
@@ -63,10 +65,11 @@ def set_eligible_residents(round_id: int):
     no_store()
     round_ = _staff_round(round_id)
     require(Action.ADMINISTER)
-    form = EligibleResidentsForm()
+    form = eligible_residents_form(round_.table, filled=False)
     if not form.validate_on_submit():
         return _statistics_page(round_, form, status=400)
-    statistics.set_eligible_residents(current_user, round_.table, form.residents.data)
+    statistics.set_eligible_residents(current_user, round_.table, form.residents.data,
+                                      form.by_area())
     db.session.commit()
     flash(gettext("The number of residents entitled to vote is saved."), "success")
     return redirect(url_for("staff_reports.statistics_page", round_id=round_.id), code=303)
