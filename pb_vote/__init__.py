@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from pb_vote import config, tasks, web
     from pb_vote.blueprints.languages import select_locale
-    from pb_vote.extensions import babel, csrf, db, login_manager, migrate
+    from pb_vote.extensions import babel, cache, csrf, db, login_manager, migrate
 
     instance_path = os.environ.get("PB_VOTE_INSTANCE_PATH")  # default: ./instance
     app = Flask(
@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app)
+    cache.init_app(app)
     web.init_app(app)
     tasks.init_app(app)
     if app.config["PROXY_COUNT"]:

@@ -43,6 +43,12 @@ DEFAULTS: dict[str, object] = {
     # The statistics after a round show no group smaller than this: such a figure reads
     # "fewer than 10", and another is held back with it so that it cannot be worked out.
     "STATISTICS_MIN_CELL": 10,
+    # Flask-Caching keeps the rendered body of each publication's results page (per
+    # language), since a publication never changes: in each app process by default; set
+    # CACHE_TYPE "RedisCache" and CACHE_REDIS_URL to share one cache between app machines.
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": 300,
+    "CACHE_THRESHOLD": 200,
     # None means the SQLite file instance/pb_vote.sqlite.
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -301,3 +301,11 @@ def origin_shares(table_id: int) -> dict[ProposalOrigin, int]:
     counts = dict.fromkeys(ProposalOrigin, 0)
     counts.update(dict(rows))
     return counts
+
+
+def last_changed(round_: Round) -> datetime | None:
+    """When a proposal of ``round_`` last changed (None without proposals): pages kept
+    rendered are rendered again after it."""
+    return db.session.execute(
+        select(func.max(Proposal.updated_at)).where(Proposal.round_id == round_.id)
+    ).scalar()

@@ -12,13 +12,16 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup
 
 from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import load_round, no_store
-from pb_vote.blueprints.languages import localized
+from pb_vote.blueprints.languages import localized, page_language
 from pb_vote.blueprints.results.presentation import bar_chart, exclusions, outcome, why_left_out
 from pb_vote.blueprints.results.tool import counting_tool_file
+from pb_vote.extensions import cache
 from pb_vote.models import Proposal, Publication, Round
+from pb_vote.services import proposals as proposals_service
 from pb_vote.services import results as results_service
 from pb_vote.services.codes import looks_like_code
 from pb_vote.urls import public_url
@@ -29,12 +32,11 @@ bp = Blueprint("results", __name__)
 CHART_ROWS = 15
 
 
-def published_round(round_id: int, *, figures: bool = False) -> tuple[Round, Publication]:
-    """A round that has at least one publication, and the one in force (404 otherwise:
-    nothing leaks early); with ``figures``, the publication's tally comes in the same
-    query."""
+def published_round(round_id: int) -> tuple[Round, Publication]:
+    """A round that has at least one publication, and the one in force as its summary (404
+    otherwise: nothing leaks early)."""
     round_ = load_round(round_id)
-    publication = results_service.latest(round_, figures=figures)
+    publication = results_service.latest(round_)
     if publication is None:
         abort(404)
     return round_, publication
@@ -45,11 +47,11 @@ def proposals_of(round_: Round) -> dict[int, Proposal]:
     return {p.id: p for p in round_.proposals}
 
 
-def page_context(round_: Round, publication: Publication) -> dict:
-    """Everything the results page shows for one publication; the history is read as its
-    summaries only."""
+def page_context(round_: Round, publication: Publication,
+                 history: list[Publication]) -> dict:
+    """Everything the results page shows for one publication; ``history``: every
+    publication of the round as its summary, newest first."""
     proposals = proposals_of(round_)
-    history = results_service.publications(round_)
     left_out = exclusions(history, publication.number)
     shown = outcome(publication.result, publication.comparison, round_, proposals,
                     {pid: why_left_out(since) for pid, since in left_out.items()})
@@ -92,29 +94,54 @@ def no_such_publication(round_: Round, asked: str):
                            history=history), 404
 
 
+def publication_page(round_: Round, history: list[Publication], publication: Publication):
+    """The results page of ``publication``. Its body is rendered once per publication,
+    language, publication in force and state of the round and its proposals, then kept
+    (a publication never changes): a visit on results day reads no figures."""
+    key = ":".join(str(part) for part in (
+        "results-page", publication.id, history[0].number, page_language(),
+        round_.updated_at.timestamp(), proposals_service.last_changed(round_)))
+    body = cache.get(key)
+    if body is None:
+        with_figures = results_service.numbered(round_, publication.number, figures=True)
+        body = render_template("results/_publication.html",
+                               **page_context(round_, with_figures, history))
+        cache.set(key, body)
+    return render_template("results/page.html", round=round_, body=Markup(body))
+
+
+def round_history(round_id: int) -> tuple[Round, list[Publication]]:
+    """A round with at least one publication, and its publications' summaries, newest
+    first (404 otherwise: nothing leaks early)."""
+    round_ = load_round(round_id)
+    history = results_service.publications(round_)
+    if not history:
+        abort(404)
+    return round_, history
+
+
 @bp.get("/rounds/<int:round_id>/results")
 def latest(round_id: int):
     """The results in force; ``?publication=n`` leads to publication n."""
     asked = request.args.get("publication")
+    round_, history = round_history(round_id)
     if asked is not None:
-        round_, _ = published_round(round_id)
         number = asked_number(asked)
-        if number is None or results_service.numbered(round_, number) is None:
+        if number is None or number > history[0].number:
             return no_such_publication(round_, asked)
         return redirect(url_for("results.earlier", round_id=round_id, number=number))
-    round_, publication = published_round(round_id, figures=True)
-    return render_template("results/page.html", **page_context(round_, publication))
+    return publication_page(round_, history, history[0])
 
 
 @bp.get("/rounds/<int:round_id>/results/<int:number>")
 def earlier(round_id: int, number: int):
     """Publication ``number`` of the round, the one in force or an earlier one kept for the
     record."""
-    round_, _ = published_round(round_id)
-    publication = results_service.numbered(round_, number, figures=True)
+    round_, history = round_history(round_id)
+    publication = next((item for item in history if item.number == number), None)
     if publication is None:
         return no_such_publication(round_, str(number))
-    return render_template("results/page.html", **page_context(round_, publication))
+    return publication_page(round_, history, publication)
 
 
 @bp.get("/tools/pb-vote.pyz")
