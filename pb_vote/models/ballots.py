@@ -62,7 +62,8 @@ class Participation(db.Model):
     notify_results: Mapped[bool] = mapped_column(default=False)
     # A signed-in resident's home postal code and account language when they first voted
     # here, written by a database trigger (migration 0017), for the statistics after the
-    # round; None for codes and paper. Kept when the account moves or is deleted.
+    # round; None for codes and paper. Kept when the person moves; cleared (by a trigger)
+    # when the account is deleted.
     postal_code: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(5))
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from pb_vote.extensions import db
-from pb_vote.models import AuditEvent
+from pb_vote.models import AuditEvent, Participation, VoteChannel
 from pb_vote.services import accounts, statistics
-from pb_vote.services.statistics import PROTECTED, SMALL, Breakdown, protect
+from pb_vote.services.statistics import PROTECTED, SMALL, UNKNOWN, Breakdown, protect
 from tests import factories
 
 
@@ -109,14 +109,29 @@ def test_figures_by_channel_day_area_and_language(app_ctx):
 
 
 def test_the_area_is_where_the_resident_lived_when_they_voted(app_ctx):
-    scenario = factories.turnout_round(residents={("15100", "fi"): 10, ("15110", "sv"): 10})
-    moved, gone = scenario.voters[0], scenario.voters[10]
+    scenario = factories.turnout_round(residents={("15100", "fi"): 12, ("15110", "sv"): 12})
+    moved = scenario.voters[0]
     moved.postal_code, moved.language = "15110", "en"
-    accounts.delete_account(gone)
     db.session.flush()
     stats = statistics.round_statistics(scenario.round, 10)
-    assert _figures(stats.by_area) == {"15100": 10, "15110": 10}
-    assert _figures(stats.by_language) == {"fi": 10, "sv": 10}
+    assert _figures(stats.by_area) == {"15100": 12, "15110": 12}
+    assert _figures(stats.by_language) == {"fi": 12, "sv": 12}
+
+
+def test_a_deleted_account_takes_its_area_and_language_along(app_ctx):
+    # the privacy notice promises that the postal code and language go with the account
+    scenario = factories.turnout_round(residents={("15100", "fi"): 12, ("15110", "sv"): 12})
+    for person in scenario.voters[10:14]:
+        accounts.delete_account(person)
+    db.session.flush()
+    stats = statistics.round_statistics(scenario.round, 10)
+    assert stats.ballots == 24  # the participations still count
+    # the four now unknown are a small group, another is held back with it
+    assert _figures(stats.by_area) == {"15100": PROTECTED, "15110": 10, UNKNOWN: SMALL}
+    assert _figures(stats.by_language) == {"fi": PROTECTED, "sv": 10, UNKNOWN: SMALL}
+    kept = db.session.execute(select(Participation.postal_code, Participation.language).where(
+        Participation.user_id.is_(None), Participation.channel == VoteChannel.ONLINE)).all()
+    assert kept == [(None, None)] * 4
 
 
 def test_area_and_language_are_withheld_when_the_signed_in_figure_is_hidden(app_ctx):
