@@ -382,12 +382,14 @@ class DemoSite:
     points_round_id: int
     published_round_id: int  # published, then corrected (publication 2)
     codes: list[str]
+    long_words_id: int  # an idea with a long address and a long word, as residents write
 
 
 def demo_site() -> DemoSite:
     """The demo as ``flask seed-demo`` loads it, plus what it lacks for a look at every
     page: a knapsack and a points round in voting at Keskusta (the demo resident's table),
-    and a correction of the published round (publication 2, leaving one proposal out)."""
+    and a correction of the published round (publication 2, leaving one proposal out), and
+    an idea whose title and description hold words longer than a phone's line."""
     from pb_vote import demo
 
     keys = VoteKeys.from_config(current_app.config)
@@ -405,9 +407,18 @@ def demo_site() -> DemoSite:
     results.publish(admin, published, count.id, excluded=left_out, corrects=1,
                     correction_reason="The first proposal is on state land: the city "
                                       "cannot build it.")
+    collecting = db.session.execute(
+        select(Round).where(Round.phase == RoundPhase.PROPOSALS)).scalars().first()
+    long_words = proposal(collecting, author=accounts.find_user_by_email(
+        "resident@example.org"), title="Liikennevalo-ohjausjärjestelmäuudistussuunnitelma")
+    long_words.description = (
+        "Katso https://www.lahti.fi/asuminen-ja-ymparisto/liikenne-ja-kadut/"
+        "liikenneturvallisuus/liikenneturvallisuussuunnitelma-2026-2030.pdf ja "
+        "katuvalaistusverkostokehittämisohjelma.")
     return DemoSite(voting_round_id=seeded["voting_round"],
                     knapsack_round_id=knapsack.round_id, points_round_id=points.round_id,
-                    published_round_id=published.id, codes=seeded["codes"])
+                    published_round_id=published.id, codes=seeded["codes"],
+                    long_words_id=long_words.id)
 
 
 def corrected_round(at: Table | None = None, *,

@@ -163,13 +163,15 @@ class Visit:
 
 # The layout checks of issue 16, run in the page: returns what is wrong, one line each.
 # - nothing sticks out of the viewport, and no box scrolls sideways inside the page (a
-#   shell command in a <pre> may: it cannot wrap without changing what it says);
+#   shell command in a <pre> may: it cannot wrap without changing what it says; so may a
+#   text field's value);
 # - no table cell is narrower than its content (its longest word);
 # - no word and no amount is broken over two lines, unless the word alone is wider than
-#   its whole box (a long address in an idea must break somewhere) and is not in a
-#   heading (the service's own headings must fit: a soft hyphen marks where one may break).
-# Words are split at spaces and after hyphens, dashes, slashes and soft hyphens (where
-# breaking is normal), not at no-break spaces: "12 000 €" is one word.
+#   its whole box (a long address in an idea must break somewhere); in a heading, only a
+#   word of more than 24 letters may (the service's own headings must fit, a soft hyphen
+#   marking where a long compound may break; a resident's title may hold a longer word).
+# Words are split at spaces and after hyphens, dashes and soft hyphens (where Chromium
+# breaks lines), not at slashes or no-break spaces: "12 000 €" is one word.
 LAYOUT_CHECKS = """() => {
     const problems = [];
     const width = window.innerWidth;
@@ -194,7 +196,8 @@ LAYOUT_CHECKS = """() => {
                           + `..${Math.round(rect.right)} px): "${text(el)}"`);
         }
         const overflow = getComputedStyle(el).overflowX;
-        if (overflow !== "visible" && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1)
+        if (overflow !== "visible" && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1
+                && !el.matches("input, textarea, select"))
             problems.push(`${name(el)} scrolls sideways (${el.scrollWidth} px in `
                           + `${el.clientWidth} px): "${text(el)}"`);
         if ((el.tagName === "TD" || el.tagName === "TH") && el.scrollWidth > el.clientWidth + 1)
@@ -210,7 +213,7 @@ LAYOUT_CHECKS = """() => {
         .map(r => Math.round(r.top))).size;
     const range = document.createRange();
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    const words = /[^ \\t\\n\\r\\f\\-\\u2010-\\u2014\\/\\u00ad]+[\\-\\u2010-\\u2014\\/\\u00ad]*/g;
+    const words = /[^ \\t\\n\\r\\f\\-\\u2010-\\u2014\\u00ad]+[\\-\\u2010-\\u2014\\u00ad]*/g;
     const amount = /(?:€\\s?)?\\d[\\d\\u00a0\\u202f ,.]*\\d(?:[\\u00a0\\u202f ]?€)|€\\d[\\d,.]*/g;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const value = node.nodeValue;
@@ -228,7 +231,8 @@ LAYOUT_CHECKS = """() => {
                 if (lines(range) < 2) continue;
                 const container = box(node);
                 const wide = [...range.getClientRects()].reduce((sum, r) => sum + r.width, 0);
-                if (pattern === words && !heading && container && wide > container.clientWidth)
+                const own = heading && match[0].length <= 24;  // the service's own word
+                if (pattern === words && !own && container && wide > container.clientWidth)
                     continue;
                 const where = container ? name(container) : "?";
                 problems.push(`"${match[0]}" is broken over two lines in ${where}: `

@@ -200,6 +200,8 @@ def test_every_page_fits_the_screen(browser, demo, sessions, width, language):
         elif who == "resident":
             crawl.follow(["/"], re.compile(
                 r"^/(?!manage|admin|sign-in|staff|password|contact|privacy|accessibility)"))
+            crawl.look(f"/proposals/{site.long_words_id}")
+            crawl.look("/dev/mail")
             for round_id, kind in ((site.knapsack_round_id, "knapsack"),
                                    (site.points_round_id, "points")):
                 crawl.look(f"/rounds/{round_id}/vote")
