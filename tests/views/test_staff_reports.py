@@ -221,3 +221,14 @@ def test_shares_by_postal_code_once_their_residents_are_recorded(app, client, au
                           data={"residents": "1000", "area_0": "many"})
     assert refused.status_code == 400
     assert "Postal code 15100: Write a whole number" in refused.get_data(as_text=True)
+
+
+def test_a_round_with_few_voters_shows_no_breakdown(app, client, auth):
+    scenario = _closed(app, residents={("15100", "fi"): 5}, codes=2, paper=0)
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{scenario.round_id}/statistics").get_data(as_text=True)
+    assert "Fewer than 10 people voted." in page
+    assert page.count("no breakdown is shown") == 4
+    assert "bar-chart" not in page and "<td>5</td>" not in page
+    rows = _rows(client.get(f"/manage/rounds/{scenario.round_id}/statistics.csv"))
+    assert len(rows) == 5 and all("no breakdown is shown" in row[2] for row in rows[1:])

@@ -18,7 +18,14 @@ from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.models import BallotKind, Round, TallyRule, VoterEligibility
 from pb_vote.services import exports
-from pb_vote.services.statistics import PROTECTED, UNKNOWN, Breakdown, Cell, RoundStatistics
+from pb_vote.services.statistics import (
+    PROTECTED,
+    SMALL,
+    UNKNOWN,
+    Breakdown,
+    Cell,
+    RoundStatistics,
+)
 from pb_vote.text import csv_cell
 
 CHANNEL_LABELS = {
@@ -126,8 +133,7 @@ def sections(stats: RoundStatistics) -> list[Section]:
         by_area = key == "area"
         with_shares = (bool(stats.eligible_by_area) if by_area
                        else key in ("channel", "day") and bool(stats.eligible_residents))
-        total = Cell("", breakdown.total) if not stats.too_few else Cell("", breakdown.total,
-                                                                         "small")
+        total = Cell("", breakdown.total, SMALL if stats.too_few else None)
         made.append(Section(
             key, str(heading), str(group),
             [_row(stats, _group_label(key, cell), cell, with_shares,
