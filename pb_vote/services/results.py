@@ -46,14 +46,14 @@ from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.codes import code_hash
 from pb_vote.services.rounds import hold_round, transition
 from pb_vote.services.voting import counted_choices, turnout
+from pb_vote.tally import PB_VOTE_MES_META, Election, Project, TallyResult, VoteType, tally
 from pb_vote.tally import Ballot as TallyBallot
-from pb_vote.tally import Election, Project, TallyResult, VoteType, tally
 
 # Our rule names in pb_vote.tally, and the other rule shown beside each for comparison.
 TALLY_RULES = {TallyRule.GREEDY: "greedy", TallyRule.MES: "mes"}
 OTHER_RULE = {TallyRule.GREEDY: TallyRule.MES, TallyRule.MES: TallyRule.GREEDY}
 # Pabulib's names for them, written into the published .pb file.
-PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares/add1"}
+PABULIB_RULES = {"greedy": "greedy", "mes": PB_VOTE_MES_META}
 TIE_BREAK = "default"
 # A publication's figures: read only by the pages that show them (the results page, the
 # JSON and CSV); the history, the verify page and the downloads leave them unread.

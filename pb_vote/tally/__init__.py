@@ -13,10 +13,17 @@ from pb_vote.tally.pabulib import (
     write_pabulib,
 )
 from pb_vote.tally.result import Phase, ProjectResult, Reason, TallyResult
-from pb_vote.tally.rules import DEFAULT_TIE_BREAK, RULES, TallyError, tally
+from pb_vote.tally.rules import (
+    DEFAULT_TIE_BREAK,
+    PB_VOTE_MES_META,
+    RULES,
+    TallyError,
+    tally,
+)
 
 __all__ = [
     "DEFAULT_TIE_BREAK",
+    "PB_VOTE_MES_META",
     "RULES",
     "Ballot",
     "Election",

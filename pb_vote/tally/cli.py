@@ -16,6 +16,7 @@ from pb_vote.tally.result import Reason, TallyResult, number_as_json
 from pb_vote.tally.rules import (
     ADD_ONE_STOPPING,
     META_RULES,
+    PB_VOTE_MES_META,
     RULES,
     TIE_BREAKS,
     TallyError,
@@ -69,7 +70,9 @@ def _tally_command(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"pb-vote: warning: {warning}", file=sys.stderr)
     rule, origin = _choose_rule(election, args.rule)
-    stopping = args.add_one or ("pabulib" if origin.startswith("the file") else "pabutools")
+    from_pabulib = (origin.startswith("the file")
+                    and election.meta.get("rule", "").strip() != PB_VOTE_MES_META)
+    stopping = args.add_one or ("pabulib" if from_pabulib else "pabutools")
     threshold = None
     if args.threshold is not None:
         from pb_vote.tally.pabulib import parse_number

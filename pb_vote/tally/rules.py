@@ -52,6 +52,9 @@ LEXICO_TIE_BREAK = (
     "(pabutools' lexico_tie_breaking)."
 )
 
+# The META rule pb_vote writes for its own rule "mes"; its add-one completion stops as
+# pabutools' does (Pabulib's own files follow Pabulib's stopping).
+PB_VOTE_MES_META = "equalshares/add1-greedy"
 # Pabulib META rule -> (our rule, note)
 META_RULES: dict[str, str] = {
     "greedy": "greedy",
@@ -60,6 +63,9 @@ META_RULES: dict[str, str] = {
     "equalshares": "mes-raw",
     "equalshares/add1": "mes-add1",
     "equalshares/add1-comparison": "mes-add1",
+    # pb_vote's own files: equal shares with add-one completion, then filled greedily
+    # ("equalshares/add1" in Pabulib's files is without the greedy fill).
+    PB_VOTE_MES_META: "mes",
 }
 THRESHOLD_META_KEY = "min_project_score_threshold"
 

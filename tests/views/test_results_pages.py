@@ -2,6 +2,7 @@
 publication with its own page and files; a correction saying what it left out and why; the
 chart told apart without colour; the re-count instructions; a row per proposal to link to."""
 
+import contextlib
 import csv
 import html as html_module
 import io
@@ -14,12 +15,14 @@ from types import SimpleNamespace
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from pb_vote.blueprints.results.presentation import exclusions, explain
 from pb_vote.extensions import db
-from pb_vote.models import Round, TallyRule
+from pb_vote.models import Publication, Round, TallyRule
 from pb_vote.services import accounts, counting, results
 from pb_vote.services.ballot_box import VoteKeys
+from pb_vote.tally import cli as tally_cli
 from pb_vote.tally.result import Reason
 from tests import factories
 from tests.queries import statements, touching
@@ -259,3 +262,20 @@ def test_a_second_correction_says_since_when_a_proposal_is_left_out(app, client,
         row_of(page, corrected.dropped))
     assert "Left out of the count by correction 3: A second site was unsuitable too." in words(
         row_of(page, also))
+
+
+def test_the_published_file_names_the_rule_it_was_counted_with(app, client, equal_shares,
+                                                                 tmp_path):
+    """Counted without --rule, the .pb file's own META rule gives the published outcome
+    (equal shares with its greedy fill, as pb_vote counts it)."""
+    with app.app_context():
+        published = db.session.execute(select(Publication)).scalar_one().result["selected"]
+    pb = tmp_path / "ballots.pb"
+    pb.write_bytes(client.get(f"/api/v1/rounds/{equal_shares.round_id}/ballots.pb").data)
+    assert "rule;equalshares/add1-greedy" in pb.read_text()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert tally_cli.main(["tally", str(pb), "--json"]) == 0
+    counted = json.loads(out.getvalue())
+    assert counted["rule"] == "mes" and "META rule" in counted["rule_source"]
+    assert sorted(counted["selected"]) == sorted(published)
