@@ -14,8 +14,9 @@ except the pages of a round (one per round: their phases differ).
 At each page LAYOUT_CHECKS runs (nothing wider than the screen, no table cell narrower
 than its longest word, no word or amount broken over two lines) and a full screenshot is
 saved as test-results/screenshots/layout-<width>-<language>-<who>-<address>.png. Every page
-at 360 px in Finnish, Swedish and English; at 320 px in Finnish (the longest words) and at
-1280 px in Swedish. The problems of all pages are reported together.
+at 360 px in Finnish, Swedish and English; at 320 px in Finnish (the longest words) and
+English (the longest name of the service); at 1280 px in Swedish. The problems of all
+pages are reported together.
 """
 
 import re
@@ -36,7 +37,7 @@ from tests.conftest import base_test_config
 
 pytestmark = pytest.mark.browser
 
-SCREENS = [(360, "fi"), (360, "sv"), (360, "en"), (320, "fi"), (1280, "sv")]
+SCREENS = [(360, "fi"), (360, "sv"), (360, "en"), (320, "fi"), (320, "en"), (1280, "sv")]
 STAFF = {"admin": "admin@example.org", "coordinator": "coordinator@example.org",
          "member": "member@example.org"}
 RESIDENT = "resident@example.org"
