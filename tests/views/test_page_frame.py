@@ -12,7 +12,8 @@ def test_signed_out_header_has_sign_in_and_languages_and_no_menu(client):
     page = client.get("/").text
     assert '<a href="/sign-in">Sign in</a>' in page
     assert "phone-menu" not in page
-    languages = _section(page, '<details class="header-menu language-menu">', "</details>")
+    languages = _section(page, '<details class="header-menu language-menu" name="header-menu">',
+                         "</details>")
     assert '<span class="visually-hidden">Language: </span>' in languages
     for code, name in (("fi", "Suomi"), ("sv", "Svenska"), ("en", "English")):
         assert f'value="{code}" lang="{code}"' in languages and name in languages
@@ -24,7 +25,9 @@ def test_signed_in_links_are_in_the_wide_nav_and_in_the_phone_menu(app, client, 
     auth.staff("admin@example.org")
     page = client.get("/manage").text
     wide = _section(page, '<nav aria-label="Main" class="main-nav wide-nav">', "</nav>")
-    menu = _section(page, '<details class="header-menu phone-menu">', "</details>")
+    # The two disclosures share a name: opening one closes the other (no JavaScript).
+    menu = _section(page, '<details class="header-menu phone-menu" name="header-menu">',
+                    "</details>")
     assert "<summary>Menu</summary>" in menu
     for link in ('href="/manage"', 'href="/admin"', 'href="/my/proposals"', 'href="/account"',
                  'action="/sign-out"'):
