@@ -71,3 +71,22 @@ def test_a_correction_shows_at_once_and_the_first_says_it_was_replaced(app, clie
                                    reason="The site is unsuitable.").status_code == 303
     assert "Publication 2," in client.get(path).text
     assert "replaced by a correction" in client.get(f"{path}/1").text
+
+
+def test_the_json_and_csv_are_made_once_per_publication(app, client):
+    scenario = _published(app)
+    for path in (f"/api/v1/rounds/{scenario.round_id}/results",
+                 f"/api/v1/rounds/{scenario.round_id}/results.csv"):
+        with statements(app) as first_heard:
+            first = client.get(path)
+        with statements(app) as second_heard:
+            second = client.get(path)
+        assert first.status_code == second.status_code == 200
+        assert first.data == second.data and first.data
+        assert [s for s in first_heard if "publications.result" in s], path
+        assert not [s for s in second_heard if "publications.result" in s], path
+    # The numbered address of the same publication is the same CSV, already made.
+    with statements(app) as heard:
+        numbered = client.get(f"/api/v1/rounds/{scenario.round_id}/publications/1/results.csv")
+    assert numbered.data == second.data
+    assert not [s for s in heard if "publications.result" in s]

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, jsonify
 from pb_vote.blueprints import downloads
 from pb_vote.blueprints.api.openapi import openapi_document
 from pb_vote.blueprints.common import load_round
+from pb_vote.blueprints.kept import kept
 from pb_vote.extensions import csrf
 from pb_vote.models import Proposal, Round, Table
 from pb_vote.services import catalog
@@ -123,17 +124,17 @@ def round_proposals(round_id: int):
     })
 
 
-def _publication(round_id: int, number: int | None, *, figures: bool = False):
+def _publication(round_id: int, number: int | None):
     """The round, its publication (the one in force, or the numbered one: 404 when there is
     none) and how long a cache may keep what is served of it."""
     round_ = load_round(round_id)
     if not round_.phase.is_public:
         abort(404)
     if number is None:
-        publication = results_service.latest(round_, figures=figures)
+        publication = results_service.latest(round_)
         cache_control = downloads.IN_FORCE
     else:
-        publication = results_service.numbered(round_, number, figures=figures)
+        publication = results_service.numbered(round_, number)
         cache_control = downloads.IMMUTABLE
     if publication is None:
         abort(404)
@@ -148,9 +149,15 @@ def _attachment(name: str) -> dict:
 @bp.get("/rounds/<int:round_id>/publications/<int:number>/results")
 def round_results(round_id: int, number: int | None = None):
     """The published results: rule, tie-break, budget, selection, every project's reason."""
-    round_, publication, cache_control = _publication(round_id, number, figures=True)
+    round_, publication, cache_control = _publication(round_id, number)
+    body = kept("results.json", round_, publication,
+                lambda: _results_json(round_, publication))
+    return downloads.send_small(body, "application/json", cache_control=cache_control)
+
+
+def _results_json(round_: Round, publication) -> bytes:
     titles = {str(p.id): p.title for p in round_.proposals}
-    body = jsonify({
+    return jsonify({
         "round": round_.id,
         "publication": publication.number,
         "published_at": publication.published_at.isoformat(),
@@ -171,8 +178,7 @@ def round_results(round_id: int, number: int | None = None):
         "comparison": publication.comparison,
         "turnout": publication.turnout,
         "excluded": publication.excluded,
-    })
-    return downloads.send_small(body.get_data(), body.mimetype, cache_control=cache_control)
+    }).get_data()
 
 
 @bp.get("/rounds/<int:round_id>/ballots.pb")
@@ -195,7 +201,13 @@ def results_csv(round_id: int, number: int | None = None):
     """One line per project: the same figures as the page and the JSON, with the tally's
     own reason and the step of the rule that decided it (Equal Shares, or the greedy fill
     of the money it left)."""
-    round_, publication, cache_control = _publication(round_id, number, figures=True)
+    round_, publication, cache_control = _publication(round_id, number)
+    body = kept("results.csv", round_, publication, lambda: _results_csv(round_, publication))
+    return downloads.send_small(body, "text/csv", cache_control=cache_control,
+                                headers=_attachment(f"round-{round_id}-results.csv"))
+
+
+def _results_csv(round_: Round, publication) -> bytes:
     titles = {str(p.id): p.title for p in round_.proposals}
     out = io.StringIO()
     writer = csv.writer(out)
@@ -207,9 +219,7 @@ def results_csv(round_id: int, number: int | None = None):
             project["support"], project["supporters"], 1 if project["funded"] else 0,
             project.get("position", ""), project["reason"], project.get("phase", ""),
             project.get("money_left", ""))])
-    return downloads.send_small(out.getvalue().encode(), "text/csv",
-                                cache_control=cache_control,
-                                headers=_attachment(f"round-{round_id}-results.csv"))
+    return out.getvalue().encode()
 
 
 @bp.get("/rounds/<int:round_id>/receipts")

@@ -16,12 +16,11 @@ from markupsafe import Markup
 
 from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import load_round, no_store
+from pb_vote.blueprints.kept import kept
 from pb_vote.blueprints.languages import localized, page_language
 from pb_vote.blueprints.results.presentation import bar_chart, exclusions, outcome, why_left_out
 from pb_vote.blueprints.results.tool import counting_tool_file
-from pb_vote.extensions import cache
 from pb_vote.models import Proposal, Publication, Round
-from pb_vote.services import proposals as proposals_service
 from pb_vote.services import results as results_service
 from pb_vote.services.codes import looks_like_code
 from pb_vote.urls import public_url
@@ -98,15 +97,13 @@ def publication_page(round_: Round, history: list[Publication], publication: Pub
     """The results page of ``publication``. Its body is rendered once per publication,
     language, publication in force and state of the round and its proposals, then kept
     (a publication never changes): a visit on results day reads no figures."""
-    key = ":".join(str(part) for part in (
-        "results-page", publication.id, history[0].number, page_language(),
-        round_.updated_at.timestamp(), proposals_service.last_changed(round_)))
-    body = cache.get(key)
-    if body is None:
+    def render() -> str:
         with_figures = results_service.numbered(round_, publication.number, figures=True)
-        body = render_template("results/_publication.html",
+        return render_template("results/_publication.html",
                                **page_context(round_, with_figures, history))
-        cache.set(key, body)
+
+    body = kept("results-page", round_, publication, render, history[0].number,
+                page_language())
     return render_template("results/page.html", round=round_, body=Markup(body))
 
 
