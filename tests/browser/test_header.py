@@ -62,6 +62,10 @@ def test_a_phone_header_is_one_row_with_a_menu_that_needs_no_javascript(
     expect(page.locator(".phone-menu")).not_to_have_attribute("open", "")
     page.locator(".language-menu").get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    # Sign out from the Menu (its button sends the header's one sign-out form).
+    page.locator(".phone-menu summary").click()
+    page.locator(".phone-menu").get_by_role("button", name="Sign out").click()
+    expect(page.locator(".site-header").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 def test_signed_out_in_finnish_the_sign_in_link_fits_beside_the_name(new_context, checks):
@@ -89,6 +93,8 @@ def test_a_desktop_shows_the_links_in_the_row(new_context, checks, scenario):
     page.locator(".language-menu summary").click()
     expect(page.locator(".language-menu").get_by_role("button", name="Svenska")).to_be_visible()
     check_axe(page, where="header-desktop-language-open")
+    page.locator(".wide-nav").get_by_role("button", name="Sign out").click()
+    expect(page.locator(".site-header").get_by_role("link", name="Sign in")).to_be_visible()
 
 
 @pytest.mark.parametrize("address", ["/contact", "/privacy", "/accessibility"])
