@@ -161,7 +161,8 @@ def marks_on(page: str, action: str) -> dict[int, int]:
         if field.get("type") == "checkbox" and field.get("name") == "choice":
             if "checked" in field:
                 marks[int(field["value"])] = 1
-        elif field.get("type") == "number" and field.get("value") not in ("0", "", None):
+        elif field.get("type") == "number" and (field.get("value") or "0").lstrip("-").isdecimal() \
+                and field["value"] != "0":
             marks[int(field["name"].removeprefix("points-"))] = int(field["value"])
     return marks
 
@@ -675,6 +676,33 @@ def test_non_numeric_points_are_refused_and_the_other_picks_kept(app, client, au
     assert marks_on(response.text, f"/rounds/{round_id}/vote/review") == picks_of(
         scene, {"benches": 4, "mural": 3})
     assert stored(app, round_id) == ([], [])
+
+
+@pytest.mark.parametrize("scene", [POINTS], indirect=True)
+@pytest.mark.parametrize(("typed", "message"), [
+    ("2.5", "Points are whole numbers, zero or more."),
+    ("9", "A proposal can get at most 4 points."),
+])
+def test_refused_points_stay_as_typed_and_the_error_points_to_their_field(
+        client, auth, scene, typed, message):
+    auth.resident("voter@example.org")
+    round_id = scene["round"]
+    page = client.get(f"/rounds/{round_id}/vote").text
+    data = browser_data(form_on(page, f"/rounds/{round_id}/vote/review"),
+                        picks_of(scene, {"benches": 4}))
+    data.setlist(f"points-{scene['lights']}", [typed])
+    response = client.post(f"/rounds/{round_id}/vote/review", data=data)
+    assert response.status_code == 400
+    fields = {f["name"]: f for f in form_on(response.text, f"/rounds/{round_id}/vote/review")}
+    wrong, other = fields[f"points-{scene['lights']}"], fields[f"points-{scene['benches']}"]
+    assert wrong["value"] == typed and other["value"] == "4"
+    assert wrong["aria-invalid"] == "true" and "aria-invalid" not in other
+    assert wrong["aria-describedby"].split() == ["ballot-error-text", "points-help"]
+    summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.S).group(0)
+    link = re.search(r'<a href="#points-(\d+)">(.*?)</a>', summary, re.S)
+    assert int(link.group(1)) == scene["lights"]
+    assert html.unescape(untagged(link.group(2))) == (
+        f'Lights for the ski track: <span id="ballot-error-text">{message}</span>')
 
 
 @pytest.mark.parametrize("scene", [POINTS], indirect=True)

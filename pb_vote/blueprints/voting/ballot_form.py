@@ -49,6 +49,18 @@ def kept_choices(values, kind: str) -> dict[int, int]:
     return kept
 
 
+def typed_points(values) -> dict[int, str]:
+    """The points fields whose text is no whole number ("2.5"), as typed (cut to 16
+    characters), to show them back to the voter rather than a 0."""
+    typed: dict[int, str] = {}
+    for name in values:
+        suffix = name.removeprefix("points-")
+        text = (values.get(name) or "").strip()
+        if name.startswith("points-") and suffix.isdecimal() and text and not text.isdecimal():
+            typed[int(suffix)] = text[:16]
+    return typed
+
+
 def as_query(choices: dict, kind: str) -> list[tuple[str, str]]:
     """The choices as query parameters, for the "change my choices" link."""
     if kind == "points":

@@ -30,6 +30,7 @@ from pb_vote.blueprints.voting.ballot_form import (
     as_query,
     kept_choices,
     parse_choices,
+    typed_points,
 )
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.blueprints.voting.live_tally import live_tally
@@ -73,12 +74,17 @@ def current_voter(round_: Round):
 
 
 def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = None,
-                   status: int = 200):
+                   status: int = 200, refused: BallotInvalid | voting.VotingError | None = None):
+    """The ballot page; after a refusal, with the voter's own typing and the field it
+    concerns (``refused``'s proposal) marked and linked from the error summary."""
     spec = voting.ballot_spec(round_, proposals)
+    field = refused.details.get("proposal_id") if refused is not None else None
     return render_template(
         "voting/ballot.html", round=round_, proposals=proposals, spec=spec,
         groups=by_category(proposals, lambda p: p.category, round_.categories or ()),
         choices={int(k): v for k, v in choices.items()}, error=error,
+        typed=typed_points(request.form) if refused is not None else {},
+        error_proposal=next((p for p in proposals if p.id == field), None),
         channel=current_voter(round_)[1], tally=live_tally(spec, round_.currency),
     ), status
 
@@ -123,7 +129,7 @@ def review(round_id: int):
     except BallotInvalid as error:
         kept = kept_choices(request.form, kind)
         return _render_ballot(round_, proposals, kept,
-                              message_for(error, currency=round_.currency), 400)
+                              message_for(error, currency=round_.currency), 400, error)
     by_id = {p.id: p for p in proposals}
     return render_template(
         "voting/review.html", round=round_, choices=choices, by_id=by_id,
@@ -180,7 +186,7 @@ def _not_recorded(round_id: int, kind: str, refused: BallotInvalid | voting.Voti
                                refused=True, picks=picks), 409
     return _render_ballot(round_, proposals, kept,
                           message_for(refused, currency=round_.currency),
-                          400 if isinstance(refused, BallotInvalid) else 409)
+                          400 if isinstance(refused, BallotInvalid) else 409, refused)
 
 
 @bp.get("/rounds/<int:round_id>/vote/done")
