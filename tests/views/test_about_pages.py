@@ -1,6 +1,8 @@
 """The footer's pages: contact, privacy notice and accessibility statement, in every
 language, with who runs the service taken from configuration."""
 
+import html
+
 import pytest
 
 from tests import factories
@@ -73,6 +75,21 @@ def test_privacy_notice_states_what_is_held_and_for_how_long(app, client):
         assert held in page
     assert "works for 20 minutes" in page and "after 30 days" in page
     assert "Data Protection Ombudsman" in page
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("en", "When you vote signed in, your home postal code and your account's language as "
+           "they were at your first vote in a round are also recorded with that "
+           "participation, for the round's statistics (which show no group of fewer than 12 "
+           "voters). They are removed if you delete your account."),
+    ("fi", "tallennetaan myös kotisi postinumero ja tilisi kieli"),
+    ("sv", "sparas också ditt postnummer och ditt kontos språk"),
+])
+def test_privacy_notice_says_what_a_signed_in_vote_records_for_statistics(app, client,
+                                                                          language, said):
+    app.config.update(STATISTICS_MIN_CELL=12)
+    page = client.get("/privacy", headers={"Accept-Language": language}).text
+    assert html.unescape(page).count(said) == 1
 
 
 def test_accessibility_statement_has_the_sections_the_act_asks_for(app, client):

@@ -43,7 +43,7 @@ def privacy():
         "about/privacy.html", provider=service_provider(),
         link_minutes=config["SIGN_IN_LINK_MAX_AGE_SECONDS"] // 60,
         session_days=config["LOGIN_SESSION_DAYS"],
-        min_ballots=config["RESULTS_MIN_BALLOTS"],
+        min_ballots=config["RESULTS_MIN_BALLOTS"], min_cell=config["STATISTICS_MIN_CELL"],
     )
 
 
