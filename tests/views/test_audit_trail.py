@@ -186,3 +186,18 @@ def test_a_tables_event_names_the_table_and_says_what_changed(app, client, admin
     assert status == 200
     assert rows(words) == ["Recorded how many residents may vote at a table"]
     assert 'href="/manage/tables/keskusta">' in words and "From – to 1200." in words
+
+
+def test_a_tables_change_by_postal_code_reads_one_line_each(app, client, admin, trail):
+    with app.app_context():
+        record_event(None, "table.eligible_residents_set", "table", trail["own"],
+                     table_id=trail["own"], details={
+                         "from": 1200, "to": 1200,
+                         "by_postal_code": {"15140": [300, None], "15100": [None, 800]}})
+        db.session.commit()
+    status, words = read(client, "?action=table.eligible_residents_set")
+    assert status == 200
+    assert "From 1200 to 1200. Postal code 15100: from – to 800. " \
+           "Postal code 15140: from 300 to –." in re.sub(r"<[^>]+>", " ", words).replace(
+               "  ", " ")
+    assert "by_postal_code" not in words

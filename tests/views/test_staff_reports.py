@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from pb_vote.extensions import db
-from pb_vote.models import AuditEvent, MembershipRole, RoundPhase, Table, User
+from pb_vote.models import AuditEvent, MembershipRole, Round, RoundPhase, Table, User
 from pb_vote.services import proposals as moderation
 from tests import factories
 
@@ -75,6 +75,25 @@ def test_statistics_wait_until_voting_has_closed(app, client, auth):
     page = client.get(f"/manage/rounds/{scenario.round_id}/statistics")
     assert page.status_code == 200
     assert "shown once voting has closed" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("en", "This round was cancelled, so it has no statistics."),
+    ("fi", "Tämä kierros peruttiin, joten sillä ei ole tilastoja."),
+    ("sv", "Den här omgången ställdes in, så den har ingen statistik."),
+])
+def test_a_cancelled_round_says_it_has_no_statistics(app, client, auth, language, said):
+    scenario = _closed(app, close=False)
+    with app.app_context():
+        db.session.get(Round, scenario.round_id).phase = RoundPhase.CANCELLED
+        db.session.commit()
+    _speaking(app, "coordinator@example.org", language)
+    auth.staff("coordinator@example.org")
+    page = client.get(f"/manage/rounds/{scenario.round_id}/statistics")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert said in text and "bar-chart" not in text
+    assert "voting has closed" not in text and "äänestys on päättynyt" not in text
     assert "bar-chart" not in page.get_data(as_text=True)
     assert client.get(f"/manage/rounds/{scenario.round_id}/statistics.csv").status_code == 404
 

@@ -79,6 +79,10 @@ def details_of(event, currency: str = "EUR") -> list[str]:
         lines.append(gettext("From %(old)s to %(new)s.",
                              old=details.pop("from", None) or "–",
                              new=details.pop("to", None) or "–"))
+        for code, (old, new) in sorted((details.pop("by_postal_code", None) or {}).items()):
+            lines.append(gettext("Postal code %(code)s: from %(old)s to %(new)s.", code=code,
+                                 old="–" if old is None else old,
+                                 new="–" if new is None else new))
     if reason:
         lines.insert(0, gettext("Reason: %(reason)s", reason=reason))
     if message := details.pop("message", None):
