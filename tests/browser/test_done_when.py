@@ -55,6 +55,8 @@ def said(language: str, msgid: str, plural: str | None = None, n: int = 1, **val
     its first placeholder left unfilled (a date, say)."""
     catalogue = _catalogue(language)
     text = catalogue.ngettext(msgid, plural, n) if plural else catalogue.gettext(msgid)
+    # A catalogue without the msgid gives it back, as the page would: that is no check.
+    assert language == "en" or text not in (msgid, plural), f"no {language} text: {msgid}"
     for name, value in {"num": n, **values}.items():
         text = re.sub(rf"%\({name}\)[sd]", str(value), text)
     return re.split(r"%\(\w+\)[sd]", text)[0].replace("%%", "%").strip()
