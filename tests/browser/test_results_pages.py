@@ -84,7 +84,7 @@ def test_a_correction_and_every_publication_in_every_language(page, visit, scena
     notice = page.locator("section.correction")
     expect(notice).to_contain_text(words("Correction of publication %(number)d", number=1))
     expect(notice).to_contain_text(REASON)
-    row = page.locator(f"#proposal-{dropped}")
+    row = page.locator(f"#p{dropped}")
     expect(row).to_contain_text(words("Not counted"))
     expect(row).to_contain_text(words("Left out of the count by correction %(number)d: "
                                       "%(reason)s", number=2, reason=REASON))
@@ -93,14 +93,14 @@ def test_a_correction_and_every_publication_in_every_language(page, visit, scena
     visit(page, f"corrected-{language}")
 
     notice.get_by_role("link").first.click()  # the left-out proposal's row
-    expect(page).to_have_url(re.compile(rf"#proposal-{dropped}$"))
+    expect(page).to_have_url(re.compile(rf"#p{dropped}$"))
     expect(row).to_be_in_viewport()
 
     page.get_by_role("link", name=words("Publication %(number)d", number=1), exact=True).click()
     expect(page).to_have_url(re.compile(rf"/rounds/{round_id}/results/1$"))
     expect(page.get_by_role("status")).to_contain_text(
         words("This is publication %(number)d, replaced by a correction.", number=1))
-    expect(page.locator(f"#proposal-{dropped}")).to_contain_text(words("Funded"))
+    expect(page.locator(f"#p{dropped}")).to_contain_text(words("Funded"))
     csv_link = page.get_by_role("link", name=words("Results as CSV")).first
     expect(csv_link).to_have_attribute(
         "href", f"/api/v1/rounds/{round_id}/publications/1/results.csv")
@@ -108,8 +108,8 @@ def test_a_correction_and_every_publication_in_every_language(page, visit, scena
 
     page.goto(f"/proposals/{dropped}")
     page.get_by_role("link", name=words("See the results")).click()
-    expect(page).to_have_url(re.compile(rf"/rounds/{round_id}/results#proposal-{dropped}$"))
-    expect(page.locator(f"#proposal-{dropped}")).to_be_in_viewport()
+    expect(page).to_have_url(re.compile(rf"/rounds/{round_id}/results#p{dropped}$"))
+    expect(page.locator(f"#p{dropped}")).to_be_in_viewport()
     visit(page, f"proposal-row-{language}")
 
 
@@ -120,10 +120,10 @@ def test_results_without_javascript_and_a_publication_that_does_not_exist(
                        axe_copy_in=new_context(viewport).new_page())
     page.goto(f"/rounds/{round_id}/results?publication=1")
     expect(page).to_have_url(re.compile(rf"/rounds/{round_id}/results/1$"))
-    expect(page.locator(f"#proposal-{dropped}")).to_contain_text("Funded")
+    expect(page.locator(f"#p{dropped}")).to_contain_text("Funded")
     visit(page, "first-publication-no-js")
     page.get_by_role("link", name="See the results in force").click()
-    expect(page.locator(f"#proposal-{dropped}")).to_contain_text("Not counted")
+    expect(page.locator(f"#p{dropped}")).to_contain_text("Not counted")
     expect(page.locator("svg.bar-chart").first).to_be_visible()
     visit(page, "in-force-no-js")
     page.goto(f"/rounds/{round_id}/results?publication=7")

@@ -111,7 +111,7 @@ def test_publishing_freezes_a_numbered_publication_and_audits_it(app, client, au
 def test_the_results_page_explains_everything(client, published):
     page = client.get(f"/rounds/{published.round_id}/results").text
     assert "<svg" in page and "<title" in page and "<desc" in page
-    assert "Did not fit:" in page and "was left, it costs" in page
+    assert "Did not fit: only" in page and " left." in page
     assert "lower cost first, then more supporters" in page
     assert "Method of Equal Shares" in page
     assert re.search(r"Online, signed in</th>\s*<td>24</td>", page)

@@ -106,11 +106,9 @@ def test_who_has_not_voted_sees_the_plain_vote_button(
 PUBLISHED = {"ballots": 6, "budget_cents": 5_000_000}
 FUNDED = {"fi": "Saa rahoituksen", "sv": "Får finansiering", "en": "Funded"}
 NOT_FUNDED = {
-    "fi": "Ei saa rahoitusta. Ei mahtunut: rahaa oli jäljellä 20 000 €, hanke maksaa "
-          "30 000 €.",
-    "sv": "Får inte finansiering. Rymdes inte: 20 000 € fanns kvar, projektet kostar "
-          "30 000 €.",
-    "en": "Not funded. Did not fit: €20,000 was left, it costs €30,000.",
+    "fi": "Ei saa rahoitusta. Ei mahtunut: jäljellä vain 20 000 €.",
+    "sv": "Får inte finansiering. Rymdes inte: bara 20 000 € kvar.",
+    "en": "Not funded. Did not fit: only €20,000 left.",
 }
 
 
@@ -119,7 +117,7 @@ def test_a_published_rounds_proposals_say_funded_or_not_and_why(app, client, aut
     scenario = factories.saved(app, factories.published_round, **PUBLISHED)
     funded, not_funded = scenario.proposal_ids[3], scenario.proposal_ids[0]  # "Project <n>"
     def results(proposal_id: int) -> str:  # the link lands on the proposal's row
-        return f'href="/rounds/{scenario.round_id}/results#proposal-{proposal_id}"'
+        return f'href="/rounds/{scenario.round_id}/results#p{proposal_id}"'
 
     speak(client, language)
     reasons = words(client.get(f"/rounds/{scenario.round_id}/results"))

@@ -116,5 +116,6 @@ def test_the_results_are_grouped_by_category_in_compact_rows(app, client):
         assert f'<a href="#{anchor}">{name}</a> ({count})' in page
     # Every project once in the tables, with its cost in a cell of its own.
     assert sum(t[3].count('href="/proposals/') for t in tables) == 38
-    assert "The first 15 projects of the tables below" in page
-    assert page.count('class="bar ') + page.count('class="bar"') == 15
+    assert "The chart shows the first 15 projects of the table below" in page
+    chart = re.search(r'<svg class="bar-chart".*?</svg>', page, re.S).group(0)
+    assert chart.count('class="bar ') + chart.count('class="bar"') == 15

@@ -38,7 +38,7 @@ def words(html: str) -> str:
 
 def row_of(html: str, proposal_id) -> str:
     """The results table's row of a proposal (by its anchor)."""
-    found = re.search(rf'<tr id="proposal-{proposal_id}"[^>]*>(.*?)</tr>', html, re.S)
+    found = re.search(rf'<tr id="p{proposal_id}"[^>]*>(.*?)</tr>', html, re.S)
     assert found, f"no row for proposal {proposal_id}"
     return found.group(1)
 
@@ -94,7 +94,7 @@ def test_equal_shares_reasons_are_the_tallys_in_the_page_csv_and_json(app, clien
         # (the figure the CSV and the JSON give) was too little.
         assert "supporters' shares of the budget ran out" in shown
         assert "Did not fit:" not in shown
-        assert f"the €{project['money_left'] // 100:,} left after that" in shown
+        assert f"only €{project['money_left'] // 100:,} was left after that" in shown
 
 
 def test_the_outcome_on_the_proposal_page_is_the_results_pages(client, equal_shares):
@@ -104,7 +104,7 @@ def test_the_outcome_on_the_proposal_page_is_the_results_pages(client, equal_sha
         page = client.get(f"/proposals/{project['project_id']}").text
         outcome = re.search(r'<section aria-labelledby="outcome-heading".*?</section>', page,
                             re.S).group(0)
-        assert (f'href="/rounds/{equal_shares.round_id}/results#proposal-'
+        assert (f'href="/rounds/{equal_shares.round_id}/results#p'
                 f'{project["project_id"]}"') in outcome
         reason = re.findall(r"<td>(.*?)</td>", row_of(results_page, project["project_id"]))[-1]
         assert words(reason) in words(outcome)
@@ -140,7 +140,7 @@ def test_a_correction_shows_what_it_left_out_and_why(client, corrected):
     assert f"Reason given by the table's coordinator: “{REASON}”" in words(
         page.replace("<q>", "“").replace("</q>", "”"))
     assert "This count leaves out 1 proposal:" in notice
-    assert f'href="#proposal-{dropped}"' in page
+    assert f'href="#p{dropped}"' in page
     row = words(row_of(page, dropped))
     assert "Not counted" in row and f"Left out of the count by correction 2: {REASON}" in row
     proposal = words(client.get(f"/proposals/{dropped}").text)

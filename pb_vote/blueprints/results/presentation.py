@@ -9,7 +9,7 @@ different things."""
 from dataclasses import dataclass
 from fractions import Fraction
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from markupsafe import Markup, escape
 
 from pb_vote.formatting import money, number
@@ -44,7 +44,7 @@ class ResultRow:
 
 def proposal_anchor(project_id) -> str:
     """The element id of a proposal's row on the results page."""
-    return f"proposal-{project_id}"
+    return f"p{project_id}"
 
 
 def _number(value) -> Fraction | int:
@@ -55,21 +55,19 @@ def _number(value) -> Fraction | int:
 
 def explain(project: dict, currency: str) -> str:
     """A project's outcome in plain language, with the figures behind it: the tally's own
-    reason (``project["reason"]``), worded for the step that decided it."""
+    reason (``project["reason"]``), worded for the step that decided it. Its cost is not
+    said again: every place that shows the reason shows the cost beside it."""
     reason = Reason(project["reason"])
     if reason is Reason.FUNDED:
         return gettext("Funded")
     if reason is Reason.DID_NOT_FIT:
         left = money(int(_number(project.get("money_left", 0))), currency)  # cents
-        cost = money(project["cost"], currency)
         if project.get("phase") == Phase.GREEDY_FILL.value:
             # Equal Shares did not buy it (its supporters' shares ran out), and the money
             # the shares left unspent was then too little for it.
-            return gettext("Its supporters' shares of the budget ran out before it could be "
-                           "paid for, and the %(left)s left after that did not cover its "
-                           "cost, %(cost)s.", left=left, cost=cost)
-        return gettext("Did not fit: %(left)s was left, it costs %(cost)s.", left=left,
-                       cost=cost)
+            return gettext("Its supporters' shares of the budget ran out before it could "
+                           "be paid for, and only %(left)s was left after that.", left=left)
+        return gettext("Did not fit: only %(left)s left.", left=left)
     if reason is Reason.NOT_ENOUGH_SUPPORT_LEFT:
         return gettext("Its supporters' shares of the budget ran out before it could be paid "
                        "for.")
@@ -164,12 +162,16 @@ def bar_chart(items: list[ResultRow], title: str, points: bool) -> Markup:
         '<rect width="6" height="6" class="stripe-ground"/>'
         '<line x1="1" y1="0" x2="1" y2="6" class="stripe"/></pattern></defs>',
     ]
-    unit = gettext("points") if points else gettext("votes")
     funded, not_funded = gettext("funded"), gettext("not funded")
+
+    def support(row: ResultRow) -> str:
+        count, shown = int(row.support), number(row.support)
+        if points:
+            return ngettext("%(count)s point", "%(count)s points", count, count=shown)
+        return ngettext("%(count)s vote", "%(count)s votes", count, count=shown)
+
     described = "; ".join(
-        f"{r.title}: {number(r.support)} {unit}, {funded if r.funded else not_funded}"
-        for r in items
-    )
+        f"{r.title}: {support(r)}, {funded if r.funded else not_funded}" for r in items)
     parts.append(f'<desc id="chart-desc">{escape(described)}</desc>')
     for index, row in enumerate(items):
         y = index * BAR_HEIGHT * 2
