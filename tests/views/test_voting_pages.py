@@ -697,12 +697,12 @@ def test_refused_points_stay_as_typed_and_the_error_points_to_their_field(
     wrong, other = fields[f"points-{scene['lights']}"], fields[f"points-{scene['benches']}"]
     assert wrong["value"] == typed and other["value"] == "4"
     assert wrong["aria-invalid"] == "true" and "aria-invalid" not in other
-    assert wrong["aria-describedby"].split() == ["ballot-error-text", "points-help"]
+    assert wrong["aria-describedby"].split() == ["ballot-error", "points-help"]
     summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.S).group(0)
     link = re.search(r'<a href="#points-(\d+)">(.*?)</a>', summary, re.S)
     assert int(link.group(1)) == scene["lights"]
     assert html.unescape(untagged(link.group(2))) == (
-        f'Lights for the ski track: <span id="ballot-error-text">{message}</span>')
+        f'Lights for the ski track: <span id="ballot-error">{message}</span>')
 
 
 @pytest.mark.parametrize("scene", [POINTS], indirect=True)
