@@ -200,8 +200,10 @@ def test_moderation_waits_for_a_phase_move_and_then_sees_it(app, world):
 
     def open_voting():
         with app.app_context():
+            # The other proposals are still waiting for review: voting opens without them.
             transition(db.session.get(User, world["coordinator"]),
-                       db.session.get(Round, world["round"]), RoundPhase.VOTING)
+                       db.session.get(Round, world["round"]), RoundPhase.VOTING,
+                       leave_unreviewed=True)
             opened.set()
             time.sleep(HOLD)
             db.session.commit()

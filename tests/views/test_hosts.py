@@ -91,7 +91,8 @@ def test_the_code_sheet_and_open_data_link_to_the_public_address(app, client, au
     app.config.update(PUBLIC_BASE_URL="https://pb.example.fi",
                       TRUSTED_HOSTS=["pb.test", "pb.example.fi"])
     auth.staff("coordinator@example.org")
-    sheet = client.post(f"/manage/rounds/{people['round']}/codes", data={"count": "1"},
+    sheet = client.post(f"/manage/rounds/{people['round']}/codes",
+                        data={"count": "1", "languages": ["fi", "sv"]},
                         headers={"Host": "pb.test:8080"})
     assert sheet.status_code == 200
     assert f"https://pb.example.fi/rounds/{people['round']}/code" in sheet.text

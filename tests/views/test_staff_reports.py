@@ -7,7 +7,9 @@ import io
 
 import pytest
 from sqlalchemy import select
+from wtforms.meta import DefaultMeta
 
+from pb_vote.blueprints.staff_reports.forms import ResidentsField
 from pb_vote.extensions import db
 from pb_vote.models import AuditEvent, MembershipRole, Round, RoundPhase, Table, User
 from pb_vote.services import proposals as moderation
@@ -251,3 +253,15 @@ def test_a_round_with_few_voters_shows_no_breakdown(app, client, auth):
     assert "bar-chart" not in page and "<td>5</td>" not in page
     rows = _rows(client.get(f"/manage/rounds/{scenario.round_id}/statistics.csv"))
     assert len(rows) == 5 and all("no breakdown is shown" in row[2] for row in rows[1:])
+
+
+def test_a_resident_count_with_a_line_break_is_refused(app):
+    """Spaces between thousands are read; a line break (a crafted request) is not."""
+    with app.test_request_context(method="POST"):
+        for written, read in (("12 000", 12_000), ("12\u00a0000", 12_000)):
+            field = ResidentsField(name="residents", _form=None, _meta=DefaultMeta())
+            field.process_formdata([written])
+            assert field.data == read
+        field = ResidentsField(name="residents", _form=None, _meta=DefaultMeta())
+        with pytest.raises(ValueError):
+            field.process_formdata(["12\n000"])

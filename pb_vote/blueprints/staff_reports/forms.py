@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 
+from pb_vote.blueprints.fields import single_line
 from pb_vote.services.statistics import MOST_ELIGIBLE
 
-_SPACES = re.compile(r"[\s\u00a0\u202f.']")
+# Spaces (and dots or apostrophes) between thousands; a line break or tab is refused.
+_SPACES = re.compile(r"[ \u00a0\u202f.']")
 
 
 class ResidentsField(StringField):
@@ -38,7 +40,7 @@ class EligibleResidentsForm(FlaskForm):
     """The residents of a table's area entitled to vote, for turnout shares (city admins)."""
 
     residents = ResidentsField(
-        _l("Residents entitled to vote in the area"),
+        _l("Residents entitled to vote in the area"), validators=[single_line],
         description=_l("From the population register. Leave empty if it is not known."))
     submit = SubmitField(_l("Save the number"))
 
@@ -58,7 +60,8 @@ def eligible_residents_form(table, *, filled: bool) -> EligibleResidentsForm:
             return [getattr(self, f"area_{n}") for n in range(len(codes))]
 
     for n, code in enumerate(codes):
-        setattr(ForTable, f"area_{n}", ResidentsField(_l("Postal code %(code)s", code=code)))
+        setattr(ForTable, f"area_{n}", ResidentsField(_l("Postal code %(code)s", code=code),
+                                                     validators=[single_line]))
     if not filled:
         return ForTable()
     recorded = {row.postal_code: row.eligible_residents for row in table.area}
