@@ -53,5 +53,8 @@ class Count(db.Model):
     digest: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict | None] = mapped_column(JSON)
     comparison: Mapped[dict | None] = mapped_column(JSON)
+    # The anonymized ballots' .pb file the count stored; counts before migration 0018 hold
+    # its text instead (ballots_pb).
+    ballots_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     ballots_pb: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(String(500))

@@ -83,9 +83,11 @@ def _outcome(round_: Round, keys: VoteKeys, excluded: frozenset[int],
 
 
 def stored_outcome(view: Preview) -> dict:
-    """What a count keeps of a preview: all that the page shows and a publication freezes."""
+    """What a count keeps of a preview: all that the page shows and a publication freezes
+    (the .pb file stored once per content, flushed)."""
+    pb = format_pabulib(with_selected(view.election, view.result)).encode()
     return {"result": view.result_in_cents(), "comparison": view.comparison(),
-            "ballots_pb": format_pabulib(with_selected(view.election, view.result))}
+            "ballots_file_id": files.store(pb).id}
 
 
 def count_now(actor: User | None, round_: Round, keys: VoteKeys,
@@ -133,9 +135,8 @@ def count_outcome(round_: Round, keys: VoteKeys, excluded: frozenset[int],
     the values for :func:`update_held`. Raises ``ResultsError`` when the round cannot be
     counted (a worker stores that as a failed count)."""
     outcome, (ballots, digest) = _outcome(round_, keys, excluded, on_progress)
-    # What publishing will store, stored now by the job: the .pb file and the receipt set
-    # (each kept once per content), so the publish request only finds them.
-    files.store(outcome["ballots_pb"].encode())
+    # What publishing will store, stored now by the job (the .pb file already is): the
+    # receipt set, kept once per content, so the publish request only finds it.
     receipt_set(round_)
     return {**outcome, "ballot_count": ballots, "digest": digest,
             "status": CountStatus.DONE, "progress": 100, "claim": None,

@@ -382,7 +382,7 @@ def publish(
         ballot_count=count.ballot_count, excluded=sorted(counted),
         result=count.result, comparison=count.comparison, turnout=turnout_figures(round_),
         receipt_set_id=receipts.id,
-        ballots_file_id=files.store(count.ballots_pb.encode()).id,
+        ballots_file_id=count.ballots_file_id or files.store(count.ballots_pb.encode()).id,
     )
     db.session.add(publication)
     db.session.flush()

@@ -4,11 +4,12 @@ where they are, so the publish request reads no ballot and no receipt into the w
 
 import hashlib
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from pb_vote.extensions import db
 from pb_vote.models import Ballot, ReceiptSet, Round, StoredFile, User
-from pb_vote.services import counting, results
+from pb_vote.services import counting, files, results
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
 from tests.queries import statements, touching
@@ -66,3 +67,18 @@ def test_publishing_finds_what_the_count_stored(app, database_url):
             assert reads, f"publishing never checked {table}"
             assert all("string_agg" in statement or "INSERT" in statement
                        for statement in reads), reads
+
+
+def test_a_count_made_before_its_file_was_kept_apart_still_publishes(app_ctx):
+    """Counts before migration 0018 hold their .pb text: publishing one stores its file."""
+    scenario = factories.closed_round(ballots=10)
+    count = counting.count_now(scenario.coordinator, scenario.round,
+                               VoteKeys.from_config(current_app.config))
+    stored = db.session.get(StoredFile, count.ballots_file_id)
+    text = b"".join(files.read_slices(stored.id, files.IDENTITY, files.slice_count(
+        stored.size, stored.slice_size))).decode()
+    count.ballots_file_id, count.ballots_pb = None, text
+    db.session.flush()
+    publication = results.publish(scenario.coordinator, scenario.round, count.id)
+    assert publication.ballots_file_id == stored.id  # the same bytes: the same stored file
+    assert publication.ballots_pb == text
