@@ -206,7 +206,7 @@ def item_08_recounting_and_the_chart_key(run):
 def item_05_a_proposal_gives_the_reason_the_results_give(run):
     demo = run.demo
     page = run.open(f"/rounds/{demo.site.published_round_id}/results", "results")
-    reason = page.locator(f"#proposal-{demo.not_funded} td").last.inner_text().strip()
+    reason = page.locator(f"#p{demo.not_funded} td").last.inner_text().strip()
     assert reason
     page = run.open(f"/proposals/{demo.not_funded}", "proposal-not-funded")
     outcome = page.locator("section[aria-labelledby=outcome-heading] p").first
