@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import got_request_exception
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -40,6 +41,17 @@ def axe_script() -> Path | None:
 AXE_JS = axe_script()
 AXE_FINDINGS: list[dict] = []  # every violation of any impact, written out at the session end
 AXE_PAGES: list[str] = []  # the pages checked
+
+
+def save_screenshot(page: Page, path: Path) -> None:
+    """The whole page as a PNG at ``path``; when Chromium cannot capture a page that tall
+    (it refuses now and then on a busy machine), what the screen shows."""
+    try:
+        page.screenshot(path=path, full_page=True)
+    except PlaywrightError as error:
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        page.screenshot(path=path)
 
 
 def check_axe(page: Page, where: str = "") -> list[dict]:
@@ -146,7 +158,7 @@ class Visit:
         page.wait_for_load_state("load")
         name = f"{self.test_name}-{self.viewport}-{self.count:02d}-{_slug(step)}"
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOT_DIR / f"{name}.png", full_page=True)
+        save_screenshot(page, SCREENSHOT_DIR / f"{name}.png")
         assert not self.server_errors, f"the server raised: {self.server_errors}"
         seen = self.statuses.get(id(page))
         assert seen == status, f"{step}: {page.url} answered {seen}, expected {status}"

@@ -32,7 +32,13 @@ from pb_vote.demo import DEMO_PASSWORD
 from pb_vote.extensions import db
 from pb_vote.models import User
 from tests import factories
-from tests.browser.helpers import SCREENSHOT_DIR, layout_problems, served, sign_in_by_link
+from tests.browser.helpers import (
+    SCREENSHOT_DIR,
+    layout_problems,
+    save_screenshot,
+    served,
+    sign_in_by_link,
+)
 from tests.conftest import base_test_config
 
 pytestmark = pytest.mark.browser
@@ -131,8 +137,8 @@ class Crawl:
             self.problems.append(f"{self.who} {where}: answered "
                                  f"{response.status if response else None}, not {status}")
         slug = re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-") or "home"
-        self.page.screenshot(path=SCREENSHOT_DIR / f"layout-{self.screen}-{self.who}-{slug}.png",
-                             full_page=True)
+        save_screenshot(self.page,
+                        SCREENSHOT_DIR / f"layout-{self.screen}-{self.who}-{slug}.png")
         self.problems += [f"{self.who} {where}: {problem}"
                           for problem in layout_problems(self.page)]
 
