@@ -119,6 +119,9 @@ def test_staff_pages_say_which_texts_fall_back(client, auth, site):
     assert "No Swedish text" not in table
     complete = client.get(f"/manage/rounds/{site['voting']}").text
     assert "No Swedish text" not in complete and "No English text" not in complete
+    # The overview names the categories in the reader's language too.
+    categories = re.search(r"<dt>Categories</dt><dd>(.*?)</dd>", complete).group(1)
+    assert categories.startswith("Parks, Sports")
 
 
 def test_round_form_shows_and_saves_the_translations(app, client, auth, site):
