@@ -13,10 +13,13 @@ from pathlib import Path
 from flask import got_request_exception
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pb_vote import PROJECT_ROOT
+from pb_vote.extensions import db
 from pb_vote.mail import outbox
+from pb_vote.models import User
 
 RESULTS_DIR = PROJECT_ROOT / "test-results"
 SCREENSHOT_DIR = RESULTS_DIR / "screenshots"
@@ -41,6 +44,14 @@ def axe_script() -> Path | None:
 AXE_JS = axe_script()
 AXE_FINDINGS: list[dict] = []  # every violation of any impact, written out at the session end
 AXE_PAGES: list[str] = []  # the pages checked
+
+
+def everyone_reads(app, language: str) -> None:
+    """Every account reads ``language`` (an account's language wins over the cookie)."""
+    with app.app_context():
+        for user in db.session.execute(select(User)).scalars():
+            user.language = language
+        db.session.commit()
 
 
 def save_screenshot(page: Page, path: Path) -> None:

@@ -26,7 +26,13 @@ from pb_vote.models import Publication, Round, User, VoteChannel
 from pb_vote.services import voting
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
-from tests.browser.helpers import Visit, layout_problems, served, sign_in_by_link
+from tests.browser.helpers import (
+    Visit,
+    everyone_reads,
+    layout_problems,
+    served,
+    sign_in_by_link,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -126,18 +132,10 @@ def base_config(path) -> dict:
     return config
 
 
-def _speak(app, language: str) -> None:
-    """Every account reads ``language`` (an account's language wins over the cookie)."""
-    with app.app_context():
-        for user in db.session.execute(select(User)).scalars():
-            user.language = language
-        db.session.commit()
-
-
 @pytest.fixture(scope="module")
 def signed_in(demo, browser):
     """The resident's and the city admin's browser state (cookies), made once."""
-    _speak(demo.app, "en")
+    everyone_reads(demo.app, "en")
     states = {}
     for who in ("resident", "admin"):
         context = browser.new_context(base_url=demo.url, locale="en-GB")
@@ -357,7 +355,7 @@ def test_the_checks_cover_every_item():
 def test_every_item_in_this_combination(browser, demo, signed_in, screen, language, mode):
     """Each item's check at this screen, in this language, with or without JavaScript;
     what fails is reported together, item by item."""
-    _speak(demo.app, language)
+    everyone_reads(demo.app, language)
     demo.errors.clear()
     javascript = mode == "js"
     failures = []

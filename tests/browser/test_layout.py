@@ -24,16 +24,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select
 
 from pb_vote import create_app
 from pb_vote.blueprints.languages import LANGUAGE_COOKIE
 from pb_vote.demo import DEMO_PASSWORD
 from pb_vote.extensions import db
-from pb_vote.models import User
 from tests import factories
 from tests.browser.helpers import (
     SCREENSHOT_DIR,
+    everyone_reads,
     layout_problems,
     save_screenshot,
     served,
@@ -73,19 +72,11 @@ def demo(tmp_path_factory):
             db.engine.dispose()
 
 
-def _speak(app, language: str) -> None:
-    """Every account reads ``language`` (the account's language wins over the cookie)."""
-    with app.app_context():
-        for user in db.session.execute(select(User)).scalars():
-            user.language = language
-        db.session.commit()
-
-
 @pytest.fixture(scope="module")
 def sessions(demo, browser):
     """Each role's signed-in browser state (cookies), made once."""
     app, url, _, _ = demo
-    _speak(app, "en")
+    everyone_reads(app, "en")
     states = {}
     for who, email in [("resident", RESIDENT), *STAFF.items()]:
         context = browser.new_context(base_url=url, locale="en-GB")
@@ -179,7 +170,7 @@ def test_every_page_fits_the_screen(browser, demo, sessions, width, language):
     """No page of the demo is wider than the screen, squeezes a table cell below its
     longest word or breaks a word or an amount, at this width and in this language."""
     app, url, errors, site = demo
-    _speak(app, language)
+    everyone_reads(app, language)
     errors.clear()
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     phone = width < 1000
