@@ -32,6 +32,7 @@ from tests.browser.helpers import (
     layout_problems,
     served,
     sign_in_by_link,
+    sign_in_with_password,
 )
 
 pytestmark = pytest.mark.browser
@@ -143,11 +144,7 @@ def signed_in(demo, browser):
         if who == "resident":
             sign_in_by_link(page, demo.app, RESIDENT)
         else:
-            page.goto("/staff/sign-in")
-            page.locator("main input[name=email]").fill(ADMIN)
-            page.locator("main input[name=password]").fill(DEMO_PASSWORD)
-            page.locator("main [type=submit]").click()
-            page.wait_for_url("**/manage")
+            sign_in_with_password(page, ADMIN, DEMO_PASSWORD)
         states[who] = context.storage_state()
         context.close()
     return states

@@ -37,6 +37,7 @@ from tests.browser.helpers import (
     save_screenshot,
     served,
     sign_in_by_link,
+    sign_in_with_password,
 )
 from tests.conftest import base_test_config
 
@@ -84,11 +85,7 @@ def sessions(demo, browser):
         if who == "resident":
             sign_in_by_link(page, app, email)
         else:
-            page.goto("/staff/sign-in")
-            page.locator("main input[name=email]").fill(email)
-            page.locator("main input[name=password]").fill(DEMO_PASSWORD)
-            page.locator("main [type=submit]").click()
-            page.wait_for_url("**/manage")
+            sign_in_with_password(page, email, DEMO_PASSWORD)
         states[who] = context.storage_state()
         context.close()
     return states
