@@ -468,3 +468,40 @@ def turnout_round(at: Table | None = None, *, residents: dict | None = None, cod
     if close:
         rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
+
+
+@dataclass
+class DashboardCity:
+    """A ``city()`` whose tables have rounds in every phase a dashboard shows (ids):
+    Keskusta has a draft, a round collecting ideas (three waiting for moderation, one
+    waiting for its author's changes, one accepted), a round in voting open to residents and
+    codes (three residents online, two codes online, one paper ballot) and a round
+    published long ago (an earlier round); Pohjoinen has a round under review with two
+    ideas waiting and nothing accepted."""
+
+    city: City
+    draft_id: int
+    collecting_id: int
+    voting_id: int
+    old_id: int
+    review_id: int
+
+
+def dashboard_city(*, eligible_residents: int | None = None) -> DashboardCity:
+    """See DashboardCity; ``eligible_residents`` is Keskusta's recorded number."""
+    cast = city(eligible_residents=eligible_residents)
+    old = round_(cast.own, RoundPhase.PUBLISHED, title="Keskusta 2024",
+                 updated_at=clock.utcnow() - timedelta(days=400))
+    voting = turnout_round(cast.own, residents={("15100", "fi"): 3}, codes=2, paper=1,
+                           close=False, title="Keskusta 2027")
+    collecting = round_(cast.own, RoundPhase.PROPOSALS, title="Keskusta 2028")
+    for number, status in enumerate((ProposalStatus.SUBMITTED, ProposalStatus.SUBMITTED,
+                                     ProposalStatus.SUBMITTED,
+                                     ProposalStatus.CHANGES_REQUESTED,
+                                     ProposalStatus.ACCEPTED)):
+        proposal(collecting, author=cast.resident, title=f"Idea {number}", status=status)
+    draft = round_(cast.own, RoundPhase.DRAFT, title="Keskusta 2029")
+    review = round_(cast.other, RoundPhase.REVIEW, title="Pohjoinen 2027")
+    for number in range(2):
+        proposal(review, title=f"Pohjoinen idea {number}")
+    return DashboardCity(cast, draft.id, collecting.id, voting.round_id, old.id, review.id)
