@@ -1,7 +1,8 @@
 """The staff dashboard in a real browser, on a phone (360 px) and a desktop, in Finnish and
 Swedish, with JavaScript on and off: a coordinator signs in and lands on it, reads each
-round's phase, next date, moderation and turnout (the cards stack on the phone and stand
-side by side on the desktop), follows the moderation count to the queue and comes back."""
+round's phase, next date, moderation and turnout (the cards stack on the phone, still fit
+at 320 px, and stand side by side on the desktop), follows the moderation count to the
+queue and comes back."""
 
 import random
 
@@ -100,9 +101,14 @@ def test_a_coordinator_starts_from_the_dashboard(new_context, visit, live_server
     expect(voting_card.get_by_role("link", name=words["move"])).to_be_visible()
     first, second = (cards.nth(n).bounding_box() for n in range(2))
     width = page.viewport_size["width"]
-    if viewport == "phone":  # stacked, each within the screen
+    if viewport == "phone":  # stacked, each within the screen, down to 320 px
         assert second["y"] >= first["y"] + first["height"] - 1
         assert first["x"] >= 0 and first["x"] + first["width"] <= width
+        page.set_viewport_size({"width": 320, "height": 740})
+        visit(page, f"dashboard-320-{language}{'' if javascript else '-no-js'}")
+        assert layout_problems(page) == []
+        box = cards.first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320
     else:  # side by side
         assert second["x"] > first["x"] + first["width"] - 1
         assert abs(second["y"] - first["y"]) < 2
