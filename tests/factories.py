@@ -385,6 +385,43 @@ class DemoSite:
     long_words_id: int  # an idea with a long address and a long word, as residents write
 
 
+# The demo's extra ballots (demo_site): what each kind is called in the round's title.
+EXTRA_KINDS = {
+    "knapsack": {"fi": "budjettiäänestys", "sv": "budgetomröstning", "en": "budget ballot"},
+    "points": {"fi": "pisteäänestys", "sv": "poängomröstning", "en": "points ballot"},
+}
+# Their ideas, in turn (language, title, description, category), as residents write them.
+EXTRA_IDEAS = (
+    ("fi", "Penkkejä Vesijärven rantaan", "Selkänojallisia penkkejä rantareitin varrelle.",
+     "Puistot"),
+    ("fi", "Kirjasto auki sunnuntaisin", "Lähikirjasto auki myös sunnuntaisin.",
+     "Kulttuuri"),
+    ("fi", "Skeittipaikka koulun viereen", "Ramppeja ja kaiteita nuorille.", "Liikunta"),
+    ("sv", "Cykelställ vid stationen", "Ett cykelställ med tak för trettio cyklar.",
+     "Liikenne"),
+    ("fi", "Yhteisöpuutarha", "Viljelylaatikoita kaikille alueen asukkaille.", "Puistot"),
+    ("sv", "Utegym i parken", "Enkla redskap för träning utomhus, öppna för alla.",
+     "Liikunta"),
+)
+
+
+def _in_the_demos_languages(row: Round, kind: dict[str, str]) -> None:
+    """Give an extra round of the demo (built by ``voting_round``, categories in Finnish)
+    its title, description and categories in the three languages, as the demo's rounds
+    have them, and its ideas in Finnish or Swedish (their costs and ids stay)."""
+    from pb_vote import demo
+
+    row.set_texts("title", {language: f"{name} 2027: {kind[language]}"
+                            for language, name in row.table.texts("name").items()})
+    row.set_texts("description", demo.ROUND_DESCRIPTION)
+    row.set_category_translations(demo.CATEGORIES)
+    for proposal_row, (language, title, description, category) in zip(
+            sorted(row.proposals, key=lambda p: p.id), EXTRA_IDEAS, strict=False):
+        proposal_row.language, proposal_row.title = language, title
+        proposal_row.description, proposal_row.category = description, category
+    db.session.flush()
+
+
 def demo_site() -> DemoSite:
     """The demo as ``flask seed-demo`` loads it, plus what it lacks for a look at every
     page: a knapsack and a points round in voting at Keskusta (the demo resident's table),
@@ -396,9 +433,11 @@ def demo_site() -> DemoSite:
     seeded = demo.seed_demo(keys)
     keskusta = db.session.execute(select(Table).where(Table.slug == "keskusta")).scalar_one()
     knapsack = voting_round(keskusta, ballot_kind=BallotKind.KNAPSACK,
-                            title="Keskusta 2027: budget ballot")
+                            categories=list(demo.CATEGORIES["fi"]))
     points = voting_round(keskusta, ballot_kind=BallotKind.POINTS, points_total=10,
-                          points_max_per_proposal=5, title="Keskusta 2027: points ballot")
+                          points_max_per_proposal=5, categories=list(demo.CATEGORIES["fi"]))
+    for extra, kind in ((knapsack, EXTRA_KINDS["knapsack"]), (points, EXTRA_KINDS["points"])):
+        _in_the_demos_languages(extra.round, kind)
     published = db.session.execute(
         select(Round).where(Round.phase == RoundPhase.PUBLISHED)).scalars().first()
     admin = accounts.find_user_by_email("admin@example.org")
@@ -468,3 +507,40 @@ def turnout_round(at: Table | None = None, *, residents: dict | None = None, cod
     if close:
         rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
+
+
+@dataclass
+class DashboardCity:
+    """A ``city()`` whose tables have rounds in every phase a dashboard shows (ids):
+    Keskusta has a draft, a round collecting ideas (three waiting for moderation, one
+    waiting for its author's changes, one accepted), a round in voting open to residents and
+    codes (three residents online, two codes online, one paper ballot) and a round
+    published long ago (an earlier round); Pohjoinen has a round under review with two
+    ideas waiting and nothing accepted."""
+
+    city: City
+    draft_id: int
+    collecting_id: int
+    voting_id: int
+    old_id: int
+    review_id: int
+
+
+def dashboard_city(*, eligible_residents: int | None = None) -> DashboardCity:
+    """See DashboardCity; ``eligible_residents`` is Keskusta's recorded number."""
+    cast = city(eligible_residents=eligible_residents)
+    old = round_(cast.own, RoundPhase.PUBLISHED, title="Keskusta 2024",
+                 updated_at=clock.utcnow() - timedelta(days=400))
+    voting = turnout_round(cast.own, residents={("15100", "fi"): 3}, codes=2, paper=1,
+                           close=False, title="Keskusta 2027")
+    collecting = round_(cast.own, RoundPhase.PROPOSALS, title="Keskusta 2028")
+    for number, status in enumerate((ProposalStatus.SUBMITTED, ProposalStatus.SUBMITTED,
+                                     ProposalStatus.SUBMITTED,
+                                     ProposalStatus.CHANGES_REQUESTED,
+                                     ProposalStatus.ACCEPTED)):
+        proposal(collecting, author=cast.resident, title=f"Idea {number}", status=status)
+    draft = round_(cast.own, RoundPhase.DRAFT, title="Keskusta 2029")
+    review = round_(cast.other, RoundPhase.REVIEW, title="Pohjoinen 2027")
+    for number in range(2):
+        proposal(review, title=f"Pohjoinen idea {number}")
+    return DashboardCity(cast, draft.id, collecting.id, voting.round_id, old.id, review.id)

@@ -16,9 +16,11 @@ class Outcome:
     reason: str  # in plain words, as the results page gives it
 
 
-def published_outcomes(round_: Round) -> dict[int, Outcome]:
+def published_outcomes(round_: Round, *, with_cost: bool = False) -> dict[int, Outcome]:
     """The outcome of each proposal counted in ``round_``, by proposal id; empty until its
     results are published; a proposal a correction left out has the coordinator's reason.
+    ``with_cost``: a reason of money says what the proposal costs too (for a page that does
+    not show the cost beside it).
     Reads the publications' summaries and the tally in force only: never their receipts,
     their files or the ballots."""
     if round_.phase is not RoundPhase.PUBLISHED:
@@ -28,7 +30,8 @@ def published_outcomes(round_: Round) -> dict[int, Outcome]:
         return {}
     publication = history[0]
     found = {int(project["project_id"]): Outcome(bool(project["funded"]),
-                                                 explain(project, round_.currency))
+                                                 explain(project, round_.currency,
+                                                         with_cost=with_cost))
              for project in publication.result["projects"]}
     for proposal_id, since in exclusions(history, publication.number).items():
         found[proposal_id] = Outcome(False, why_left_out(since))

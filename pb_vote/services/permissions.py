@@ -15,6 +15,7 @@ class Action(enum.StrEnum):
 
     ADMINISTER = "administer"  # manage tables, staff and see the whole audit trail
     VIEW_STAFF_PAGES = "view_staff_pages"  # a table's staff overview, draft rounds included
+    VIEW_DASHBOARD = "view_dashboard"  # the staff dashboard: anyone holding a staff role
     MANAGE_ROUNDS = "manage_rounds"  # create, configure and move rounds of a table
     MODERATE = "moderate"  # review proposals of a table
     EDIT_PROPOSAL = "edit_proposal"  # change one's own proposal
@@ -48,6 +49,8 @@ def is_allowed(user: User | None, action: Action, target=None) -> bool:
         return False
     if user.is_city_admin:
         return True
+    if action is Action.VIEW_DASHBOARD:
+        return user.is_staff
     if action is Action.EDIT_PROPOSAL:
         return isinstance(target, Proposal) and target.author_id == user.id
     table_id = table_id_of(target)

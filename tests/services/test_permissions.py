@@ -55,6 +55,11 @@ def test_only_city_admins_administer(world, role):
     assert is_allowed(world["people"][role], Action.ADMINISTER) is (role == "admin")
 
 
+@pytest.mark.parametrize("role", ["resident", "member", "coordinator", "admin"])
+def test_the_dashboard_is_for_anyone_holding_a_staff_role(world, role):
+    assert is_allowed(world["people"][role], Action.VIEW_DASHBOARD) is (role != "resident")
+
+
 @pytest.mark.parametrize(
     ("role", "which", "expected"),
     [

@@ -110,6 +110,12 @@ NOT_FUNDED = {
     "sv": "Får inte finansiering. Rymdes inte: bara 20 000 € kvar.",
     "en": "Not funded. Did not fit: only €20,000 left.",
 }
+# "My proposals" shows no cost beside the reason: the reason says it.
+MINE_NOT_FUNDED = {
+    "fi": "Ei saa rahoitusta. Ei mahtunut: jäljellä vain 20 000 €, ja se maksaa 30 000 €.",
+    "sv": "Får inte finansiering. Rymdes inte: bara 20 000 € kvar, och det kostar 30 000 €.",
+    "en": "Not funded. Did not fit: only €20,000 left, and it costs €30,000.",
+}
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
@@ -134,7 +140,7 @@ def test_a_published_rounds_proposals_say_funded_or_not_and_why(app, client, aut
     auth.resident("author@example.org")
     speak(client, language)
     mine = words(client.get("/my/proposals"))
-    assert NOT_FUNDED[language] in mine
+    assert MINE_NOT_FUNDED[language] in mine
     assert f"<strong>{FUNDED[language]}</strong>" in client.get("/my/proposals").text
     assert results(funded) in client.get("/my/proposals").text
     assert results(not_funded) in client.get("/my/proposals").text

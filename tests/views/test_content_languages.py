@@ -298,3 +298,22 @@ def test_translations_can_be_mended_while_people_vote(app, client, auth, site):
     auth.sign_out()
     auth.staff("member@example.org", demo.DEMO_PASSWORD)
     assert client.get(f"/manage/rounds/{site['voting']}/texts").status_code == 403
+
+
+@pytest.mark.parametrize(("language", "title", "category", "absent"), [
+    ("fi", "Keskusta 2027: pisteäänestys", "Liikunta", ("points ballot", "Parks")),
+    ("sv", "Centrum 2027: poängomröstning", "Idrott", ("points ballot", "Parks")),
+    ("en", "City centre 2027: points ballot", "Sports", ("pisteäänestys", "Liikunta<")),
+])
+def test_the_tests_extra_demo_rounds_speak_every_language(app, client, language, title,
+                                                          category, absent):
+    """factories.demo_site adds a knapsack and a points round to the demo (the browser
+    tests' screenshots): their texts are in the three languages like the demo's own."""
+    site = factories.saved(app, factories.demo_site)
+    page = _page(client, f"/rounds/{site.points_round_id}", language)
+    assert f"<h1>{title}</h1>" in page
+    assert f">{category}<" in page
+    for text in absent:
+        assert text not in page, text
+    # Its ideas as residents wrote them, each marked with its language on another's page.
+    assert "Utegym i parken" in page and "Project 0" not in page

@@ -97,6 +97,19 @@ def test_equal_shares_reasons_are_the_tallys_in_the_page_csv_and_json(app, clien
         assert f"only €{project['money_left'] // 100:,} was left after that" in shown
 
 
+def test_a_reason_of_money_can_say_the_cost_beside_the_money_left(app, client, equal_shares):
+    """For "My proposals", which shows no cost beside the reason: the same words, then what
+    the proposal costs."""
+    body = client.get(f"/api/v1/rounds/{equal_shares.round_id}/results").get_json()
+    filled = [p for p in body["projects"] if p["phase"] == "greedy fill" and not p["funded"]]
+    assert filled
+    for project in filled:
+        with app.test_request_context(), force_locale("en"):
+            plain, costed = explain(project, "EUR"), explain(project, "EUR", with_cost=True)
+        assert costed.startswith(plain[:-1])
+        assert costed.endswith(f"; it costs €{project['cost'] // 100:,}.")
+
+
 def test_the_outcome_on_the_proposal_page_is_the_results_pages(client, equal_shares):
     body = client.get(f"/api/v1/rounds/{equal_shares.round_id}/results").get_json()
     results_page = client.get(f"/rounds/{equal_shares.round_id}/results").text

@@ -38,10 +38,12 @@ from pb_vote.models import (
     RoundPhase,
 )
 from pb_vote.services import catalog, counting, notices, voting
+from pb_vote.services import dashboard as dashboard_service
 from pb_vote.services import results as results_service
 from pb_vote.services import rounds as round_service
 from pb_vote.services import tables as table_service
-from pb_vote.services.permissions import Action, is_allowed
+from pb_vote.services.permissions import Action
+from pb_vote.services.rounds import sync_phase
 
 bp = Blueprint("coordinate", __name__, url_prefix="/manage")
 REFRESH_SECONDS = 3  # how often a results page reloads itself while its count runs
@@ -50,14 +52,19 @@ REFRESH_SECONDS = 3  # how often a results page reloads itself while its count r
 @bp.get("")
 @login_required
 def dashboard():
-    """The tables this person works for (every table for a city admin)."""
+    """Where staff start after signing in: for each table this person works for (every
+    table for a city admin) its current rounds with their phase, the schedule's next date,
+    what the person can do next, what waits for moderation and the turnout so far. A fixed
+    number of queries, whatever the number of tables and rounds."""
     no_store()
-    tables = [
-        table
-        for table in catalog.list_tables()
-        if is_allowed(current_user, Action.VIEW_STAFF_PAGES, table)
-    ]
-    return render_template("coordinate/dashboard.html", tables=tables)
+    require(Action.VIEW_DASHBOARD)
+    tables, now = dashboard_service.staff_tables(current_user), clock.utcnow()
+    # Each round caught up with its schedule first, as load_round does for a round's page
+    # (no query unless one is due: the phase clock usually got there first).
+    if [round_ for table in tables for round_ in table.rounds if sync_phase(round_, now)]:
+        db.session.commit()
+    return render_template("coordinate/dashboard.html",
+                           summaries=dashboard_service.summarize(current_user, tables, now))
 
 
 @bp.get("/tables/<slug>")

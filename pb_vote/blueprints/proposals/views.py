@@ -107,7 +107,7 @@ def mine():
     proposals = proposal_service.proposals_of_author(current_user)
     outcomes = {}
     for round_ in {p.round_id: p.round for p in proposals}.values():
-        outcomes.update(published_outcomes(round_))
+        outcomes.update(published_outcomes(round_, with_cost=True))  # no cost shown beside
     return render_template(
         "proposals/mine.html", proposals=proposals, outcomes=outcomes,
         may_edit=lambda p: proposal_service.author_may_edit(p, clock.utcnow()),

@@ -53,20 +53,29 @@ def _number(value) -> Fraction | int:
     return value
 
 
-def explain(project: dict, currency: str) -> str:
+def explain(project: dict, currency: str, *, with_cost: bool = False) -> str:
     """A project's outcome in plain language, with the figures behind it: the tally's own
     reason (``project["reason"]``), worded for the step that decided it. Its cost is not
-    said again: every place that shows the reason shows the cost beside it."""
+    said again unless ``with_cost`` asks for it (a page that shows no cost beside the
+    reason, such as "My proposals"): the money left then stands beside what it costs."""
     reason = Reason(project["reason"])
     if reason is Reason.FUNDED:
         return gettext("Funded")
     if reason is Reason.DID_NOT_FIT:
         left = money(int(_number(project.get("money_left", 0))), currency)  # cents
+        cost = money(int(_number(project["cost"])), currency) if with_cost else None
         if project.get("phase") == Phase.GREEDY_FILL.value:
             # Equal Shares did not buy it (its supporters' shares ran out), and the money
             # the shares left unspent was then too little for it.
+            if cost:
+                return gettext("Its supporters' shares of the budget ran out before it "
+                               "could be paid for, and only %(left)s was left after that; "
+                               "it costs %(cost)s.", left=left, cost=cost)
             return gettext("Its supporters' shares of the budget ran out before it could "
                            "be paid for, and only %(left)s was left after that.", left=left)
+        if cost:
+            return gettext("Did not fit: only %(left)s left, and it costs %(cost)s.",
+                           left=left, cost=cost)
         return gettext("Did not fit: only %(left)s left.", left=left)
     if reason is Reason.NOT_ENOUGH_SUPPORT_LEFT:
         return gettext("Its supporters' shares of the budget ran out before it could be paid "
