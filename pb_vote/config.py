@@ -94,6 +94,10 @@ DEFAULTS: dict[str, object] = {
     "CITY_CONTACT_PHONE": None,
     "CITY_POSTAL_ADDRESS": None,
     "DATA_PROTECTION_EMAIL": None,
+    # The city's main language (fi or sv): the service's own pages (about, contact,
+    # privacy, accessibility) that a city admin has written in it are shown in it to readers
+    # of a language the admin has not written them in, marked as such.
+    "CITY_MAIN_LANGUAGE": "fi",
     # The day the accessibility statement was last reviewed (YYYY-MM-DD).
     "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",
     "BABEL_DEFAULT_LOCALE": "fi",
