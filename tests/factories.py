@@ -468,3 +468,15 @@ def turnout_round(at: Table | None = None, *, residents: dict | None = None, cod
     if close:
         rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
+
+
+def service_page_text(page: str = "privacy", language: str = "fi", text: str = "## Oma teksti",
+                      *, by: User | None = None):
+    """The city admin's text of a service page in one language, saved through the service
+    (a version, audited); ``by`` defaults to a new city admin."""
+    from pb_vote.services import service_pages
+
+    if by is None:
+        by = db.session.execute(select(User).where(User.is_city_admin)).scalars().first() \
+            or user("pages-admin@example.org", city_admin=True)
+    return service_pages.save_text(by, page, language, text)

@@ -74,13 +74,14 @@ def render_markdown(text: str) -> str:
 
 class _PageMarkdown(MarkdownConverter):
     """The built-in pages' HTML as Markdown. Their lists of facts (<dl>) become bullet
-    lists of "**Term:** value", which Markdown can say."""
+    lists of "**Term:** value", which Markdown can say; marked with * rather than the other
+    lists' -, so that a list right after them stays a list of its own."""
 
     def convert_dl(self, el, text, parent_tags):
         return "\n\n" + text.strip() + "\n\n"
 
     def convert_dt(self, el, text, parent_tags):
-        return "\n- **" + " ".join(text.split()) + ":** "
+        return "\n* **" + " ".join(text.split()) + ":** "
 
     def convert_dd(self, el, text, parent_tags):
         return " ".join(text.split())
