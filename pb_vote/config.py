@@ -205,6 +205,15 @@ def check_ballot_keys(settings) -> None:
         )
 
 
+def check_city_language(settings) -> None:
+    """Refuse a ``CITY_MAIN_LANGUAGE`` other than Finnish or Swedish (Finland's national
+    languages, in which a city writes its own pages first)."""
+    if settings.get("CITY_MAIN_LANGUAGE") not in ("fi", "sv"):
+        raise ConfigurationError(
+            f"PB_VOTE_CITY_MAIN_LANGUAGE must be fi or sv, not "
+            f"{settings.get('CITY_MAIN_LANGUAGE')!r}.")
+
+
 def database_uri(database_url: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL: the configured one (PostgreSQL through psycopg 3), or SQLite in
     the instance folder."""

@@ -32,9 +32,9 @@ FALLBACK_NOTES = {
 
 
 def main_language() -> str:
-    """The city's main language (``CITY_MAIN_LANGUAGE``: fi or sv): the service's pages
-    fall back to it where a translation is missing."""
-    language = current_app.config.get("CITY_MAIN_LANGUAGE") or "fi"
+    """The city's main language (``CITY_MAIN_LANGUAGE``: fi or sv, checked at start-up):
+    the service's pages fall back to it where a translation is missing."""
+    language = current_app.config["CITY_MAIN_LANGUAGE"]
     return language if language in MAIN_LANGUAGES else "fi"
 
 
