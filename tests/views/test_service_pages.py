@@ -125,7 +125,12 @@ def test_a_save_shows_at_once_with_the_date(app, admin_client, frozen_clock):
     assert response.status_code == 303
     assert "Saved. The page shows the new text now." in admin_client.get(EDITOR).text
     admin_client.post("/sign-out")
-    page = admin_client.get("/privacy", headers={"Accept-Language": "fi"}).text
+    response = admin_client.get("/privacy", headers={"Accept-Language": "fi"})
+    # Nothing keeps the page: no cache in the app, and nothing lets a browser or proxy
+    # keep it either, so the next reader sees the edit.
+    assert "max-age" not in response.headers.get("Cache-Control", "")
+    assert "Expires" not in response.headers and "ETag" not in response.headers
+    page = response.text
     assert '<div class="page-text">\n<h2>Oma</h2>\n<p>Kaupungin teksti.</p>' in page
     assert "Rekisterinpitäjä" not in page  # the built-in text is gone
     day = frozen_clock.now.astimezone().strftime("%-d.%-m.%Y")
