@@ -11,11 +11,11 @@ translated template), which exists in every language.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
-from markdownify import MarkdownConverter
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -72,25 +72,32 @@ def render_markdown(text: str) -> str:
                      strip_comments=True)
 
 
-class _PageMarkdown(MarkdownConverter):
-    """The built-in pages' HTML as Markdown. Their lists of facts (<dl>) become bullet
-    lists of "**Term:** value", which Markdown can say; marked with * rather than the other
-    lists' -, so that a list right after them stays a list of its own."""
+@cache
+def _page_markdown():
+    """The converter of the built-in pages' HTML to Markdown (made on first use: markdownify
+    loads BeautifulSoup, which only the editor needs)."""
+    from markdownify import MarkdownConverter
 
-    def convert_dl(self, el, text, parent_tags):
-        return "\n\n" + text.strip() + "\n\n"
+    class PageMarkdown(MarkdownConverter):
+        """Lists of facts (<dl>) become bullet lists of "**Term:** value", which Markdown
+        can say; marked with * rather than the other lists' -, so that a list right after
+        them stays a list of its own."""
 
-    def convert_dt(self, el, text, parent_tags):
-        return "\n* **" + " ".join(text.split()) + ":** "
+        def convert_dl(self, el, text, parent_tags):
+            return "\n\n" + text.strip() + "\n\n"
 
-    def convert_dd(self, el, text, parent_tags):
-        return " ".join(text.split())
+        def convert_dt(self, el, text, parent_tags):
+            return "\n* **" + " ".join(text.split()) + ":** "
+
+        def convert_dd(self, el, text, parent_tags):
+            return " ".join(text.split())
+
+    return PageMarkdown(heading_style="ATX", bullets="-", strip=["abbr", "span"])
 
 
 def markdown_of(html: str) -> str:
     """A built-in page's HTML as Markdown, the starting text of an editor."""
-    converted = _PageMarkdown(heading_style="ATX", bullets="-", strip=["abbr", "span"]).convert(
-        html)
+    converted = _page_markdown().convert(html)
     lines = [line.rstrip() for line in converted.strip().splitlines()]
     text = "\n".join(lines)
     while "\n\n\n" in text:
