@@ -94,6 +94,10 @@ DEFAULTS: dict[str, object] = {
     "CITY_CONTACT_PHONE": None,
     "CITY_POSTAL_ADDRESS": None,
     "DATA_PROTECTION_EMAIL": None,
+    # The city's main language (fi or sv): the service's own pages (about, contact,
+    # privacy, accessibility) that a city admin has written in it are shown in it to readers
+    # of a language the admin has not written them in, marked as such.
+    "CITY_MAIN_LANGUAGE": "fi",
     # The day the accessibility statement was last reviewed (YYYY-MM-DD).
     "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",
     "BABEL_DEFAULT_LOCALE": "fi",
@@ -199,6 +203,15 @@ def check_ballot_keys(settings) -> None:
             "PB_VOTE_BALLOT_KEYS holds the published development key: set your own key "
             "(and keep a copy apart from the database backups)."
         )
+
+
+def check_city_language(settings) -> None:
+    """Refuse a ``CITY_MAIN_LANGUAGE`` other than Finnish or Swedish (Finland's national
+    languages, in which a city writes its own pages first)."""
+    if settings.get("CITY_MAIN_LANGUAGE") not in ("fi", "sv"):
+        raise ConfigurationError(
+            f"PB_VOTE_CITY_MAIN_LANGUAGE must be fi or sv, not "
+            f"{settings.get('CITY_MAIN_LANGUAGE')!r}.")
 
 
 def database_uri(database_url: str | None, instance_path: str) -> str:

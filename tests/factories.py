@@ -544,3 +544,15 @@ def dashboard_city(*, eligible_residents: int | None = None) -> DashboardCity:
     for number in range(2):
         proposal(review, title=f"Pohjoinen idea {number}")
     return DashboardCity(cast, draft.id, collecting.id, voting.round_id, old.id, review.id)
+
+
+def service_page_text(page: str = "privacy", language: str = "fi", text: str = "## Oma teksti",
+                      *, by: User | None = None):
+    """The city admin's text of a service page in one language, saved through the service
+    (a version, audited); ``by`` defaults to a new city admin."""
+    from pb_vote.services import service_pages
+
+    if by is None:
+        by = db.session.execute(select(User).where(User.is_city_admin)).scalars().first() \
+            or user("pages-admin@example.org", city_admin=True)
+    return service_pages.save_text(by, page, language, text)

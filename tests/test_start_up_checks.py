@@ -83,3 +83,11 @@ def test_an_empty_trusted_host_list_is_refused():
     # Werkzeug reads an empty list as "trust every host".
     with pytest.raises(ConfigurationError, match="lists no host"):
         create_app({**SECRETS, **PUBLIC, "TRUSTED_HOSTS": []})
+
+
+@pytest.mark.parametrize("language", ["en", "de", "", None])
+def test_the_city_main_language_is_finnish_or_swedish(language):
+    with pytest.raises(ConfigurationError, match="PB_VOTE_CITY_MAIN_LANGUAGE must be fi or sv"):
+        create_app({"TESTING": True, **SECRETS, **PUBLIC, "CITY_MAIN_LANGUAGE": language})
+    assert create_app({"TESTING": True, **SECRETS, **PUBLIC,
+                       "CITY_MAIN_LANGUAGE": "sv"}).config["CITY_MAIN_LANGUAGE"] == "sv"

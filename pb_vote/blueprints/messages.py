@@ -142,6 +142,13 @@ CATALOGUE: dict[str, object] = {
         "You have voted in %(round)s, which is open until %(end)s. You can delete your "
         "account once voting has closed; until then you can still change your vote.",
         **_open_vote(v)),
+    # the service's own pages
+    "page_text_empty": _l("Write the page's text, or go back to the built-in text below."),
+    "page_text_too_long": lambda v: gettext(
+        "The text is too long: at most %(max)d characters.", max=v["limit"]),
+    "page_text_unchanged": _l("The text is the same as the one the page shows now: nothing "
+                              "to save."),
+    "page_already_built_in": _l("The page already shows its built-in text."),
     # one-time links
     "link_expired": lambda v: gettext("This link has expired. Links work for %(minutes)d "
                                       "minutes.", minutes=v["minutes"]),

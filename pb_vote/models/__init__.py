@@ -13,6 +13,7 @@ from pb_vote.models.ballots import (
 )
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
+from pb_vote.models.pages import SERVICE_PAGES, ServicePageVersion
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import (
     FileSlice,
@@ -46,6 +47,7 @@ __all__ = [
     "FROZEN_SETTINGS",
     "GENESIS_HASH",
     "LANGUAGES",
+    "SERVICE_PAGES",
     "AuditEvent",
     "Ballot",
     "BallotKind",
@@ -68,6 +70,7 @@ __all__ = [
     "ReceiptSet",
     "Round",
     "RoundPhase",
+    "ServicePageVersion",
     "SignInMethod",
     "StoredFile",
     "Table",

@@ -1,54 +1,49 @@
-"""Contact, privacy notice and accessibility statement. Their text is in the templates
-(translatable); who runs the service and how to reach them come from configuration."""
+"""The service's own pages: about, contact, privacy notice and accessibility statement.
+Each shows the city admin's text when one is saved (services/service_pages.py says which
+language), else its built-in text: the translated template, with who runs the service and
+how to reach them from configuration. Nothing here is cached: an edit shows at once."""
 
-from datetime import date
+from flask import Blueprint, render_template
+from markupsafe import Markup
 
-from flask import Blueprint, current_app, render_template, request
+from pb_vote.blueprints.about.pages import FALLBACK_NOTES, local_day, main_language, page_context
+from pb_vote.blueprints.languages import page_language
+from pb_vote.services import service_pages
 
 bp = Blueprint("about", __name__)
 
 
-def service_provider() -> dict:
-    """Who runs the service and how to reach them, from configuration (None: not set)."""
-    config = current_app.config
-    email = config.get("CITY_CONTACT_EMAIL") or None
-    return {
-        "city": config.get("CITY_NAME") or None,
-        "email": email,
-        "phone": config.get("CITY_CONTACT_PHONE") or None,
-        "postal_address": config.get("CITY_POSTAL_ADDRESS") or None,
-        "data_protection_email": config.get("DATA_PROTECTION_EMAIL") or email,
-        "address": config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/"),
-    }
+def _page(page: str):
+    """``page`` for this reader: the admin's text (or the main language's, marked) with
+    the day it was saved, else the built-in text."""
+    language, main = page_language(), main_language()
+    shown = service_pages.shown_text(page, language, main)
+    return render_template(
+        f"about/{page}.html", shown=shown, own_html=Markup(shown.html),
+        updated_on=local_day(shown.version.saved_at) if shown.version else None,
+        fallback_note=FALLBACK_NOTES.get((language, main)) if shown.fallback else None,
+        **page_context(page))
 
 
-def _statement_date() -> date | None:
-    try:
-        return date.fromisoformat(str(current_app.config.get("ACCESSIBILITY_STATEMENT_DATE")))
-    except ValueError:
-        return None  # not configured as YYYY-MM-DD: the statement leaves the date out
+@bp.get("/about")
+def about():
+    """What the service is, how a round goes, and the partnership tables."""
+    return _page("about")
 
 
 @bp.get("/contact")
 def contact():
     """Who runs the service and how to reach them."""
-    return render_template("about/contact.html", provider=service_provider())
+    return _page("contact")
 
 
 @bp.get("/privacy")
 def privacy():
     """The privacy notice: what personal data the service holds, why, for how long."""
-    config = current_app.config
-    return render_template(
-        "about/privacy.html", provider=service_provider(),
-        link_minutes=config["SIGN_IN_LINK_MAX_AGE_SECONDS"] // 60,
-        session_days=config["LOGIN_SESSION_DAYS"],
-        min_ballots=config["RESULTS_MIN_BALLOTS"], min_cell=config["STATISTICS_MIN_CELL"],
-    )
+    return _page("privacy")
 
 
 @bp.get("/accessibility")
 def accessibility():
     """The accessibility statement the Act on the Provision of Digital Services asks for."""
-    return render_template("about/accessibility.html", provider=service_provider(),
-                           reviewed_on=_statement_date())
+    return _page("accessibility")

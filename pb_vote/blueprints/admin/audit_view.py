@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "results.count_requested": _l("Asked for a count of the ballots"),
     "results.published": _l("Published the results"),
     "table.eligible_residents_set": _l("Recorded how many residents may vote at a table"),
+    "service_page.saved": _l("Saved a text of the service's own pages"),
+    "service_page.built_in": _l("Gave a service page its built-in text again"),
 }
 ROLE_LABELS = {
     "city_admin": _l("City admin"),
