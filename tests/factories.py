@@ -468,3 +468,14 @@ def turnout_round(at: Table | None = None, *, residents: dict | None = None, cod
     if close:
         rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
+
+
+def opinion(of: Proposal, asked_by: User, *, email: str = "engineer@city.example.org",
+            days: int = 30, question: str = "Can the lake shore take benches?"):
+    """An opinion asked of a city department's contact on ``of`` (through the service, so
+    it is audited); returns the request and the token of its one-time link."""
+    from pb_vote.services import reviews
+
+    return reviews.ask_opinion(
+        asked_by, of, reviews.OpinionAsked("Eila Insinööri", "Technical services", email,
+                                           question, "fi"), timedelta(days=days))

@@ -21,6 +21,7 @@ from pb_vote.models.results import (
     ReceiptSet,
     StoredFile,
 )
+from pb_vote.models.reviews import Feasibility, FeasibilityRequest, ReviewNote
 from pb_vote.models.rounds import (
     FROZEN_SETTINGS,
     BallotKind,
@@ -52,6 +53,8 @@ __all__ = [
     "BallotReceipt",
     "Count",
     "CountStatus",
+    "Feasibility",
+    "FeasibilityRequest",
     "FileSlice",
     "LoginSession",
     "MembershipRole",
@@ -66,6 +69,7 @@ __all__ = [
     "PublishedReceipt",
     "RateLimitEvent",
     "ReceiptSet",
+    "ReviewNote",
     "Round",
     "RoundPhase",
     "SignInMethod",
