@@ -255,8 +255,8 @@ class BulkForm(FlaskForm):
                                    validate_choice=False)
     action = RadioField(
         _l("Action"),
-        choices=[("accept", _l("Accept to the ballot at their reviewed cost")),
-                 ("reject", _l("Reject (the reason is shown publicly)"))],
+        choices=[SelectChoice("accept", _l("Accept to the ballot at their reviewed cost")),
+                 SelectChoice("reject", _l("Reject (the reason is shown publicly)"))],
         validators=[DataRequired(message=_l("Choose the action."))],
     )
     reason = TextAreaField(

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from pb_vote.blueprints.fields import MoneyField
@@ -15,7 +15,7 @@ class AnswerForm(FlaskForm):
 
     feasibility = RadioField(
         _l("Can it be done?"),
-        choices=[(f.value, FEASIBILITY_LABELS[f.value]) for f in Feasibility],
+        choices=[SelectChoice(f.value, FEASIBILITY_LABELS[f.value]) for f in Feasibility],
         validators=[DataRequired(message=_l("Choose whether it can be done."))],
     )
     estimated_cost = MoneyField(
