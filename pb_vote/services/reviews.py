@@ -4,9 +4,9 @@ internal notes. Every step is audited on the proposal, so the staff's history of
 its export) shows who asked, answered and noted what, and when.
 
 The link's token is random (256 bits) and stored only as its SHA-256: the database never
-holds a usable link. Answering is one conditional update on the request still unanswered
-and unexpired, so two answers sent at once record one, and opening the link (a mail
-scanner, a preview) only shows it."""
+holds a usable link. Answering locks the request's row and is one conditional update on
+it still unanswered and unexpired, so two answers sent at once record one, and opening the
+link (a mail scanner, a preview) only shows it."""
 
 import hashlib
 import secrets
@@ -28,6 +28,7 @@ from pb_vote.models import (
 )
 from pb_vote.services.accounts import normalize_email
 from pb_vote.services.audit import record_event
+from pb_vote.services.locking import locked
 from pb_vote.services.proposals import MODERATABLE
 
 DEPARTMENT_ROLE = "department"  # the audit role of a contact answering through a link
@@ -116,7 +117,11 @@ def answer_opinion(token: str, given: OpinionGiven) -> FeasibilityRequest:
     second of two answers sent at the same moment)."""
     if given.estimated_cost_cents is not None and given.estimated_cost_cents < 0:
         raise ReviewError("cost_negative")
-    request = request_for_token(token)
+    request_for_token(token)  # unknown or expired: refused before any lock
+    # The request's row, the latest and held until this commits (PostgreSQL: FOR UPDATE;
+    # SQLite: the write lock first), so a second answer at once waits and finds the first.
+    request = locked(select(FeasibilityRequest).where(
+        FeasibilityRequest.token_hash == token_hash(token)))[0]
     if request.answered:
         raise ReviewError("opinion_answered", answered_at=request.answered_at)
     now = clock.utcnow()
