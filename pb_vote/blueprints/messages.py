@@ -84,6 +84,8 @@ CATALOGUE: dict[str, object] = {
                                "mail, or ask the person who sent it for a new one."),
     "opinion_link_expired": _l("This link has expired, so it can no longer be used to "
                                "answer. Ask the person who sent it for a new one."),
+    "opinion_not_needed": _l("This proposal is no longer under review, so no answer is "
+                             "needed. Thank you all the same."),
     "opinion_answered": lambda v: gettext(
         "This question has already been answered (%(when)s). The answer cannot be changed "
         "through the link; write to the person who asked instead.",

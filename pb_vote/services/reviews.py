@@ -97,8 +97,9 @@ def ask_opinion(actor: User, proposal: Proposal, asked: OpinionAsked,
 
 def request_for_token(token: str) -> FeasibilityRequest:
     """The request a link's token opens, answered or not. Raises ReviewError
-    ``opinion_link_invalid`` (no such link: mistyped, cut or made up) or
-    ``opinion_link_expired``."""
+    ``opinion_link_invalid`` (no such link: mistyped, cut or made up),
+    ``opinion_link_expired``, or ``opinion_not_needed`` (the proposal was withdrawn or
+    hidden since: its content is no longer shown)."""
     if not token or len(token) > LONGEST_TOKEN:
         raise ReviewError("opinion_link_invalid")
     found = db.session.execute(
@@ -108,6 +109,8 @@ def request_for_token(token: str) -> FeasibilityRequest:
         raise ReviewError("opinion_link_invalid")
     if not found.answered and found.expires_at <= clock.utcnow():
         raise ReviewError("opinion_link_expired")
+    if not found.answered and not found.proposal.is_public:
+        raise ReviewError("opinion_not_needed")  # withdrawn or hidden meanwhile
     return found
 
 

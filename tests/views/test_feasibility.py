@@ -323,3 +323,17 @@ def test_the_staff_csv_names_the_department_that_answered(app, client, auth, sce
     assert said["Department's opinion"] == [
         "Eila Insinööri, Technical", "city department",
         "Feasible with changes. Estimated cost €6,500.50. A concrete base is needed."]
+
+
+def test_a_link_to_a_proposal_hidden_since_shows_nothing_of_it(app, client, auth, scene,
+                                                             mailbox):
+    auth.staff("member@example.org")
+    ask(client, scene["first"])
+    link = answer_link(mailbox)
+    client.post(f"/manage/proposals/{scene['first']}/hide",
+                data={"hide-reason": "Abusive.", "hide-confirm": "y", "hide-seen": "submitted"})
+    auth.sign_out()
+    for answer in (client.get(link), client.post(link, data=ANSWER)):
+        assert answer.status_code == 410
+        assert "no longer under review" in answer.text
+        assert "Benches by the lake" not in answer.text

@@ -17,7 +17,7 @@ from pb_vote.services import reviews
 
 bp = Blueprint("opinions", __name__, url_prefix="/opinions")
 STATUS_OF = {"opinion_link_invalid": 404, "opinion_link_expired": 410,
-             "opinion_answered": 409}
+             "opinion_not_needed": 410, "opinion_answered": 409}
 
 
 def _problem(error: reviews.ReviewError, opinion=None):
