@@ -337,3 +337,43 @@ def test_a_link_to_a_proposal_hidden_since_shows_nothing_of_it(app, client, auth
         assert answer.status_code == 410
         assert "no longer under review" in answer.text
         assert "Benches by the lake" not in answer.text
+
+
+def test_the_author_never_sees_the_notes_nor_the_opinions(app, client, auth, scene,
+                                                          mailbox):
+    auth.staff("member@example.org")
+    base = f"/manage/proposals/{scene['first']}"
+    client.post(f"{base}/review/note", data={"note-body": NOTE})
+    client.post(f"{base}/review/cost", data={"cost-reviewed_cost": "100",
+                                             "cost-note": "Secret cost source.",
+                                             "cost-seen": "submitted"})
+    ask(client, scene["first"], **{"opinion-question": "Secret question?"})
+    client.post(f"/manage/rounds/{scene['round']}/proposals/bulk", data={
+        "proposal": [scene["first"]], "action": "reject", "reason": "Outside the area."})
+    auth.sign_out()
+    to_author = [m.body for m in mailbox if m.to == "resident@example.org"]
+    assert to_author and "Outside the area." in to_author[-1]
+    auth.resident("resident@example.org")
+    pages = [client.get(path).text for path in (
+        "/my/proposals", f"/proposals/{scene['first']}", f"/rounds/{scene['round']}",
+        f"/api/v1/rounds/{scene['round']}/proposals")]
+    for said in [*pages, *to_author]:
+        for secret in (NOTE, "Secret cost source.", "Secret question?", CONTACT):
+            assert secret not in said
+
+
+def test_the_audit_trail_words_the_review_steps(app, client, auth, scene, mailbox):
+    auth.staff("member@example.org")
+    ask(client, scene["first"])
+    client.post(f"/manage/proposals/{scene['first']}/review/note", data={"note-body": NOTE})
+    link = answer_link(mailbox)
+    auth.sign_out()
+    client.post(link, data=ANSWER)
+    auth.staff("admin@example.org")
+    page = client.get("/admin/audit").text
+    for words in ("Asked a department for an opinion on a proposal",
+                  "A department gave its opinion on a proposal",
+                  "Wrote an internal note on a proposal", "City department (one-time link)",
+                  "Contact: Eila Insinööri, Technical", f"Internal note: {NOTE}",
+                  "Estimated cost: €6,500.50"):
+        assert words in page, words
