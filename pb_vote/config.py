@@ -75,6 +75,8 @@ DEFAULTS: dict[str, object] = {
     "SIGN_IN_LINKS_PER_EMAIL_PER_HOUR": 5,
     "PASSWORD_LINK_MAX_AGE_SECONDS": 24 * 60 * 60,
     "LOGIN_SESSION_DAYS": 14,
+    # How long a city department's one-time link to answer a reviewer's question works.
+    "OPINION_LINK_DAYS": 30,
     # The address people use, e.g. https://pb.example.fi (a path prefix is allowed): every
     # link in mail and on the voting-code sheet is built on it, never on the request's Host.
     # Required outside development.

@@ -9,8 +9,10 @@ from flask import current_app, render_template
 from flask_babel import force_locale, get_locale, gettext
 
 from pb_vote.blueprints.common import link_max_age
+from pb_vote.blueprints.labels import FEASIBILITY_LABELS
+from pb_vote.formatting import local_datetime
 from pb_vote.mail import queue_mail, queue_mails
-from pb_vote.models import Proposal, Round, Table, TokenPurpose, User
+from pb_vote.models import FeasibilityRequest, Proposal, Round, Table, TokenPurpose, User
 from pb_vote.services import sign_in as login_links
 from pb_vote.services.accounts import find_user_by_email
 from pb_vote.services.voting import CastResult
@@ -129,3 +131,36 @@ def vote_receipt(user: User, round_: Round, result: CastResult) -> None:
                          round=round_.text_in("title", user.language)),
          "mail/vote_receipt.txt", round=round_, result=result,
          link=link("voting.ballot", round_id=round_.id))
+
+
+def opinion_requested(request: FeasibilityRequest, token: str) -> None:
+    """Mail a department's contact the one-time link to answer a reviewer's question, in
+    the language the reviewer chose for them."""
+    proposal = request.proposal
+    round_ = proposal.round
+    language = request.language
+    asker = request.requested_by
+    with force_locale(language):
+        until = local_datetime(request.expires_at, round_.time_zone, "short")
+    send(request.contact_email, language,
+         lambda: gettext("A question on the proposal “%(title)s”", title=proposal.title),
+         "mail/opinion_requested.txt", request=request,
+         asker=asker.name_or_email if asker else "",
+         table_name=round_.table.text_in("name", language),
+         round_title=round_.text_in("title", language),
+         until=until,
+         link=link("opinions.answer_page", token=token))
+
+
+def opinion_answered(request: FeasibilityRequest) -> None:
+    """Tell the reviewer who asked that the department has answered (nothing when their
+    account is gone)."""
+    reviewer = request.requested_by
+    if reviewer is None:
+        return
+    contact = request.contact_name + (f", {request.department}" if request.department else "")
+    verdict = FEASIBILITY_LABELS[request.feasibility.value]  # lazy: in the mail's language
+    send(reviewer.email, reviewer.language,
+         lambda: gettext("An answer on the proposal “%(title)s”", title=request.proposal.title),
+         "mail/opinion_answered.txt", request=request, contact=contact, verdict=verdict,
+         link=link("moderation.moderate", proposal_id=request.proposal_id))

@@ -20,6 +20,7 @@ from pb_vote.blueprints import (
     coordinate,
     labels,
     moderation,
+    opinions,
     proposals,
     public,
     results,
@@ -164,7 +165,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
-                      staff_reports.bp):
+                      staff_reports.bp, opinions.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(
@@ -177,6 +178,7 @@ def init_app(app: Flask) -> None:
         missing_texts=missing_texts,
         PHASE_LABELS=labels.PHASE_LABELS,
         ORIGIN_LABELS=labels.ORIGIN_LABELS, STATUS_LABELS=labels.STATUS_LABELS,
+        FEASIBILITY_LABELS=labels.FEASIBILITY_LABELS,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
 

@@ -556,3 +556,14 @@ def service_page_text(page: str = "privacy", language: str = "fi", text: str = "
         by = db.session.execute(select(User).where(User.is_city_admin)).scalars().first() \
             or user("pages-admin@example.org", city_admin=True)
     return service_pages.save_text(by, page, language, text)
+
+
+def opinion(of: Proposal, asked_by: User, *, email: str = "engineer@city.example.org",
+            days: int = 30, question: str = "Can the lake shore take benches?"):
+    """An opinion asked of a city department's contact on ``of`` (through the service, so
+    it is audited); returns the request and the token of its one-time link."""
+    from pb_vote.services import reviews
+
+    return reviews.ask_opinion(
+        asked_by, of, reviews.OpinionAsked("Eila Insinööri", "Technical services", email,
+                                           question, "fi"), timedelta(days=days))

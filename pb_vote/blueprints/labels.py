@@ -25,6 +25,11 @@ STATUS_LABELS = {
     "withdrawn": _l("Withdrawn"),
     "hidden": _l("Hidden by moderators"),
 }
+FEASIBILITY_LABELS = {
+    "feasible": _l("Feasible"),
+    "with_changes": _l("Feasible with changes"),
+    "not_feasible": _l("Not feasible"),
+}
 
 
 def label(labels: dict, value) -> str:

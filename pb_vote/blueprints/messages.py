@@ -71,6 +71,25 @@ CATALOGUE: dict[str, object] = {
     "merge_mismatch": _l("Only other proposals of the same round can be merged."),
     "acted_meanwhile": _l("Someone else acted on this proposal at the same moment, so this "
                           "was not done. Look at the proposal again."),
+    "no_reviewed_cost": _l("It has no reviewed cost yet: write the reviewed cost on its "
+                           "page first."),
+    "already_so": _l("It already has that status."),
+    "nothing_chosen": _l("Tick at least one proposal."),
+    "unknown_action": _l("Choose the action."),
+    # reviews: opinions of city departments, internal notes
+    "contact_required": _l("Give the contact's name and email address."),
+    "note_required": _l("Write the note."),
+    "cost_negative": _l("The cost cannot be negative."),
+    "opinion_link_invalid": _l("This link is not valid. Copy the whole address from the "
+                               "mail, or ask the person who sent it for a new one."),
+    "opinion_link_expired": _l("This link has expired, so it can no longer be used to "
+                               "answer. Ask the person who sent it for a new one."),
+    "opinion_not_needed": _l("This proposal is no longer under review, so no answer is "
+                             "needed. Thank you all the same."),
+    "opinion_answered": lambda v: gettext(
+        "This question has already been answered (%(when)s). The answer cannot be changed "
+        "through the link; write to the person who asked instead.",
+        when=local_datetime(v["answered_at"], v.get("zone", "Europe/Helsinki"), "short")),
     # voting and voting codes
     "closed": _l("Voting is not open: the server's clock decides."),
     "code_used": _code_used,

@@ -22,6 +22,7 @@ from pb_vote.models.results import (
     ReceiptSet,
     StoredFile,
 )
+from pb_vote.models.reviews import Feasibility, FeasibilityRequest, ReviewNote
 from pb_vote.models.rounds import (
     FROZEN_SETTINGS,
     BallotKind,
@@ -54,6 +55,8 @@ __all__ = [
     "BallotReceipt",
     "Count",
     "CountStatus",
+    "Feasibility",
+    "FeasibilityRequest",
     "FileSlice",
     "LoginSession",
     "MembershipRole",
@@ -68,6 +71,7 @@ __all__ = [
     "PublishedReceipt",
     "RateLimitEvent",
     "ReceiptSet",
+    "ReviewNote",
     "Round",
     "RoundPhase",
     "ServicePageVersion",

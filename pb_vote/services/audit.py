@@ -33,8 +33,11 @@ def record_event(
     *,
     table_id: int | None = None,
     details: dict | None = None,
+    role: str | None = None,
 ) -> AuditEvent:
-    """Append an event to the audit trail (flushed, not committed).
+    """Append an event to the audit trail (flushed, not committed). ``role`` names who
+    acted when no account did (e.g. ``department``: a city department's contact answering
+    through a one-time link); by default it is the actor's role at the table.
 
     Never put ballot contents or secrets in ``details``.
     """
@@ -49,7 +52,7 @@ def record_event(
     event = AuditEvent(
         occurred_at=clock.utcnow(),
         actor_id=actor.id if actor is not None else None,
-        actor_role=actor_role(actor, table_id),
+        actor_role=role or actor_role(actor, table_id),
         table_id=table_id,
         action=action,
         object_type=object_type,

@@ -1,5 +1,6 @@
 """What a table's staff can take away of a round: its proposals, each with its moderation
-history read from the audit trail (who did what, when, and why), and the round itself."""
+history read from the audit trail (who did what, when, and why: internal notes and
+departments' opinions included, so this is for staff only), and the round itself."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,16 +35,27 @@ class ProposalHistory:
 
 def proposal_histories(round_: Round) -> list[ProposalHistory]:
     """Every proposal of ``round_`` (hidden, withdrawn and merged ones too), by id, with
-    its moderation history: a resident's submission, then the audited staff actions. Two
-    queries and one for the people who acted, whatever the number of proposals."""
+    its moderation history: a resident's submission, then the audited staff actions
+    (status changes, cost reviews, opinions asked of departments and their answers,
+    internal notes). Two queries and one for the people who acted, whatever the number of
+    proposals."""
     proposals = list(db.session.execute(
         select(Proposal).where(Proposal.round_id == round_.id).order_by(Proposal.id)
     ).scalars())
+    return _histories(proposals, round_.table_id)
+
+
+def proposal_history(proposal: Proposal) -> ProposalHistory:
+    """One proposal's history, as in :func:`proposal_histories`."""
+    return _histories([proposal], proposal.round.table_id)[0]
+
+
+def _histories(proposals: list[Proposal], table_id: int) -> list[ProposalHistory]:
     ids = [str(proposal.id) for proposal in proposals]
     events = list(db.session.execute(
         select(AuditEvent).where(AuditEvent.object_type == "proposal",
                                  AuditEvent.object_id.in_(ids),
-                                 AuditEvent.table_id == round_.table_id)
+                                 AuditEvent.table_id == table_id)
         .order_by(AuditEvent.id)
     ).scalars()) if ids else []
     actor_ids = {event.actor_id for event in events if event.actor_id is not None}

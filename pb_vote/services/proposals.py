@@ -175,19 +175,96 @@ def _moderate(actor: User, proposal: Proposal, action: str, details: dict, value
                  table_id=proposal.round.table_id, details=details)
 
 
-def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
-           public_note: str = "", *, seen: ProposalStatus | None = None) -> list[Proposal]:
-    """Put a proposal on the ballot with its reviewed cost (required) and a public note.
-    ``seen``, here and in every moderation action: the status the moderator decided from."""
+def _check_reviewed_cost(proposal: Proposal, reviewed_cost_cents: int | None) -> None:
     if reviewed_cost_cents is None or reviewed_cost_cents <= 0:
         raise ProposalError("cost_not_positive")
     if reviewed_cost_cents > proposal.round.budget_cents:
         raise ProposalError("cost_above_budget")
-    _moderate(actor, proposal, "accepted",
-              {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note},
+
+
+def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
+           public_note: str = "", *, seen: ProposalStatus | None = None,
+           reason: str = "") -> list[Proposal]:
+    """Put a proposal on the ballot with its reviewed cost (required) and a public note.
+    ``seen``, here and in every moderation action: the status the moderator decided from.
+    ``reason``: why, for the audit trail only (a bulk decision's stated reason)."""
+    _check_reviewed_cost(proposal, reviewed_cost_cents)
+    details = {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note}
+    if reason.strip():
+        details["reason"] = reason.strip()
+    _moderate(actor, proposal, "accepted", details,
               {"reviewed_cost_cents": reviewed_cost_cents, "public_note": public_note.strip(),
                "status": S.ACCEPTED}, seen=seen)
     return [proposal]
+
+
+# A cost is reviewed ahead of the decision on a proposal not (or no longer) on the ballot;
+# on the ballot, accepting again changes it.
+COST_REVIEWABLE = frozenset({S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED})
+
+
+def review_cost(actor: User, proposal: Proposal, reviewed_cost_cents: int, note: str = "",
+                *, seen: ProposalStatus | None = None) -> None:
+    """Write the reviewed cost of a proposal before deciding on it (its status stays): a
+    later accept, single or in bulk, puts it on the ballot at this cost. ``note`` says
+    where the figure comes from, for the staff's history only."""
+    _check_reviewed_cost(proposal, reviewed_cost_cents)
+    details = {"reviewed_cost_cents": reviewed_cost_cents}
+    if note.strip():
+        details["internal_note"] = note.strip()
+    _moderate(actor, proposal, "cost_reviewed", details,
+              {"reviewed_cost_cents": reviewed_cost_cents}, allowed_from=COST_REVIEWABLE,
+              seen=seen)
+
+
+BULK_ACTIONS = ("accept", "reject")
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk decision did: the proposals it changed, and those it left as they were,
+    each with the refusal that says why."""
+
+    done: list[Proposal]
+    refused: list[tuple[Proposal, ProposalError]]
+
+
+def bulk_moderate(actor: User, chosen: list[tuple[Proposal, ProposalStatus | None]],
+                  action: str, reason: str) -> BulkOutcome:
+    """Accept or reject several proposals with one stated reason, each by the same rules
+    as one at a time: accepting needs the reviewed cost already written (a cost review, or
+    an earlier acceptance), and puts the proposal on the ballot at that cost; rejecting
+    makes the reason the public one. ``chosen``: each proposal with the status its page
+    showed. A proposal that cannot be done is left as it was and reported; the rest are
+    done (a refusal is raised before anything of that proposal is written)."""
+    if action not in BULK_ACTIONS:
+        raise ProposalError("unknown_action")
+    if not reason.strip():
+        raise ProposalError("reason_required")
+    if not chosen:
+        raise ProposalError("nothing_chosen")
+    outcome = BulkOutcome([], [])
+    for proposal, seen in sorted(chosen, key=lambda pair: pair[0].id):
+        try:
+            shown = seen or proposal.status
+            if shown not in MODERATABLE:
+                raise ProposalError("wrong_state", status=shown.value)
+            if shown is (S.ACCEPTED if action == "accept" else S.REJECTED):
+                raise ProposalError("already_so")
+            if action == "accept":
+                if proposal.reviewed_cost_cents is None:
+                    raise ProposalError("no_reviewed_cost")
+                accept(actor, proposal, proposal.reviewed_cost_cents,
+                       proposal.public_note or "", seen=seen, reason=reason)
+            else:
+                reject(actor, proposal, reason, seen=seen)
+        except ProposalError as error:
+            if error.code == "moderation_closed":
+                raise  # the round's phase: true of every proposal, nothing is done
+            outcome.refused.append((proposal, error))
+        else:
+            outcome.done.append(proposal)
+    return outcome
 
 
 def request_changes(actor: User, proposal: Proposal, message: str, *,

@@ -35,6 +35,10 @@ ACTION_LABELS = {
     "proposal.rejected": _l("Did not take a proposal forward"),
     "proposal.hidden": _l("Hid a proposal"),
     "proposal.merged": _l("Merged a proposal into another"),
+    "proposal.cost_reviewed": _l("Reviewed a proposal's cost"),
+    "proposal.opinion_requested": _l("Asked a department for an opinion on a proposal"),
+    "proposal.opinion_answered": _l("A department gave its opinion on a proposal"),
+    "proposal.note_added": _l("Wrote an internal note on a proposal"),
     "voting_codes.generated": _l("Generated voting codes"),
     "voting_codes.voided": _l("Voided a batch of voting codes"),
     "paper_ballot.entered": _l("Entered a paper ballot"),
@@ -51,6 +55,7 @@ ROLE_LABELS = {
     "member": _l("Table member"),
     "resident": _l("Resident"),
     "system": _l("The service (by the schedule)"),
+    "department": _l("City department (one-time link)"),
 }
 _ROLE_NAMES = {"member": _l("member"), "coordinator": _l("coordinator")}
 
@@ -91,6 +96,16 @@ def details_of(event, currency: str = "EUR") -> list[str]:
         lines.append(gettext("Message to the author: %(message)s", message=message))
     if note := details.pop("note", None):
         lines.append(gettext("Public note: %(note)s", note=note))
+    if note := details.pop("internal_note", None):
+        lines.append(gettext("Internal note: %(note)s", note=note))
+    if contact := details.pop("contact", None):
+        department = details.pop("department", None)
+        lines.append(gettext("Contact: %(contact)s", contact=", ".join(
+            part for part in (contact, department, details.pop("email", None)) if part)))
+    if question := details.pop("question", None):
+        lines.append(gettext("Question: %(question)s", question=question))
+    if (cost := details.pop("estimated_cost_cents", None)) is not None:
+        lines.append(gettext("Estimated cost: %(cost)s", cost=money(cost, currency)))
     if (cost := details.pop("reviewed_cost_cents", None)) is not None:
         lines.append(gettext("Reviewed cost: %(cost)s", cost=money(cost, currency)))
     if event.action.startswith("voting_codes."):

@@ -5,7 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -13,11 +15,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from pb_vote.blueprints.auth.forms import EMAIL_VALIDATORS, strip_whitespace
 from pb_vote.blueprints.fields import MoneyField, format_euros, require_present, single_line
 from pb_vote.blueprints.labels import ORIGIN_LABELS, STATUS_LABELS, label
-from pb_vote.blueprints.languages import category_labels
+from pb_vote.blueprints.languages import LANGUAGE_NAMES, category_labels
 from pb_vote.formatting import money
 from pb_vote.models import Proposal, ProposalOrigin, ProposalStatus, Round
 from pb_vote.services.proposals import MODERATABLE
@@ -94,8 +97,8 @@ def action_forms(proposal: Proposal) -> dict[str, FlaskForm]:
     """The form of every moderation action on ``proposal``, keyed by the action's name.
 
     The reviewed cost starts empty (the author's estimate is its hint): a reviewer writes
-    the cost they checked, so nothing reaches the ballot unreviewed. Only a proposal already
-    on the ballot shows its reviewed cost again, to be changed."""
+    the cost they checked, so nothing reaches the ballot unreviewed. Only a cost a reviewer
+    wrote (on the ballot, or in a cost review) is shown again, to be kept or changed."""
     merge_form = MergeForm(prefix="merge")
     merge_form.duplicates.choices = [
         SelectChoice(p.id, f"#{p.id} {p.title}")
@@ -107,7 +110,8 @@ def action_forms(proposal: Proposal) -> dict[str, FlaskForm]:
         "The author's estimate: %(amount)s. Write the cost the table has checked, even when "
         "it is the same.", amount=money(proposal.estimated_cost_cents, proposal.round.currency))
     if not accept_form.is_submitted():
-        if proposal.status is ProposalStatus.ACCEPTED:
+        # On the ballot, or reviewed ahead of the decision (a cost review): someone wrote it.
+        if proposal.reviewed_cost_cents is not None:
             accept_form.reviewed_cost.raw_text = format_euros(proposal.reviewed_cost_cents)
         accept_form.public_note.data = proposal.public_note
     return {
@@ -182,3 +186,91 @@ class QueueFilterForm(FlaskForm):
         if self.origin.data in ProposalOrigin._value2member_map_:
             return ProposalOrigin(self.origin.data)
         return None
+
+
+class CostReviewForm(ActionForm):
+    """Write the reviewed cost before deciding (a department's estimate, the table's own
+    check), so the proposal can later be accepted, alone or in bulk, at that cost."""
+
+    reviewed_cost = MoneyField(
+        _l("Reviewed cost in euros"),
+        validators=[require_present(_l("Give the reviewed cost."))],
+    )
+    note = TextAreaField(
+        _l("Where the figure comes from (internal, optional)"),
+        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    submit = SubmitField(_l("Save the reviewed cost"))
+
+
+class AskOpinionForm(FlaskForm):
+    """Ask a city department's contact for a cost and feasibility opinion."""
+
+    contact_name = StringField(
+        _l("Contact's name"),
+        validators=[DataRequired(message=_l("Give the contact's name.")), single_line,
+                    Length(max=200, message=_l("Use at most %(max)d characters.", max=200))],
+    )
+    department = StringField(
+        _l("Department"),
+        validators=[DataRequired(message=_l("Give the department.")), single_line,
+                    Length(max=200, message=_l("Use at most %(max)d characters.", max=200))],
+    )
+    contact_email = EmailField(_l("Contact's email address"), validators=EMAIL_VALIDATORS,
+                               filters=[strip_whitespace])
+    question = TextAreaField(
+        _l("Your question (optional)"),
+        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    language = SelectField(_l("Language of the mail"))
+    submit = SubmitField(_l("Send the question"))
+
+
+def ask_opinion_form(proposal: Proposal) -> AskOpinionForm:
+    """The form to ask an opinion, its mail in the round's main language by default."""
+    form = AskOpinionForm(prefix="opinion")
+    form.language.choices = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+    if not form.is_submitted():
+        form.language.data = proposal.round.main_language
+    return form
+
+
+class NoteForm(FlaskForm):
+    """A reviewer's internal note."""
+
+    body = TextAreaField(
+        _l("Internal note"),
+        description=_l("Only the table's staff see it: never residents, never public pages "
+                       "or files."),
+        validators=[DataRequired(message=_l("Write the note.")),
+                    Length(max=4000, message=_l("Use at most %(max)d characters.", max=4000))],
+    )
+    submit = SubmitField(_l("Save the note"))
+
+
+class BulkForm(FlaskForm):
+    """Accept or reject the proposals ticked in the queue, with one stated reason."""
+
+    proposal = SelectMultipleField(_l("Proposals"), coerce=int,
+                                   validate_choice=False)
+    action = RadioField(
+        _l("Action"),
+        choices=[SelectChoice("accept", _l("Accept to the ballot at their reviewed cost")),
+                 SelectChoice("reject", _l("Reject (the reason is shown publicly)"))],
+        validators=[DataRequired(message=_l("Choose the action."))],
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Write the reason.")),
+                    Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
+    submit = SubmitField(_l("Apply to the ticked proposals"))
+
+    def validate_proposal(self, field) -> None:
+        """At least one proposal must be ticked."""
+        if not field.data:
+            raise ValidationError(_l("Tick at least one proposal."))
+
+    def seen_of(self, proposal_id: int, formdata) -> ProposalStatus | None:
+        """The status the queue showed for a ticked proposal."""
+        return ProposalStatus._value2member_map_.get(formdata.get(f"seen-{proposal_id}", ""))

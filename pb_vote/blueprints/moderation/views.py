@@ -1,19 +1,41 @@
-"""Moderation of a table's proposals by its members and coordinator: the queue, staff
-proposals, and the actions (accept, ask for changes, reject, hide, merge).
+"""Moderation of a table's proposals by its members and coordinator: the queue (with bulk
+accept and reject), staff proposals, the actions (accept, ask for changes, reject, hide,
+merge), and the review around them: cost reviews, opinions asked of city departments,
+internal notes, and each proposal's history.
 Each view: load (404) -> authorize (403) -> validate -> service -> commit -> redirect."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from pb_vote import notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.messages import message_for
-from pb_vote.blueprints.moderation.forms import QueueFilterForm, action_forms, offered_actions
+from pb_vote.blueprints.moderation.forms import (
+    BulkForm,
+    CostReviewForm,
+    NoteForm,
+    QueueFilterForm,
+    action_forms,
+    ask_opinion_form,
+    offered_actions,
+)
 from pb_vote.blueprints.proposals.forms import StaffProposalForm
+from pb_vote.blueprints.staff_reports import presentation
 from pb_vote.extensions import db
 from pb_vote.models import Proposal, ProposalOrigin
-from pb_vote.services import catalog
+from pb_vote.services import catalog, exports, reviews
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import Action
 
@@ -33,7 +55,54 @@ def queue(round_id: int):
         sort="oldest", statuses=filters.statuses(), origin=filters.chosen_origin(),
     )
     return render_template("moderation/queue.html", round=round_, proposals=proposals,
-                           filters=filters)
+                           filters=filters, bulk=BulkForm(formdata=None))
+
+
+@bp.post("/rounds/<int:round_id>/proposals/bulk")
+@login_required
+def bulk_action(round_id: int):
+    """Accept or reject the ticked proposals with one reason. Each is done by the rules of
+    one at a time; those that cannot be are left as they were and listed with why, and the
+    rest are done."""
+    no_store()
+    round_ = load_round(round_id)
+    require(Action.MODERATE, round_)
+    form = BulkForm()
+    if not form.validate_on_submit():
+        return _queue_again(round_, form)
+    chosen = []
+    for proposal_id in dict.fromkeys(form.proposal.data):
+        proposal = db.session.get(Proposal, proposal_id)
+        if proposal is None or proposal.round_id != round_.id:
+            abort(404)  # a proposal of another round (or table) is no business of this form
+        chosen.append((proposal, form.seen_of(proposal_id, request.form)))
+    try:
+        outcome = proposal_service.bulk_moderate(current_user, chosen, form.action.data,
+                                                 form.reason.data)
+    except proposal_service.ProposalError as error:
+        db.session.rollback()
+        form.submit.errors = [message_for(error)]
+        return _queue_again(round_, form)
+    for proposal in outcome.done:
+        notifications.proposal_status_changed(proposal)
+    db.session.commit()
+    if outcome.done:
+        flash(ngettext("%(num)d proposal done. Its author gets a mail about it.",
+                       "%(num)d proposals done. Their authors get a mail about it.",
+                       len(outcome.done)), "success")
+    for proposal, error in outcome.refused:
+        flash(gettext("#%(id)s %(title)s was not done: %(why)s", id=proposal.id,
+                      title=proposal.title, why=message_for(error)), "error")
+    return redirect(url_for("moderation.queue", round_id=round_.id), code=303)
+
+
+def _queue_again(round_, form: BulkForm):
+    """The queue again after a refused bulk form: its errors shown, the ticks kept."""
+    filters = QueueFilterForm(formdata=None).with_choices(round_)
+    proposals = catalog.public_proposals(round_, query="", category=None, sort="oldest",
+                                         statuses=list(proposal_service.S), origin=None)
+    return render_template("moderation/queue.html", round=round_, proposals=proposals,
+                           filters=filters, bulk=form), 400
 
 
 @bp.route("/rounds/<int:round_id>/proposals/new", methods=["GET", "POST"])
@@ -64,14 +133,29 @@ def add_proposal(round_id: int):
 @login_required
 def moderate(proposal_id: int):
     """A proposal from the moderators' side: the actions that fit its status, the other
-    ones still possible behind a disclosure."""
+    ones still possible behind a disclosure, and its review: opinions, notes, history."""
     no_store()
     proposal = load_or_404(Proposal, proposal_id)
     load_round(proposal.round_id)
     require(Action.MODERATE, proposal)
-    forms = action_forms(proposal)
-    return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
-                           offered=offered_actions(proposal, forms))
+    return _moderate_page(proposal, action_forms(proposal))
+
+
+def _moderate_page(proposal: Proposal, forms: dict, *, failed: str | None = None,
+                   status: int = 200, **review_forms):
+    """The moderation page of ``proposal`` with ``forms`` (and any review form given)."""
+    review = {"cost": CostReviewForm(prefix="cost", formdata=None),
+              "opinion": ask_opinion_form(proposal) if "opinion" not in review_forms else None,
+              "note": NoteForm(prefix="note", formdata=None)}
+    review.update(review_forms)
+    return render_template(
+        "moderation/moderate.html", proposal=proposal, forms=forms,
+        offered=offered_actions(proposal, forms), failed=failed, review=review,
+        cost_reviewable=proposal.status in proposal_service.COST_REVIEWABLE,
+        opinions=reviews.opinions_of(proposal), notes=reviews.notes_of(proposal),
+        history=exports.proposal_history(proposal), step_words=presentation.step_words,
+        step_who=presentation.step_who, step_details=presentation.step_details,
+        ROLE_WORDS=presentation.ROLE_WORDS), status
 
 
 def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
@@ -109,5 +193,83 @@ def moderation_action(proposal_id: int, action: str):
             db.session.commit()
             flash(gettext("Done. The author gets a mail about it."), "success")
             return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
-    return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
-                           offered=offered_actions(proposal, forms), failed=action), 400
+    return _moderate_page(proposal, forms, failed=action, status=400)
+
+
+def _reviewed(proposal: Proposal, message: str):
+    flash(message, "success")
+    return redirect(url_for("moderation.moderate", proposal_id=proposal.id) + "#review",
+                    code=303)
+
+
+@bp.post("/proposals/<int:proposal_id>/review/cost")
+@login_required
+def review_cost(proposal_id: int):
+    """Write the reviewed cost before the decision; the status stays."""
+    proposal = load_or_404(Proposal, proposal_id)
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = CostReviewForm(prefix="cost")
+    if form.validate_on_submit():
+        try:
+            proposal_service.review_cost(current_user, proposal, form.reviewed_cost.data,
+                                         form.note.data or "", seen=form.seen_status())
+        except proposal_service.ProposalError as error:
+            db.session.rollback()
+            form.submit.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            return _reviewed(proposal, gettext("The reviewed cost is saved."))
+    return _moderate_page(proposal, action_forms(proposal), failed="cost", status=400,
+                          cost=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/review/opinion")
+@login_required
+def ask_opinion(proposal_id: int):
+    """Ask a city department's contact for a cost and feasibility opinion: they get a
+    mail with a one-time link to answer without an account."""
+    proposal = load_or_404(Proposal, proposal_id)
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = ask_opinion_form(proposal)
+    if form.validate_on_submit():
+        asked = reviews.OpinionAsked(form.contact_name.data, form.department.data,
+                                     form.contact_email.data, form.question.data or "",
+                                     form.language.data)
+        days = current_app.config["OPINION_LINK_DAYS"]
+        try:
+            opinion, token = reviews.ask_opinion(current_user, proposal, asked,
+                                                 timedelta(days=days))
+        except reviews.ReviewError as error:
+            db.session.rollback()
+            form.submit.errors = [message_for(error)]
+        else:
+            notifications.opinion_requested(opinion, token)
+            db.session.commit()
+            return _reviewed(proposal, gettext(
+                "The question is sent to %(email)s. You get a mail when they answer.",
+                email=opinion.contact_email))
+    return _moderate_page(proposal, action_forms(proposal), failed="opinion", status=400,
+                          opinion=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/review/note")
+@login_required
+def add_note(proposal_id: int):
+    """Keep an internal note on the proposal (staff only, in any phase)."""
+    proposal = load_or_404(Proposal, proposal_id)
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = NoteForm(prefix="note")
+    if form.validate_on_submit():
+        try:
+            reviews.add_note(current_user, proposal, form.body.data)
+        except reviews.ReviewError as error:
+            db.session.rollback()
+            form.submit.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            return _reviewed(proposal, gettext("The note is saved."))
+    return _moderate_page(proposal, action_forms(proposal), failed="note", status=400,
+                          note=form)

@@ -14,7 +14,13 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from pb_vote.blueprints.charts import Bar, bar_chart
-from pb_vote.blueprints.labels import ORIGIN_LABELS, PHASE_LABELS, STATUS_LABELS, label
+from pb_vote.blueprints.labels import (
+    FEASIBILITY_LABELS,
+    ORIGIN_LABELS,
+    PHASE_LABELS,
+    STATUS_LABELS,
+    label,
+)
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.models import BallotKind, Round, TallyRule, VoterEligibility
 from pb_vote.services import exports
@@ -41,7 +47,9 @@ ROLE_WORDS = {
     "member": _l("table member"),
     "resident": _l("resident"),
     "system": _l("the service, by the schedule"),
+    "department": _l("city department"),
 }
+
 STEP_WORDS = {
     exports.SUBMITTED: STATUS_LABELS["submitted"],
     "proposal.added": _l("Added by the table or the city"),
@@ -50,6 +58,10 @@ STEP_WORDS = {
     "proposal.rejected": STATUS_LABELS["rejected"],
     "proposal.hidden": STATUS_LABELS["hidden"],
     "proposal.merged": STATUS_LABELS["merged"],
+    "proposal.cost_reviewed": _l("Cost reviewed"),
+    "proposal.opinion_requested": _l("Opinion asked of a department"),
+    "proposal.opinion_answered": _l("Department's opinion"),
+    "proposal.note_added": _l("Internal note"),
 }
 
 
@@ -185,22 +197,50 @@ def _moment(value: datetime | None, round_: Round) -> str:
     return value.astimezone(round_.zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _step_details(step: exports.Step, round_: Round) -> str:
+def step_words(step: exports.Step) -> str:
+    """What happened, in a few words."""
+    return str(STEP_WORDS.get(step.action, step.action))
+
+
+def step_details(step: exports.Step, round_: Round) -> str:
+    """The figures and words of one step: a cost, a reason, a note, an opinion."""
     details = step.details
     parts = []
-    if step.action == "proposal.accepted" and details.get("reviewed_cost_cents"):
+    if step.action == "proposal.opinion_requested":
+        contact = details.get("contact", "")
+        if details.get("department"):
+            contact += f", {details['department']}"
+        parts.append(gettext("Asked %(contact)s (%(email)s)", contact=contact,
+                             email=details.get("email", "")))
+        if details.get("question"):
+            parts.append(str(details["question"]))
+    if step.action == "proposal.opinion_answered":
+        parts.append(label(FEASIBILITY_LABELS, details.get("feasibility", "")))
+        if details.get("estimated_cost_cents") is not None:
+            parts.append(gettext("Estimated cost %(cost)s",
+                                 cost=money(details["estimated_cost_cents"], round_.currency)))
+        if details.get("answer"):
+            parts.append(str(details["answer"]))
+    if step.action in ("proposal.accepted", "proposal.cost_reviewed") and details.get(
+            "reviewed_cost_cents"):
         parts.append(gettext("Reviewed cost %(cost)s",
                              cost=money(details["reviewed_cost_cents"], round_.currency)))
     if step.action == "proposal.merged" and details.get("into"):
         parts.append(gettext("Into proposal %(id)s", id=details["into"]))
-    parts += [str(details[name]) for name in ("reason", "message", "note")
+    parts += [str(details[name]) for name in ("reason", "message", "note", "internal_note")
               if details.get(name)]
     return ". ".join(parts)
 
 
-def _who(step: exports.Step) -> str:
+def step_who(step: exports.Step) -> str:
+    """Who did it: staff by name, a department's contact by name and department;
+    residents are not named in staff files."""
     if step.action == exports.SUBMITTED:
-        return ""  # residents are not named in staff files
+        return ""
+    if step.actor_role == "department":
+        contact = step.details.get("contact", "")
+        department = step.details.get("department")
+        return f"{contact}, {department}" if department else contact
     if step.actor is None:
         return "" if step.actor_role == "system" else gettext("(account deleted)")
     return step.actor.name_or_email
@@ -223,8 +263,8 @@ def proposals_csv(round_: Round, histories: list[exports.ProposalHistory]) -> by
                 rows.append(about + [""] * 5)
                 continue
             rows.append([
-                *about, _moment(step.at, round_), str(STEP_WORDS.get(step.action, step.action)),
-                _who(step), label(ROLE_WORDS, step.actor_role), _step_details(step, round_)])
+                *about, _moment(step.at, round_), step_words(step),
+                step_who(step), label(ROLE_WORDS, step.actor_role), step_details(step, round_)])
     return _csv(rows)
 
 
