@@ -1,7 +1,8 @@
 // A local OpenID Provider for pb_vote's tests and demo: panva's certified oidc-provider,
 // serving a few test persons. Usage:
 //   node provider.js --port 9400 [--tag bank] [--client-id pb-vote] [--client-secret S]
-// Sign in on its login page with a person's name (aino, bertil, ella, olli) and any password.
+// Sign in on its login page with a person's name (aino, bertil, ella, olli, eino) and any
+// password.
 // The tests tell it to misbehave with POST /_test/mode {"mode": ...}: "normal",
 // "bad_signature" (its JWKS lists a key that did not sign the ID token), "wrong_nonce" (the
 // ID token carries another nonce than the client sent) or "expired" (the ID token expired).
@@ -32,6 +33,8 @@ const PERSONS = {
     birthdate: '2015-09-30', postal_code: '15100' },
   olli: { hetu: '010175-9304', given_name: 'Olli', family_name: 'Korhonen',
     birthdate: '1975-01-01', postal_code: null },
+  eino: { hetu: '120688-921W', given_name: 'Eino', family_name: 'Mäkelä',
+    birthdate: '1988-06-12', postal_code: '15300' },
 };
 
 let mode = 'normal';
