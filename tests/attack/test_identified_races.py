@@ -31,9 +31,10 @@ SERVICE_ENVIRONMENT = {
 VOTES_EACH_WAY = 4
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def providers():
-    """The two providers, on the ports the service was configured with."""
+    """The two providers, on the ports the service was configured with (autouse: started
+    before the service, so that its free port is not one of theirs)."""
     reason = oidc.why_no_provider()
     if reason:
         pytest.skip(reason)
