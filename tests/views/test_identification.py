@@ -273,3 +273,15 @@ def test_service_refuses_a_code_ballot_of_a_person_who_voted(identity_app):
                 voting_code_id=code.id, person=person.person_pseudonym),
                 voting.VoteChannel.CODE, {proposal: 1})
         assert refused.value.code == "person_voted"
+
+
+def test_the_authorization_request_carries_state_nonce_and_a_pkce_challenge(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    start = client.get("/sign-in/identify/bank", headers={"Accept-Language": "sv"})
+    asked = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert asked["response_type"] == ["code"] and asked["code_challenge_method"] == ["S256"]
+    assert len(asked["code_challenge"][0]) >= 43 and asked["state"][0] and asked["nonce"][0]
+    assert asked["redirect_uri"] == ["http://pb.test/sign-in/identify/bank/done"]
+    assert asked["ui_locales"] == ["sv"]
+    # The provider requires PKCE (provider.js): a good sign-in proves the verifier is sent.
