@@ -36,9 +36,16 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
         click.echo(f"\nVoting codes for the round in voting ({where}); shown only now:")
         for code in seeded["codes"]:
             click.echo(f"  {code}")
+        click.echo("\nStrongly identified residents only: "
+                   f"/rounds/{seeded['identified_round']}/vote")
     click.echo("\nDemo sign-in (staff: /staff/sign-in, residents: /sign-in):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<30} {account.email:<26} {account.how}")
+    if current_app.config.get("IDENTITY_PROVIDERS"):
+        click.echo("\nStrong identification (/sign-in, then the identity provider's page: "
+                   "type the name, any password):")
+        for name, about in demo.DEMO_PERSONS:
+            click.echo(f"  {name:<8} {about}")
 
 
 @click.command("create-admin")

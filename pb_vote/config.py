@@ -14,6 +14,7 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"  # refused outside development
 DEFAULT_BALLOT_SECRET = "dev-only-ballot-secret"  # refused outside development
 # A published key, so refused outside development (pb_vote.services.ballot_box.new_key()).
 DEFAULT_BALLOT_KEY = "ZGV2LW9ubHktYmFsbG90LWtleS1ub3Qtc2VjcmV0ISE="
+DEFAULT_PERSON_SECRET = "dev-only-person-secret"  # refused outside development
 
 DEFAULTS: dict[str, object] = {
     # "production" (the default: strict) or "development" (what `make run` uses).
@@ -27,6 +28,18 @@ DEFAULTS: dict[str, object] = {
     # never in the database, and backed up apart from it: without its key a round's ballots
     # cannot be counted. A list, or a string of keys separated by commas.
     "BALLOT_KEYS": [DEFAULT_BALLOT_KEY],
+    # Strong identification of residents through OpenID Connect providers (Suomi.fi
+    # e-Identification, a bank-ID broker of the Finnish Trust Network, ...), by name:
+    # {"suomifi": {"issuer": "https://...", "client_id": "...", "client_secret": "...",
+    #   "label": {"fi": "Suomi.fi-tunnistus", "sv": "...", "en": "..."},
+    #   "scope": "openid profile", "person_claim": "hetu",
+    #   "postal_code_claim": "address.postal_code", "birthdate_claim": "birthdate"}}.
+    # See docs/strong-identification.md. Empty: residents sign in by emailed link only.
+    "IDENTITY_PROVIDERS": {},
+    # Keys the pseudonym of an identified person: HMAC(PERSON_SECRET, person identifier).
+    # Never change it once people have signed in (they would become new people); keep it
+    # apart from the database.
+    "PERSON_SECRET": DEFAULT_PERSON_SECRET,
     # Wrong voting codes allowed in 15 minutes per browser, and per network address (hashed)
     # for all browsers behind it. Codes carry 79 random bits, so this is a brake, not the
     # defence; a Speak-out event's shared Wi-Fi needs room for many people's typos.
@@ -147,6 +160,32 @@ def check_secrets(settings, *, debug: bool) -> None:
 
 
 DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
+
+
+PROVIDER_REQUIRED = ("issuer", "client_id", "client_secret", "person_claim")
+
+
+def check_identity_providers(settings) -> None:
+    """Refuse an identity provider without its issuer, client or person claim, and, outside
+    development, providers without a PERSON_SECRET of their own."""
+    providers = settings.get("IDENTITY_PROVIDERS") or {}
+    if not isinstance(providers, dict):
+        raise ConfigurationError("PB_VOTE_IDENTITY_PROVIDERS must map names to settings.")
+    for name, provider in providers.items():
+        if not str(name).isidentifier():
+            raise ConfigurationError(f"Identity provider name {name!r}: use letters, digits "
+                                     "and _ only.")
+        missing = [key for key in PROVIDER_REQUIRED if not (provider or {}).get(key)]
+        if missing:
+            raise ConfigurationError(f"Identity provider {name!r} lacks {', '.join(missing)}.")
+    if not providers or settings.get("ENV_NAME") == "development":
+        return
+    secret = str(settings.get("PERSON_SECRET") or "")
+    if secret == DEFAULT_PERSON_SECRET or len(secret) < 32 or secret in (
+            str(settings.get("SECRET_KEY")), str(settings.get("BALLOT_SECRET"))):
+        raise ConfigurationError(
+            "Set PB_VOTE_PERSON_SECRET to a random value of at least 32 characters, apart "
+            "from the other secrets, before configuring identity providers.")
 
 
 def check_public_address(settings) -> None:

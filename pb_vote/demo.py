@@ -13,6 +13,7 @@ from pb_vote.models import (
     Proposal,
     ProposalOrigin,
     ProposalStatus,
+    ResidentCheck,
     Round,
     RoundPhase,
     Table,
@@ -40,6 +41,16 @@ DEMO_ACCOUNTS = (
     DemoAccount("member (Keskusta)", "member@example.org", f"password {DEMO_PASSWORD}"),
     DemoAccount("resident (postal code 15100)", "resident@example.org",
                 "emailed link: the mail appears on /dev/mail"),
+)
+
+# The persons of the development identity provider (tests/oidc_provider/provider.js) that
+# `make run` starts: sign in with the name and any password.
+DEMO_PERSONS = (
+    ("aino", "postal code 15100 (Keskusta), born 1980"),
+    ("bertil", "postal code 15110 (Keskusta), born 1992"),
+    ("ella", "postal code 15100 (Keskusta), born 2015"),
+    ("olli", "no address given, born 1975"),
+    ("eino", "postal code 15300 (Etelä), born 1988"),
 )
 
 # The texts are in Finnish, the tables' main language, with Swedish and English beside them
@@ -214,6 +225,13 @@ def seed_demo(keys: VoteKeys) -> dict:
     _proposals(review, authors, ProposalStatus.SUBMITTED)
     db.session.flush()
     _moderation_examples(review, admin)
+    # Strongly identified residents only: one person, one ballot, where the provider says
+    # they live.
+    identified = _ballot_round(tables["etela"], 2027, -46, authors)
+    identified.set_texts("title", {"fi": "Etelä 2027: lähiliikunta",
+                                   "sv": "Söder 2027: närmotion",
+                                   "en": "South 2027: local sports"})
+    identified.resident_check = ResidentCheck.IDENTIFIED
     closed = _ballot_round(tables["ita"], 2026, -45, authors)
     closed.voter_eligibility = VoterEligibility.CODES
     draft = _round(tables["ita"], 2027, RoundPhase.DRAFT, 20)
@@ -230,7 +248,7 @@ def seed_demo(keys: VoteKeys) -> dict:
     db.session.flush()
     codes = generate_codes(admin, voting, 10)
     _published_results(closed, admin, keys)
-    return {"codes": codes, "voting_round": voting.id}
+    return {"codes": codes, "voting_round": voting.id, "identified_round": identified.id}
 
 
 def _published_results(round_: Round, admin, keys: VoteKeys) -> None:

@@ -24,10 +24,13 @@ def link(endpoint: str, **values) -> str:
     return public_url(endpoint, **values)
 
 
-def send(to: str, language: str | None, subject: Callable[[], str], template: str,
+def send(to: str | None, language: str | None, subject: Callable[[], str], template: str,
          **context) -> None:
     """Queue one mail to ``to`` in ``language`` (the request's language when None): the
-    subject is a function so that it is translated in that language too."""
+    subject is a function so that it is translated in that language too. Nothing when
+    ``to`` is None (a strongly identified resident who gave no address)."""
+    if not to:
+        return
     with force_locale(language) if language else nullcontext():
         queue_mail(to, subject(), render_template(template, **context))
 
@@ -112,6 +115,8 @@ def results_published(round_: Round, people: list[User]) -> None:
     written: dict[str | None, tuple[str, str]] = {}
     messages = []
     for person in people:
+        if not person.email:
+            continue
         if person.language not in written:
             with force_locale(person.language) if person.language else nullcontext():
                 written[person.language] = (

@@ -18,6 +18,7 @@ from pb_vote.blueprints import (
     api,
     auth,
     coordinate,
+    identity_providers,
     labels,
     moderation,
     opinions,
@@ -162,6 +163,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are rows we can end; see sign_in.py
 
+    identity_providers.init_app(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,

@@ -24,6 +24,7 @@ from pb_vote.models import (
     ProposalOrigin,
     ProposalStatus,
     Publication,
+    ResidentCheck,
     Round,
     RoundPhase,
     Table,
@@ -32,7 +33,7 @@ from pb_vote.models import (
     VoteChannel,
     VoterEligibility,
 )
-from pb_vote.services import accounts, counting, results, rounds, voting
+from pb_vote.services import accounts, counting, identity, results, rounds, voting
 from pb_vote.services.ballot_box import VoteKeys
 
 STAFF_PASSWORD = "correct horse battery staple"
@@ -567,3 +568,42 @@ def opinion(of: Proposal, asked_by: User, *, email: str = "engineer@city.example
     return reviews.ask_opinion(
         asked_by, of, reviews.OpinionAsked("Eila Insinööri", "Technical services", email,
                                            question, "fi"), timedelta(days=days))
+
+
+def identified_user(name: str = "aino", *, postal_code: str | None = "15100",
+                    birth_month: str | None = "1980-03", email: str | None = None) -> User:
+    """A strongly identified resident, as a sign-in through an identity provider leaves
+    one: keyed by the pseudonym of a made-up person identifier (``name``), with the verified
+    postal code and month of birth, and no email address unless given."""
+    person = User(email=email, language="en", verified_postal_code=postal_code,
+                  birth_month=birth_month,
+                  person_pseudonym=identity.person_pseudonym(
+                      current_app.config["PERSON_SECRET"], f"id-of-{name}"))
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+@dataclass
+class IdentifiedRound:
+    """A round in voting for strongly identified residents (and code holders when it has
+    codes), with the codes in plain text."""
+
+    scenario: Scenario
+    codes: list[str]
+
+    @property
+    def round_id(self) -> int:
+        return self.scenario.round_id
+
+
+def identified_round(at: Table | None = None, *, codes: int = 0,
+                     min_voter_age: int | None = None, **settings) -> IdentifiedRound:
+    """A round in voting whose residents vote strongly identified only, with ``codes``
+    voting codes (then it admits code holders too) and an optional minimum age."""
+    eligibility = VoterEligibility.BOTH if codes else VoterEligibility.RESIDENTS
+    scenario = voting_round(at, voter_eligibility=eligibility,
+                            resident_check=ResidentCheck.IDENTIFIED,
+                            min_voter_age=min_voter_age, **settings)
+    printed = voting.generate_codes(scenario.coordinator, scenario.round, codes) if codes else []
+    return IdentifiedRound(scenario, printed)

@@ -1,6 +1,6 @@
 """Migration 0022: the review tables (departments' opinions, internal notes) come and go
-without touching the proposals they are about; a downgrade to 0020 (the one before) and an upgrade again
-leave a working schema."""
+without touching the proposals they are about; a downgrade to the revision before and an
+upgrade again leave a working schema."""
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pb_vote.extensions import db
 from pb_vote.models import TokenPurpose
@@ -93,9 +93,10 @@ def cast_with_retry(
 ) -> voting.CastResult:
     """Cast a ballot (``services.voting.cast_ballot``) and commit; retry when the database
     says it is busy (SQLite's single writer, PostgreSQL deadlock or serialization failures).
-    Refusals by the rules are not retried. ``before_commit(result)`` runs after the ballot is
-    written, in its transaction, so what it adds (the receipt mail) is stored exactly when
-    the vote is."""
+    Refusals by the rules are not retried; a person's second way of voting at the same
+    moment is, once the unique key has refused it, and is then refused in words.
+    ``before_commit(result)`` runs after the ballot is written, in its transaction, so what
+    it adds (the receipt mail) is stored exactly when the vote is."""
     keys = vote_keys()
     for attempt in range(CAST_ATTEMPTS):
         try:
@@ -110,6 +111,12 @@ def cast_with_retry(
             if attempt == CAST_ATTEMPTS - 1:
                 raise
             time.sleep(0.02 * (attempt + 1))
+        except IntegrityError:
+            # Only a strongly identified person's two ways of voting at the same moment
+            # (the unique person key): cast again, and the refusal says why in words.
+            db.session.rollback()
+            if voter.person is None or attempt == CAST_ATTEMPTS - 1:
+                raise
         except Exception:
             db.session.rollback()
             raise

@@ -109,6 +109,26 @@ CATALOGUE: dict[str, object] = {
     "batch_voided": _l("This batch is already voided."),
     "not_a_paper_entry": _l("No paper ballot was entered with this code, so there is nothing "
                             "to void."),
+    "person_voted": lambda v: gettext(
+        "You have already voted in this round with a voting code: one person has one "
+        "ballot. Change it with the same code.") if v.get("earlier") == "code" else gettext(
+        "You have already voted in this round with your account: one person has one "
+        "ballot. Change it there."),
+    # strong identification
+    "identity_provider_down": lambda v: gettext(
+        "%(provider)s does not answer just now, so you are not signed in. Try again in a "
+        "moment, or sign in with an emailed link.", provider=v.get("provider", "")),
+    "identification_expired": _l("This identification is no longer valid: it was used "
+                                 "already, or started in another browser. Start again."),
+    "identification_cancelled": _l("The identification was cancelled, so you are not "
+                                   "signed in."),
+    "identification_invalid": lambda v: gettext(
+        "The answer from %(provider)s could not be verified, so you are not signed in. Try "
+        "again; if it happens again, tell the city.", provider=v.get("provider", "")),
+    "identity_incomplete": lambda v: gettext(
+        "%(provider)s did not tell who you are, so you are not signed in.",
+        provider=v.get("provider", "")),
+    "staff_identified": _l("Staff accounts sign in with a password."),
     # The same words whether a code does not exist or cannot be used.
     "code_not_usable": _l("This code cannot be used for this round. Check the letters and "
                           "numbers on your slip."),

@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     LargeBinary,
     String,
     Text,
@@ -49,6 +50,10 @@ class Participation(db.Model):
         # A person or a code, never both; neither once the person deleted their account
         # (the participation still counts in the turnout).
         CheckConstraint("user_id IS NULL OR voting_code_id IS NULL", name="person_or_code"),
+        # One ballot per strongly identified person per round, however they voted (their
+        # account, or a voting code typed while identified): services.identity.person_key.
+        Index("one_participation_per_identified_person", "round_id", "person_key",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +71,9 @@ class Participation(db.Model):
     # when the account is deleted.
     postal_code: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(5))
+    # HMAC(BALLOT_SECRET, person pseudonym, round) of a strongly identified voter; kept when
+    # the account is deleted, so the same person cannot vote again with a new account.
+    person_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class TurnoutCount(db.Model):

@@ -79,6 +79,13 @@ class VoterEligibility(enum.StrEnum):
     BOTH = "both"
 
 
+class ResidentCheck(enum.StrEnum):
+    """How a round's residents must have signed in to vote."""
+
+    ANY = "any"  # by emailed link (with a stated postal code) or by strong identification
+    IDENTIFIED = "identified"  # by strong identification only (services.identity)
+
+
 class BallotKind(enum.StrEnum):
     """The form of the ballot."""
 
@@ -116,6 +123,8 @@ FROZEN_SETTINGS = (
     "paper_conflict_rule",
     "categories",
     "voting_open_at",
+    "resident_check",
+    "min_voter_age",
 )
 
 
@@ -147,6 +156,7 @@ class Round(Translated, db.Model):
             "ballot_kind <> 'approval' OR (approval_min IS NOT NULL AND approval_max IS NOT NULL)",
             name="approval_settings_present",
         ),
+        CheckConstraint("min_voter_age BETWEEN 1 AND 120", name="min_voter_age_range"),
         CheckConstraint(
             "ballot_kind <> 'points' OR "
             "(points_total IS NOT NULL AND points_max_per_proposal IS NOT NULL)",
@@ -171,6 +181,13 @@ class Round(Translated, db.Model):
     voter_eligibility: Mapped[VoterEligibility] = mapped_column(
         string_enum(VoterEligibility, "voter_eligibility"), default=VoterEligibility.RESIDENTS
     )
+    # Residents who vote: by either sign-in, or strongly identified only; and the age they
+    # must have reached by the close of voting (checked on strongly identified residents
+    # whose provider gave a date of birth; None: no minimum).
+    resident_check: Mapped[ResidentCheck] = mapped_column(
+        string_enum(ResidentCheck, "resident_check"), default=ResidentCheck.ANY,
+        server_default=ResidentCheck.ANY.value)
+    min_voter_age: Mapped[int | None]
     ballot_kind: Mapped[BallotKind] = mapped_column(
         string_enum(BallotKind, "ballot_kind"), default=BallotKind.APPROVAL
     )

@@ -30,7 +30,8 @@ class User(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for a resident who signed in only through strong identification.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
     language: Mapped[str] = mapped_column(String(5), default="fi")
     postal_code: Mapped[str | None] = mapped_column(String(10))
@@ -38,6 +39,14 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Strong identification (services.identity): a keyed hash of the person's stable
+    # identifier (such as the personal identity code), never the identifier itself, so that
+    # one person is one account whatever address or provider they use; and what the
+    # provider verified that eligibility needs: the postal code of residence and the month
+    # of birth (YYYY-MM), when it gave them.
+    person_pseudonym: Mapped[str | None] = mapped_column(String(64), unique=True)
+    verified_postal_code: Mapped[str | None] = mapped_column(String(10))
+    birth_month: Mapped[str | None] = mapped_column(String(7))
 
     memberships: Mapped[list["TableMembership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -71,7 +80,18 @@ class User(db.Model):
     @property
     def name_or_email(self) -> str:
         """What to call this person on their own pages."""
-        return self.display_name or self.email
+        return self.display_name or self.email or ""
+
+    @property
+    def is_identified(self) -> bool:
+        """Whether this person signed in through strong identification."""
+        return self.person_pseudonym is not None
+
+    @property
+    def home_postal_code(self) -> str | None:
+        """The postal code eligibility follows: the verified one when the identity provider
+        gave it, else the one the person stated."""
+        return self.verified_postal_code or self.postal_code
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -100,6 +120,7 @@ class SignInMethod(enum.StrEnum):
 
     LINK = "link"
     PASSWORD = "password"
+    IDENTIFIED = "identified"  # through an OpenID Connect identity provider
 
 
 class LoginSession(db.Model):

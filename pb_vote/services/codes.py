@@ -74,3 +74,10 @@ def receipt_code_for(secret: str, voter: Pseudonymous, round_id: int) -> str:
         digest, index = divmod(digest, len(CODE_ALPHABET))
         symbols.append(CODE_ALPHABET[index])
     return "".join(symbols)
+
+
+def person_key(secret: str, pseudonym: str, round_id: int) -> str:
+    """A strongly identified person's pseudonym within one round, stored on their
+    participation (unique per round): not joinable across rounds without ``secret``."""
+    message = f"person|{pseudonym}|round:{round_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

@@ -19,6 +19,7 @@ from pb_vote.models import (
     PaperConflictRule,
     Proposal,
     ProposalStatus,
+    ResidentCheck,
     Round,
     RoundPhase,
     Table,
@@ -71,6 +72,8 @@ class RoundSettings:
     points_max_per_proposal: int | None = None
     tally_rule: TallyRule = TallyRule.GREEDY
     paper_conflict_rule: PaperConflictRule = PaperConflictRule.ONLINE_WINS
+    resident_check: ResidentCheck = ResidentCheck.ANY
+    min_voter_age: int | None = None
     # The texts in the languages besides the table's main one, as Round.translations keeps
     # them: {"title": {language: text}, "description": {...}, "categories": {name: {...}}}.
     translations: dict = field(default_factory=dict)

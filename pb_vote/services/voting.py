@@ -12,7 +12,7 @@ import secrets
 import weakref
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from pb_vote.models import (
     PaperConflictRule,
     Participation,
     Proposal,
+    ResidentCheck,
     Round,
     RoundPhase,
     TablePostalCode,
@@ -63,10 +64,13 @@ class VotingError(ServiceError):
 
 @dataclass(frozen=True)
 class Voter:
-    """Who casts a ballot: a person, or a voting code."""
+    """Who casts a ballot: a person, or a voting code; with the pseudonym of the strongly
+    identified person casting it, if any (one ballot per such person per round, however
+    they vote)."""
 
     user_id: int | None = None
     voting_code_id: int | None = None
+    person: str | None = None
 
     @property
     def reference(self) -> str:
@@ -271,15 +275,49 @@ def void_paper_ballot(actor: User, keys: VoteKeys, round_: Round, typed_code: st
 
 
 def resident_may_vote(user: User | None, round_: Round) -> bool:
-    """Signed-in residents vote when the round admits residents and their home postal code
-    is in the table's area."""
-    return (
-        user is not None
-        and user.is_authenticated
-        and round_.voter_eligibility in (VoterEligibility.RESIDENTS, VoterEligibility.BOTH)
-        and user.postal_code is not None
-        and user.postal_code in round_.table.postal_codes
-    )
+    """Signed-in residents vote when the round admits residents, their home postal code
+    (the verified one of a strongly identified person, else the stated one) is in the
+    table's area, they are strongly identified where the round asks for it, and they have
+    reached the round's minimum age, if any (known only from a provider's date of birth)."""
+    return resident_refusal(user, round_) is None
+
+
+def resident_refusal(user: User | None, round_: Round) -> str | None:
+    """Why a signed-in ``user`` cannot vote in ``round_`` as a resident, or None:
+    "sign_in", "codes_only", "identify" (the round needs strong identification, which a
+    minimum age does too), "no_postal_code", "outside_area", "age_unknown" (the provider
+    gave no date of birth) or "too_young"."""
+    if user is None or not user.is_authenticated:
+        return "sign_in"
+    if round_.voter_eligibility not in (VoterEligibility.RESIDENTS, VoterEligibility.BOTH):
+        return "codes_only"
+    needs_identity = round_.resident_check is ResidentCheck.IDENTIFIED or bool(
+        round_.min_voter_age)
+    if needs_identity and not user.is_identified:
+        return "identify"
+    if not user.home_postal_code:
+        return "no_postal_code"
+    if user.home_postal_code not in round_.table.postal_codes:
+        return "outside_area"
+    if round_.min_voter_age and not user.birth_month:
+        return "age_unknown"
+    if not identity_age_allows(user, round_):
+        return "too_young"
+    return None
+
+
+def identity_age_allows(user: User, round_: Round) -> bool:
+    """Whether ``user`` has reached ``round_``'s minimum age by the day voting closes (in
+    the round's time zone), counting a birthday as the last day of its month."""
+    if not round_.min_voter_age:
+        return True
+    if not user.birth_month:
+        return False
+    closes = (round_.voting_close_at or clock.utcnow()).astimezone(round_.zone).date()
+    year, month = (int(part) for part in user.birth_month.split("-"))
+    year += round_.min_voter_age
+    reached = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return closes >= reached
 
 
 def codes_admitted(round_) -> bool:
@@ -505,6 +543,7 @@ _PARTICIPATION_ROW = {
     "first_voted_at": _value(_participations.c.first_voted_at, "now"),
     "last_voted_at": _value(_participations.c.last_voted_at, "now"),
     "notify_results": _value(_participations.c.notify_results),
+    "person_key": _value(_participations.c.person_key),
 }
 _BALLOT_ROW = {
     "id": _value(_ballots.c.id, "ballot_id"),
@@ -539,9 +578,22 @@ def _resident_in_area():
         _rounds.c.id == _value(_rounds.c.id, "round")).scalar_subquery()
     return select(_users.c.id).where(
         _users.c.id == _value(_participations.c.user_id),
-        _users.c.postal_code.in_(
+        func.coalesce(_users.c.verified_postal_code, _users.c.postal_code).in_(
             select(_areas.c.postal_code).where(_areas.c.table_id == table)),
     )
+
+
+def _person_unvoted(key: str):
+    """True unless another voter's participation in the round carries the person's key (a
+    strongly identified person voted another way: with their account or with a code). The
+    unique index on (round, person key) is the truth; this turns a conflict already
+    committed into a plain refusal rather than an error."""
+    other = _participations.c[key].is_(None) | (
+        _participations.c[key] != _value(_participations.c[key]))
+    return ~exists().where(
+        _participations.c.round_id == _value(_participations.c.round_id, "round"),
+        _participations.c.person_key == _value(_participations.c.person_key),
+        other)
 
 
 def _usable_code():
@@ -602,13 +654,15 @@ def _postgresql_ballot(key: str):
         read=True).cte("open_round")
     voters = open_round.join(_usable_code().cte("usable_code"), true()) if (
         key == "voting_code_id") else open_round
+    unvoted = _person_unvoted(key)
     if key == "user_id":
         # The account is locked FOR SHARE too: a postal-code move or a deletion waits for
         # this ballot, and then sees it (accounts.update_profile, delete_account).
         resident = _resident_in_area().with_for_update(read=True).cte("resident")
         voters = open_round.join(resident, true())
     participation = _participation_upsert(
-        postgresql.insert, key, select(*_PARTICIPATION_ROW.values()).select_from(voters)
+        postgresql.insert, key,
+        select(*_PARTICIPATION_ROW.values()).select_from(voters).where(unvoted)
     ).cte("participation")
     ballot = _ballot_upsert(postgresql.insert(_ballots).from_select(
         list(_BALLOT_ROW), select(*_BALLOT_ROW.values()).select_from(participation)))
@@ -633,7 +687,8 @@ _CAST_STATEMENTS = {
     "sqlite": {
         key: _participation_upsert(sqlite.insert, key, _while_open(
             select(*_PARTICIPATION_ROW.values())
-            .where(exists(_resident_in_area() if key == "user_id" else _usable_code()))))
+            .where(exists(_resident_in_area() if key == "user_id" else _usable_code()),
+                   _person_unvoted(key))))
         for key in ("user_id", "voting_code_id")
     },
 }
@@ -653,7 +708,11 @@ def cast_ballot(
 
     Raises VotingError("closed") outside the voting window by server time, BallotInvalid for
     a ballot that breaks the round's rules, VotingError("code_used") for a code that already
-    voted (or whose other channel stands by the round's rule).
+    voted (or whose other channel stands by the round's rule), VotingError("person_voted")
+    when the strongly identified person casting it already voted in the round another way
+    (the first way stands: one person, one ballot). Two such ballots at the same moment:
+    the unique index on (round, person key) refuses the second with an IntegrityError
+    (the caller rolls back and casts again, and is then refused in words).
     """
     now = clock.utcnow()
     # The rules cannot change once voting is open; the phase and the clock are checked by the
@@ -687,12 +746,14 @@ def cast_ballot(
                                     size=rules.sealed_size),
         "receipt_hash": codes.code_hash(receipt_code),
         "receipt_key": codes.receipt_key(secret, voter, round_id),
+        "person_key": (codes.person_key(secret, voter.person, round_id)
+                       if voter.person else None),
     }
     key = "user_id" if voter.user_id is not None else "voting_code_id"
     dialect = db.session.get_bind().dialect.name
     row = db.session.execute(_CAST_STATEMENTS[dialect][key], values).first()
     if row is None:
-        raise _refusal(round_id, voter, channel, now)
+        raise _refusal(round_id, voter, channel, now, values["person_key"])
     if dialect == "postgresql":
         # The round stays locked until commit: only the clock can still close it.
         still_open = clock.utcnow() < row.voting_close_at
@@ -730,12 +791,21 @@ def code_held_back_by_paper(round_: Round, code_id: int) -> bool:
     return code_channel(round_.id, code_id) is VoteChannel.PAPER
 
 
-def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime) -> VotingError:
-    """Why nothing was written: the round was not open at ``now``, or the voter's earlier
-    ballot stands (a paper slip entered twice, or the other channel wins by the round's
-    rule)."""
+def _refusal(round_id: int, voter: Voter, channel: VoteChannel, now: datetime,
+             person_key: str | None = None) -> VotingError:
+    """Why nothing was written: the round was not open at ``now``, the identified person
+    voted another way, or the voter's earlier ballot stands (a paper slip entered twice, or
+    the other channel wins by the round's rule)."""
     if not _still_open(round_id, now):
         return VotingError("closed")
+    if person_key is not None:
+        earlier = db.session.execute(select(Participation).where(
+            Participation.round_id == round_id, Participation.person_key == person_key)
+        ).scalar_one_or_none()
+        if earlier is not None and (earlier.user_id, earlier.voting_code_id) != (
+                voter.user_id, voter.voting_code_id):
+            return VotingError("person_voted", earlier="code" if earlier.voting_code_id
+                               else "account")
     if voter.user_id is not None:
         # Only the resident's area can have refused it: they moved out, or the account went.
         person = db.session.get(User, voter.user_id, populate_existing=True)

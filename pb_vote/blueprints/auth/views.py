@@ -4,8 +4,11 @@ only when the person presses the button, so a mail scanner that opens links cann
 
 from datetime import timedelta
 
+import requests
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -16,8 +19,10 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from joserfc.errors import JoseError
 
 from pb_vote import notifications
+from pb_vote.blueprints import identity_providers
 from pb_vote.blueprints.auth.forms import (
     ConfirmLinkForm,
     EmailLinkForm,
@@ -30,8 +35,9 @@ from pb_vote.blueprints.common import link_max_age, no_store, safe_next_url
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.models import SignInMethod, TokenPurpose, User
-from pb_vote.services import accounts
+from pb_vote.services import accounts, identity
 from pb_vote.services import sign_in as login_links
+from pb_vote.urls import public_url
 
 bp = Blueprint("auth", __name__)
 # Every page here shows or takes an address, a link token or a password: none is cached.
@@ -48,9 +54,19 @@ def _rate_limited(email: str, purpose: TokenPurpose) -> bool:
     return False
 
 
+def _sign_in_page(form=None, problem: str | None = None, status: int = 200):
+    """The sign-in page: the identity providers, the emailed link; after a failed
+    identification, why it failed."""
+    form = form or EmailLinkForm(next=request.args.get("next", ""))
+    return render_template("auth/sign_in.html", form=form, problem=problem,
+                           providers=identity_providers.offered(),
+                           next_url=safe_next_url(form.next.data, "")), status
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    """Residents: ask for a one-time sign-in link by email."""
+    """Residents: ask for a one-time sign-in link by email, or choose an identity
+    provider."""
     form = EmailLinkForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         email = accounts.normalize_email(form.email.data)
@@ -64,7 +80,84 @@ def sign_in():
             db.session.commit()
         session["link_sent_to"] = email
         return redirect(url_for("auth.link_sent"), code=303)
-    return render_template("auth/sign_in.html", form=form)
+    return _sign_in_page(form)
+
+
+@bp.get("/sign-in/identify/<provider>")
+def identify(provider: str):
+    """Strong identification: off to the identity provider (discovery, then the
+    authorization request with state, nonce and a PKCE challenge kept in the session)."""
+    client = identity_providers.client(provider) or abort(404)
+    session["identify_next"] = safe_next_url(request.args.get("next"), "")
+    try:
+        return client.authorize_redirect(
+            public_url("auth.identified", provider=provider), ui_locales=str(get_locale()))
+    except (requests.RequestException, OAuthError, ValueError, KeyError) as problem:
+        current_app.logger.warning("identity provider %s unreachable: %r", provider, problem)
+        return _identify_problem("identity_provider_down", provider, 503)
+
+
+def _identify_problem(code: str, provider: str, status: int):
+    db.session.rollback()  # nothing half-made stays
+    settings = identity_providers.settings_of(provider) or {}
+    label = next((offer.label for offer in identity_providers.offered()
+                  if offer.name == provider), settings.get("label") or provider)
+    return _sign_in_page(problem=message_for(identity.IdentityError(code), provider=label),
+                         status=status)
+
+
+def _verified_claims(client) -> dict:
+    """The person's claims once the provider's answer checks out: the code exchanged (with
+    the PKCE verifier), the ID token's signature, issuer, audience, expiry and nonce
+    checked; then the userinfo, which must be about the same subject."""
+    token = client.authorize_access_token()
+    claims = dict(token.get("userinfo") or {})
+    if not claims.get("sub"):
+        raise identity.IdentityError("identification_invalid")
+    if client.load_server_metadata().get("userinfo_endpoint"):
+        more = dict(client.userinfo(token=token))
+        if more.get("sub") != claims["sub"]:
+            raise identity.IdentityError("identification_invalid")
+        claims = {**more, **claims}
+    return claims
+
+
+@bp.get("/sign-in/identify/<provider>/done")
+def identified(provider: str):
+    """The provider's answer: check it, then sign the person in (their account, keyed by
+    the pseudonym of their person identifier, made on the first sign-in)."""
+    client = identity_providers.client(provider) or abort(404)
+    settings = identity_providers.settings_of(provider)
+    if request.args.get("error"):
+        return _identify_problem("identification_cancelled", provider, 400)
+    try:
+        claims = _verified_claims(client)
+        person = identity.person_from_claims(
+            current_app.config["PERSON_SECRET"], claims,
+            person_claim=settings["person_claim"],
+            postal_code_claim=settings.get("postal_code_claim"),
+            birthdate_claim=settings.get("birthdate_claim"))
+        signed_in = current_user if current_user.is_authenticated else None
+        user, created = identity.sign_in_identified(person, str(get_locale()), signed_in)
+    except MismatchingStateError:
+        return _identify_problem("identification_expired", provider, 400)
+    except requests.RequestException as problem:
+        current_app.logger.warning("identity provider %s unreachable: %r", provider, problem)
+        return _identify_problem("identity_provider_down", provider, 503)
+    except (OAuthError, JoseError, ValueError) as problem:
+        current_app.logger.warning("identification by %s refused: %r", provider, problem)
+        return _identify_problem("identification_invalid", provider, 400)
+    except identity.IdentityError as problem:
+        return _identify_problem(problem.code, provider, 400)
+    next_url = session.get("identify_next") or ""
+    _start_session(user, SignInMethod.IDENTIFIED)
+    db.session.commit()
+    if created and not user.home_postal_code:
+        flash(gettext("Welcome! Your identity is confirmed. Add your postal code, so we can "
+                      "show the rounds you can vote in."), "success")
+        return redirect(url_for("account.edit"), code=303)
+    flash(gettext("You are signed in with strong identification."), "success")
+    return redirect(safe_next_url(next_url, url_for("public.home")), code=303)
 
 
 @bp.get("/sign-in/sent")

@@ -39,6 +39,7 @@ from pb_vote.blueprints.messages import setting_problem
 from pb_vote.models import (
     BallotKind,
     PaperConflictRule,
+    ResidentCheck,
     RoundPhase,
     TallyRule,
     VoterEligibility,
@@ -219,6 +220,25 @@ class RoundForm(TranslatedTexts, FlaskForm):
     )
     voter_eligibility = RadioField(_l("Who may vote"), choices=ELIGIBILITY_CHOICES,
                                    default=VoterEligibility.RESIDENTS.value)
+    resident_check = RadioField(
+        _l("How residents sign in to vote"),
+        choices=[
+            SelectChoice(ResidentCheck.ANY.value,
+                         _l("By emailed link (with the postal code they state) or by strong "
+                            "identification")),
+            SelectChoice(ResidentCheck.IDENTIFIED.value,
+                         _l("Only by strong identification: one person, one ballot, where "
+                            "the identity provider says they live")),
+        ],
+        default=ResidentCheck.ANY.value,
+    )
+    min_voter_age = IntegerField(
+        _l("Minimum age by the close of voting (optional)"),
+        description=_l("Checked from the date of birth the identity provider gives: with a "
+                       "minimum age, only strongly identified residents vote."),
+        validators=[Optional(), NumberRange(min=1, max=120,
+                                            message=_l("Use a number from 1 to 120."))],
+    )
     ballot_kind = RadioField(_l("Ballot"), choices=BALLOT_CHOICES,
                              default=BallotKind.APPROVAL.value)
     approval_min = IntegerField(
@@ -337,6 +357,8 @@ class RoundForm(TranslatedTexts, FlaskForm):
             points_max_per_proposal=self.points_max_per_proposal.data,
             tally_rule=_choice(TallyRule, self.tally_rule),
             paper_conflict_rule=_choice(PaperConflictRule, self.paper_conflict_rule),
+            resident_check=_choice(ResidentCheck, self.resident_check),
+            min_voter_age=self.min_voter_age.data,
         )
 
     def add_problems(self, problems) -> None:

@@ -23,6 +23,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from pb_vote import clock, notifications
+from pb_vote.blueprints import identity_providers
 from pb_vote.blueprints.categories import by_category
 from pb_vote.blueprints.common import cast_with_retry, load_round, no_store, vote_keys
 from pb_vote.blueprints.messages import message_for
@@ -35,7 +36,7 @@ from pb_vote.blueprints.voting.ballot_form import (
 from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.blueprints.voting.live_tally import live_tally
 from pb_vote.extensions import db
-from pb_vote.models import Round, VoteChannel, VoterEligibility
+from pb_vote.models import Round, VoteChannel
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
@@ -50,11 +51,19 @@ def _public_round(round_id: int) -> Round:
     return round_
 
 
+def _identified_person() -> str | None:
+    """The pseudonym of the strongly identified person signed in here, if any: whichever
+    way they vote, they have one ballot per round."""
+    if current_user.is_authenticated:
+        return current_user.person_pseudonym
+    return None
+
+
 def _code_voter(round_id: int, rules) -> voting.Voter | None:
     """The voting code this browser holds for the round (``rules``: a Round or VotingRules)."""
     held = session.get("vote_code")
     if held and held.get("round") == round_id and voting.codes_admitted(rules):
-        return voting.Voter(voting_code_id=held["code"])
+        return voting.Voter(voting_code_id=held["code"], person=_identified_person())
     return None
 
 
@@ -62,15 +71,11 @@ def current_voter(round_: Round):
     """(voter, channel, reason): who votes in this browser, or why nobody can."""
     if code_voter := _code_voter(round_.id, round_):
         return code_voter, VoteChannel.CODE, None
-    if not current_user.is_authenticated:
-        return None, None, "sign_in"
-    if voting.resident_may_vote(current_user, round_):
-        return voting.Voter(user_id=current_user.id), VoteChannel.ONLINE, None
-    if round_.voter_eligibility is VoterEligibility.CODES:
-        return None, None, "codes_only"
-    if not current_user.postal_code:
-        return None, None, "no_postal_code"
-    return None, None, "outside_area"
+    reason = voting.resident_refusal(current_user, round_)
+    if reason is None:
+        return (voting.Voter(user_id=current_user.id, person=_identified_person()),
+                VoteChannel.ONLINE, None)
+    return None, None, reason
 
 
 def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = None,
@@ -100,7 +105,8 @@ def ballot(round_id: int):
     voter, _, reason = current_voter(round_)
     if voter is None:
         return render_template("voting/start.html", round=round_, reason=reason,
-                               codes=voting.codes_admitted(round_))
+                               codes=voting.codes_admitted(round_),
+                               providers=identity_providers.offered())
     proposals = voting.ballot_proposals(round_)
     if request.args:
         try:
