@@ -468,3 +468,28 @@ def turnout_round(at: Table | None = None, *, residents: dict | None = None, cod
     if close:
         rounds.transition(scenario.coordinator, scenario.round, RoundPhase.CLOSED)
     return scenario
+
+
+@dataclass
+class SetUpCity:
+    """For the tables' set-up: ``city()`` (Keskusta 15100 with a published round, Pohjoinen
+    15200 with its round "Pohjoinen 2027" in voting, coordinated by
+    north-coordinator@example.org), and Etelä (15300, 15310) with no round yet. Ids only."""
+
+    admin_id: int
+    voting_table_id: int
+    published_table_id: int
+    empty_table_id: int
+    voting_round_id: int
+    published_round_id: int
+
+
+def set_up_city() -> SetUpCity:
+    """The tables of ``SetUpCity``: one in voting, one with published results, one empty."""
+    town = city()
+    published = published_round(town.own, ballots=3)
+    user("north-coordinator@example.org", role=MembershipRole.COORDINATOR, at=town.other)
+    voting = voting_round(town.other, title="Pohjoinen 2027")
+    empty = table("etela", name="Etelä", postal_codes=("15300", "15310"))
+    return SetUpCity(town.admin.id, town.other.id, town.own.id, empty.id, voting.round_id,
+                     published.round_id)
