@@ -48,7 +48,10 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
               help="At least 12 characters; asked for when neither given nor --mail-link.")
 @click.option("--mail-link", is_flag=True,
               help="Mail the person a one-time link to choose their own password instead.")
-def create_admin_command(email: str, password: str | None, mail_link: bool) -> None:
+@click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi",
+              show_default=True, help="The language of a new account's pages and mail.")
+def create_admin_command(email: str, password: str | None, mail_link: bool,
+                         language: str) -> None:
     """Create a city administrator (or make an existing account one), with a password
     typed here or chosen by the person through a mailed link. Works on an empty database:
     the first admin then sets up the partnership tables in the browser."""
@@ -65,7 +68,7 @@ def create_admin_command(email: str, password: str | None, mail_link: bool) -> N
         raise click.ClickException(f"not an email address: {error}") from None
     if password is None and not mail_link:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user, created = accounts.get_or_create_resident(email, "fi")
+    user, created = accounts.get_or_create_resident(email, language)
     if password is not None:
         try:
             accounts.set_password(user, password)
