@@ -142,7 +142,8 @@ def _local(days: int) -> str:
 def create_the_first_admin(city: City) -> None:
     """`flask --app pb_vote create-admin EMAIL`, as an operator runs it on the new city."""
     result = city.app.test_cli_runner().invoke(
-        args=["create-admin", ADMIN, "--language", "en"], input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n")
+        args=["create-admin", ADMIN, "--language", "en"],
+        input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "/staff/sign-in" in result.output and "/admin/tables" in result.output
 
