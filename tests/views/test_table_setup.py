@@ -268,3 +268,16 @@ def test_only_a_city_admin_sets_up_tables(app, client, auth, town, who):
 def test_a_missing_table_is_404(client, auth, town):
     auth.staff("admin@example.org")
     assert client.get("/admin/tables/9999").status_code == 404
+
+
+def test_the_audit_trail_says_what_changed_in_plain_words(app, client, auth, town):
+    auth.staff("admin@example.org")
+    client.post("/admin/tables/new", data=table_form())
+    client.post(f"/admin/tables/{town.empty_table_id}", data=table_form(
+        name="Etelä – South", slug="etela", area="15300 1200\n15320"))
+    page = client.get("/admin/audit").text
+    assert "Created a partnership table" in page and "Changed a partnership table" in page
+    assert "Name: from “Etelä” to “Etelä – South”." in page
+    assert "Postal codes added: 15320" in page and "Postal codes removed: 15310" in page
+    assert "Postal code 15300: from – to 1200." in page
+    assert "Postal codes: 15400, 15410" in page
