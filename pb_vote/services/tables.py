@@ -162,6 +162,8 @@ def update_table(actor: User, table: Table, details: TableDetails, now: datetime
     if details.main_language != table.main_language and table.rounds:
         raise TableError("main_language_locked")
     fields = {}
+    # Read in the old main language: moving to the other one keeps its text as a translation.
+    texts_before = {name: table.texts(name) for name in table.TRANSLATED}
     for name, new in (("slug", details.slug), ("main_language", details.main_language),
                       ("eligible_residents", details.eligible_residents)):
         if getattr(table, name) != new:
@@ -169,7 +171,7 @@ def update_table(actor: User, table: Table, details: TableDetails, now: datetime
             setattr(table, name, new)
     for name, new in (("name", details.name.strip()),
                       ("description", details.description.strip())):
-        texts = table.texts(name)
+        texts = dict(texts_before[name])
         if texts.get(table.main_language, "") != new or "main_language" in fields:
             old = getattr(table, name)
             texts[table.main_language] = new

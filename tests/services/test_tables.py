@@ -141,3 +141,12 @@ def test_delete_only_a_table_without_rounds(app_ctx):
     delete_table(town.admin, town.other)
     assert db.session.get(Table, other_id) is None
     assert _last_event().details["postal_codes"] == ["15200"]
+
+
+def test_a_new_main_language_keeps_the_old_text_as_a_translation(app_ctx):
+    town = factories.city()
+    town.other.set_texts("name", {"fi": "Pohjoinen", "sv": "Norr"})
+    update_table(town.admin, town.other, _details(slug="pohjoinen", name="Norra", area={
+        "15200": None}, main_language="sv", description=""), clock.utcnow())
+    assert town.other.main_language == "sv" and town.other.name == "Norra"
+    assert town.other.texts("name") == {"sv": "Norra", "fi": "Pohjoinen"}
