@@ -17,7 +17,7 @@ from pb_vote.models import Round, RoundPhase, Table, TablePostalCode, User
 from pb_vote.models.texts import MAIN_LANGUAGES
 from pb_vote.services.accounts import POSTAL_CODE_PATTERN
 from pb_vote.services.audit import record_event
-from pb_vote.services.locking import locked
+from pb_vote.services.locking import locked, named_lock
 from pb_vote.services.rounds import sync_phase
 from pb_vote.services.statistics import MOST_ELIGIBLE
 
@@ -112,9 +112,14 @@ def _check_number(number: int | None) -> None:
         raise TableError("eligible_out_of_range", maximum=MOST_ELIGIBLE)
 
 
+# Held by every change of an area, so two at once never both take one postal code.
+AREAS_LOCK = "partnership table areas"
+
+
 def create_table(actor: User, details: TableDetails) -> Table:
     """Create a partnership table (audited with what it was given). Raises TableError for
     a bad slug, name or postal code, or a postal code already in another table's area."""
+    named_lock(AREAS_LOCK)
     _check_details(details, None)
     table = Table(slug=details.slug, main_language=details.main_language,
                   eligible_residents=details.eligible_residents)
@@ -149,9 +154,12 @@ def update_table(actor: User, table: Table, details: TableDetails, now: datetime
     TableError as ``create_table`` does, and when the area would change while a round of
     the table is in voting (``area_fixed_in_voting``) or the main language while it has
     rounds (``main_language_locked``)."""
-    # The table's row first: an area change and a round opening voting at the same moment
-    # are decided one after the other (and the database's triggers refuse the rest).
+    # The table's row and its rounds first: an area change and a round opening voting at
+    # the same moment are decided one after the other (opening voting holds the round), and
+    # so are two area changes (the database's unique index and triggers refuse the rest).
+    named_lock(AREAS_LOCK)
     locked(select(Table).where(Table.id == table.id))
+    locked(select(Round).where(Round.table_id == table.id), share=True)
     _check_details(details, table)
     before = {code: row.eligible_residents for code, row in
               ((row.postal_code, row) for row in table.area)}
