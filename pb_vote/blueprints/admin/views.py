@@ -27,6 +27,7 @@ from pb_vote.models import MembershipRole, Table, TableMembership, User
 from pb_vote.services import accounts, audit, catalog
 from pb_vote.services import tables as table_service
 from pb_vote.services.permissions import Action
+from pb_vote.services.rounds import sync_phase
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
@@ -130,6 +131,10 @@ def new_table():
 def _table_page(table: Table, form: TableForm, person_form: PersonForm, status: int = 200,
                 delete_form: DeleteTableForm | None = None):
     """The page of one table (its form, its people, retiring and deleting)."""
+    now = clock.utcnow()
+    # Its rounds caught up with their schedules first (and kept), as a round's page does.
+    if [round_ for round_ in table.rounds if sync_phase(round_, now)]:
+        db.session.commit()
     staff = db.session.execute(
         select(User.email).where(User.id.in_(select(TableMembership.user_id))
                                  | User.is_city_admin).order_by(User.email)).scalars()
@@ -137,7 +142,7 @@ def _table_page(table: Table, form: TableForm, person_form: PersonForm, status: 
         "admin/table_form.html", table=table, form=form, person_form=person_form,
         revoke_form=RevokeForm(), retire_form=RetireForm(), reinstate_form=ReinstateForm(),
         delete_form=delete_form or DeleteTableForm(formdata=None), staff_emails=list(staff),
-        voting=table_service.round_in_voting(table, clock.utcnow()),
+        voting=table_service.round_in_voting(table, now),
     ), status
 
 
