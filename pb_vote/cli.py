@@ -51,28 +51,47 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
 @click.command("create-admin")
 @with_appcontext
 @click.argument("email")
-@click.password_option(
-    envvar="PB_VOTE_ADMIN_PASSWORD", help="At least 12 characters; asked for when not given."
-)
-def create_admin_command(email: str, password: str) -> None:
-    """Create a city administrator (or make an existing account one) with a password."""
+@click.option("--password", envvar="PB_VOTE_ADMIN_PASSWORD",
+              help="At least 12 characters; asked for when neither given nor --mail-link.")
+@click.option("--mail-link", is_flag=True,
+              help="Mail the person a one-time link to choose their own password instead.")
+@click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi",
+              show_default=True, help="The language of a new account's pages and mail.")
+def create_admin_command(email: str, password: str | None, mail_link: bool,
+                         language: str) -> None:
+    """Create a city administrator (or make an existing account one), with a password
+    typed here or chosen by the person through a mailed link. Works on an empty database:
+    the first admin then sets up the partnership tables in the browser."""
     from email_validator import EmailNotValidError, validate_email
 
+    from pb_vote import notifications
+    from pb_vote.models import TokenPurpose
     from pb_vote.services import accounts
+    from pb_vote.urls import public_url
 
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         raise click.ClickException(f"not an email address: {error}") from None
-    user, created = accounts.get_or_create_resident(email, "fi")
-    try:
-        accounts.set_password(user, password)
-    except ValueError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
+    if password is None and not mail_link:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user, created = accounts.get_or_create_resident(email, language)
+    if password is not None:
+        try:
+            accounts.set_password(user, password)
+        except ValueError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
     accounts.make_city_admin(user)
+    if mail_link:
+        notifications.one_time_link(user.email, TokenPurpose.SET_PASSWORD)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} city admin {user.email}.")
+    if mail_link:
+        click.echo("A link to choose a password was mailed (it works once, for 24 hours; "
+                   "the task worker sends it, or `flask --app pb_vote send-mail`).")
+    click.echo(f"Sign in on {public_url('auth.staff_sign_in')}, then set up the partnership "
+               f"tables on {public_url('admin.tables')}.")
 
 
 @click.command("verify-audit")

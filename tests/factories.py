@@ -607,3 +607,27 @@ def identified_round(at: Table | None = None, *, codes: int = 0,
                             min_voter_age=min_voter_age, **settings)
     printed = voting.generate_codes(scenario.coordinator, scenario.round, codes) if codes else []
     return IdentifiedRound(scenario, printed)
+
+
+class SetUpCity:
+    """For the tables' set-up: ``city()`` (Keskusta 15100 with a published round, Pohjoinen
+    15200 with its round "Pohjoinen 2027" in voting, coordinated by
+    north-coordinator@example.org), and Etelä (15300, 15310) with no round yet. Ids only."""
+
+    admin_id: int
+    voting_table_id: int
+    published_table_id: int
+    empty_table_id: int
+    voting_round_id: int
+    published_round_id: int
+
+
+def set_up_city() -> SetUpCity:
+    """The tables of ``SetUpCity``: one in voting, one with published results, one empty."""
+    town = city()
+    published = published_round(town.own, ballots=3)
+    user("north-coordinator@example.org", role=MembershipRole.COORDINATOR, at=town.other)
+    voting = voting_round(town.other, title="Pohjoinen 2027")
+    empty = table("etela", name="Etelä", postal_codes=("15300", "15310"))
+    return SetUpCity(town.admin.id, town.other.id, town.own.id, empty.id, voting.round_id,
+                     published.round_id)

@@ -94,3 +94,32 @@ def test_a_key_rotation_reseals_every_ballot_and_retires_the_old_key(app, runner
         with pytest.raises(BallotKeyError, match="not configured"):
             voting.counted_choices(old_keys, round_id)
     assert "0 ballots" in runner.invoke(args=["reseal-ballots"]).output
+
+
+def test_create_admin_on_an_empty_database_says_where_to_sign_in(app, runner):
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Table)).scalar() == 0
+    result = runner.invoke(args=["create-admin", "first@city.example"],
+                           env={"PB_VOTE_ADMIN_PASSWORD": "a long admin password"})
+    assert result.exit_code == 0, result.output
+    assert "/staff/sign-in" in result.output and "/admin/tables" in result.output
+
+
+def test_create_admin_can_mail_a_link_to_choose_the_password(app, runner, client, mailbox):
+    from tests.conftest import link_in
+
+    result = runner.invoke(args=["create-admin", "first@city.example", "--mail-link"])
+    assert result.exit_code == 0, result.output
+    assert "mailed" in result.output
+    with app.app_context():
+        user = db.session.execute(select(User)).scalar_one()
+        assert user.is_city_admin and user.password_hash is None
+    [mail] = [m for m in mailbox if m.to == "first@city.example"]
+    client.get(link_in(mail.body))
+    chosen = client.post("/password/new", data={"password": "the first admin's own",
+                                                "confirm": "the first admin's own"})
+    assert chosen.status_code == 303
+    page = client.get("/manage").text
+    assert 'href="/admin/tables"' in page
+    with app.app_context():
+        assert signed_in("first@city.example", "the first admin's own") is not None

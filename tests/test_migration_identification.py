@@ -1,4 +1,4 @@
-"""Migration 0023 keeps every existing round's meaning (residents by either sign-in, no
+"""Migration 0021 keeps every existing round's meaning (residents by either sign-in, no
 minimum age) and every account; its downgrade keeps an identified account without an
 address, giving it a placeholder one."""
 
@@ -14,7 +14,7 @@ def test_existing_rounds_admit_residents_as_before(app):
         round_id = factories.voting_round().round_id
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0022")
+        downgrade(revision="0020")
         try:
             columns = db.session.execute(text("SELECT * FROM rounds")).keys()
             assert "resident_check" not in columns
@@ -33,7 +33,7 @@ def test_the_downgrade_keeps_identified_accounts(app):
         person_id = person.id
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0022")
+        downgrade(revision="0020")
         try:
             assert db.session.execute(text("SELECT email FROM users WHERE id = :id"),
                                       {"id": person_id}).scalar_one() == (

@@ -1,4 +1,4 @@
-"""Migration 0022: the review tables (departments' opinions, internal notes) come and go
+"""Migration 0020: the review tables (departments' opinions, internal notes) come and go
 without touching the proposals they are about; a downgrade to the revision before and an
 upgrade again leave a working schema."""
 
@@ -20,7 +20,7 @@ def test_the_review_tables_come_and_go_and_the_proposals_stay(app):
         proposal_id = proposal.id
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0020")
+        downgrade(revision="0019")
         tables = inspect(db.engine).get_table_names()
         kept = db.session.execute(text("SELECT title FROM proposals WHERE id = :id"),
                                   {"id": proposal_id}).scalar_one()

@@ -55,6 +55,38 @@ CATALOGUE: dict[str, object] = {
                                "language."),
     "name_required": _l("Give the name in the main language."),
     "unknown_language": _l("Choose Finnish or Swedish as the main language."),
+    "name_too_long": lambda v: gettext("Give a name of at most %(maximum)d characters.",
+                                       maximum=v["maximum"]),
+    "slug_invalid": lambda v: gettext(
+        "Use only small letters a–z, digits and single hyphens in the short name, at most "
+        "%(maximum)d characters (for example keskusta or lahti-pohjoinen).",
+        maximum=v["maximum"]),
+    "slug_taken": lambda v: gettext("Another table already has the short name "
+                                    "“%(slug)s”.", slug=v["slug"]),
+    "postal_code_invalid": lambda v: gettext(
+        "“%(code)s” is not a Finnish postal code: a postal code is five digits.",
+        code=v["postal_code"]),
+    "postal_code_taken": lambda v: gettext(
+        "The postal code %(code)s is already in the area of %(table)s. Remove it there "
+        "first.", code=v["postal_code"], table=v["table"].text_in("name", str(get_locale()))),
+    "postal_code_taken_meanwhile": _l("Someone gave one of these postal codes to another "
+                                      "table at the same moment. Look at the areas again."),
+    "eligible_out_of_range": lambda v: gettext(
+        "Give the number of eligible residents as a whole number from 1 to %(maximum)s, or "
+        "leave it empty.", maximum=f"{v['maximum']:,}".replace(",", "\u00a0")),
+    "area_fixed_in_voting": lambda v: gettext(
+        "The area cannot change while %(round)s is in voting (until %(end)s): its voters' "
+        "postal codes were checked against it. Change the area after voting has closed.",
+        **_open_vote(v)) if v.get("round") is not None else gettext(
+        "The area cannot change while a round of the table is in voting. Change it after "
+        "voting has closed."),
+    "round_not_finished": lambda v: gettext(
+        "The table cannot be retired while its round %(round)s is still going on. Publish "
+        "its results or cancel it first.",
+        round=v["round"].text_in("title", str(get_locale()))),
+    "table_has_rounds": _l("A table that has had rounds cannot be deleted (their results "
+                           "stay visible). Retire it instead."),
+    "table_retired": _l("This table is retired: it takes no new rounds."),
     # proposals
     "window_closed": _l("The time for this has ended (or not begun): the server's clock "
                         "decides."),

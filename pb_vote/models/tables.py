@@ -29,6 +29,9 @@ class Table(Translated, db.Model):
     # Residents of the area entitled to vote, when the table records it (for turnout shares).
     eligible_residents: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
+    # Set when the table was retired: it takes no new rounds and is not offered to
+    # residents; its rounds and published results stay.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     area: Mapped[list["TablePostalCode"]] = relationship(
         back_populates="table",
@@ -54,19 +57,27 @@ class Table(Translated, db.Model):
         present = {row.postal_code for row in kept}
         self.area = kept + [TablePostalCode(postal_code=c) for c in wanted if c not in present]
 
+    @property
+    def is_retired(self) -> bool:
+        """Whether the table has been retired (see ``retired_at``)."""
+        return self.retired_at is not None
+
     def __repr__(self) -> str:
         return f"<Table {self.slug}>"
 
 
 class TablePostalCode(db.Model):
-    """One postal code belonging to a table's area."""
+    """One postal code belonging to a table's area: to one table's at most (a unique
+    index), and, while a round of the table is in voting, fixed (database triggers, see
+    migration 0022)."""
 
     __tablename__ = "table_postal_codes"
 
     table_id: Mapped[int] = mapped_column(
         ForeignKey("partnership_tables.id", ondelete="CASCADE"), primary_key=True
     )
-    postal_code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+    postal_code: Mapped[str] = mapped_column(String(10), primary_key=True, index=True,
+                                             unique=True)
     # Residents of this postal code area entitled to vote, when recorded (turnout by area).
     eligible_residents: Mapped[int | None]
 

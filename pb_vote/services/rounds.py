@@ -178,7 +178,12 @@ def _apply(round_: Round, settings: RoundSettings) -> dict:
 
 
 def create_round(actor: User, table: Table, settings: RoundSettings) -> Round:
-    """Create a draft round for ``table`` (audited)."""
+    """Create a draft round for ``table`` (audited). A retired table takes no new round
+    (``table_retired``)."""
+    # The table's row as it is now (retiring it holds the row until it commits).
+    locked(select(Table).where(Table.id == table.id), share=True)
+    if table.retired_at is not None:
+        raise RoundError("table_retired")
     problems = check_settings(settings, clock.utcnow())
     if problems:
         raise RoundError("invalid_settings", problems=problems)

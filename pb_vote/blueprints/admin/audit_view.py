@@ -48,6 +48,18 @@ ACTION_LABELS = {
     "table.eligible_residents_set": _l("Recorded how many residents may vote at a table"),
     "service_page.saved": _l("Saved a text of the service's own pages"),
     "service_page.built_in": _l("Gave a service page its built-in text again"),
+    "table.created": _l("Created a partnership table"),
+    "table.changed": _l("Changed a partnership table"),
+    "table.retired": _l("Retired a partnership table"),
+    "table.reinstated": _l("Took a retired table back into use"),
+    "table.deleted": _l("Deleted a partnership table"),
+}
+TABLE_FIELD_LABELS = {
+    "name": _l("Name"),
+    "slug": _l("Short name for addresses"),
+    "description": _l("Description"),
+    "main_language": _l("Main language"),
+    "eligible_residents": _l("Eligible residents"),
 }
 ROLE_LABELS = {
     "city_admin": _l("City admin"),
@@ -90,6 +102,8 @@ def details_of(event, currency: str = "EUR") -> list[str]:
             lines.append(gettext("Postal code %(code)s: from %(old)s to %(new)s.", code=code,
                                  old="–" if old is None else old,
                                  new="–" if new is None else new))
+    if event.action.startswith("table.") and event.action != "table.eligible_residents_set":
+        lines.extend(_table_lines(details))
     if reason:
         lines.insert(0, gettext("Reason: %(reason)s", reason=reason))
     if message := details.pop("message", None):
@@ -144,6 +158,35 @@ def details_of(event, currency: str = "EUR") -> list[str]:
     details.pop("title", None)  # the round's link says it
     lines.extend(f"{key}: {value}" for key, value in sorted(details.items())
                  if value not in (None, "", [], {}))
+    return lines
+
+
+def _shown(value) -> str:
+    return "–" if value in (None, "") else str(value)
+
+
+def _table_lines(details: dict) -> list[str]:
+    """The lines of a table's set-up event (taking what they say out of ``details``)."""
+    lines = []
+    for name, (old, new) in (details.pop("fields", None) or {}).items():
+        lines.append(gettext("%(field)s: from “%(old)s” to “%(new)s”.",
+                             field=label(TABLE_FIELD_LABELS, name), old=_shown(old),
+                             new=_shown(new)))
+    if name := details.pop("name", None):
+        lines.append(gettext("Name: %(name)s", name=name))
+    if codes := details.pop("postal_codes", None):
+        lines.append(gettext("Postal codes: %(codes)s", codes=", ".join(codes)))
+    if codes := details.pop("postal_codes_added", None):
+        lines.append(gettext("Postal codes added: %(codes)s", codes=", ".join(codes)))
+    if codes := details.pop("postal_codes_removed", None):
+        lines.append(gettext("Postal codes removed: %(codes)s", codes=", ".join(codes)))
+    if (number := details.pop("eligible_residents", None)) is not None:
+        lines.append(gettext("Eligible residents: %(number)s", number=number))
+    for code, (old, new) in sorted((details.pop("by_postal_code", None) or {}).items()):
+        lines.append(gettext("Postal code %(code)s: from %(old)s to %(new)s.", code=code,
+                             old=_shown(old), new=_shown(new)))
+    if people := details.pop("people", None):
+        lines.append(gettext("People: %(people)s", people=", ".join(people)))
     return lines
 
 

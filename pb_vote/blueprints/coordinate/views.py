@@ -108,6 +108,9 @@ def new_round(slug: str):
     no_store()
     table_ = catalog.table_by_slug(slug) or abort(404)
     require(Action.MANAGE_ROUNDS, table_)
+    if table_.is_retired:
+        flash(message_for(round_service.RoundError("table_retired")), "error")
+        return redirect(url_for("coordinate.table", slug=table_.slug), code=303)
     form = RoundForm().in_language(table_.main_language)
     if form.is_submitted() and form.validate_settings(
             lambda settings: round_service.check_settings(settings, clock.utcnow())):

@@ -29,7 +29,9 @@ def home():
     published = catalog.last_published(tables)
     groups = catalog.rounds_to_act_on(tables, now, published)
     postal_code = getattr(current_user, "postal_code", None)
-    return render_template("public/home.html", tables=tables, groups=groups,
+    # A retired table is not offered any more; its published results stay in the groups.
+    return render_template("public/home.html", groups=groups,
+                           tables=[table for table in tables if not table.is_retired],
                            published=published,
                            open_for_ideas={r.id for r in groups["proposals"]
                                            if proposal_window_open(r, now)},

@@ -13,6 +13,19 @@ from pb_vote.services.statistics import MOST_ELIGIBLE
 _SPACES = re.compile(r"[ \u00a0\u202f.']")
 
 
+def parse_residents(text: str) -> int | None:
+    """A whole number of residents as typed (spaces between thousands allowed); None for
+    an empty text. Raises ValueError with the words to show."""
+    cleaned = _SPACES.sub("", text)
+    if not cleaned:
+        return None
+    if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 8
+            and 0 < int(cleaned) <= MOST_ELIGIBLE):
+        raise ValueError(str(_l("Write a whole number from 1 to 10 000 000, or leave the "
+                                "field empty if the number is not known.")))
+    return int(cleaned)
+
+
 class ResidentsField(StringField):
     """A whole number of residents, spaces between thousands allowed; empty is None."""
 
@@ -20,15 +33,8 @@ class ResidentsField(StringField):
 
     def process_formdata(self, valuelist):
         self.raw_text = valuelist[0] if valuelist else ""
-        cleaned = _SPACES.sub("", self.raw_text)
         self.data = None
-        if not cleaned:
-            return
-        if not (cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 8
-                and 0 < int(cleaned) <= MOST_ELIGIBLE):
-            raise ValueError(str(_l("Write a whole number from 1 to 10 000 000, or leave the "
-                                    "field empty if the number is not known.")))
-        self.data = int(cleaned)
+        self.data = parse_residents(self.raw_text)
 
     def _value(self):
         if self.raw_text:

@@ -20,16 +20,16 @@ the participation trigger that reads it dropped and written again around the cop
 downgrade gives an identified account without an address a placeholder one
 (``identified-<id>@pb-vote.invalid``) and keeps every row.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ Versions are never altered or deleted: triggers refuse it (an account deleted la
 clears ``saved_by_id``, which the triggers allow). The downgrade drops the table, and with
 it the texts the admin wrote.
 
-Revision ID: 0020
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None

@@ -4,16 +4,16 @@ one-time answer link and its expiry, and the answer once given); ``review_notes`
 reviewers' internal notes on a proposal. Both are new tables: the downgrade drops them (the
 audit trail keeps who asked, answered and noted what).
 
-Revision ID: 0022
-Revises: 0020
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0020"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
