@@ -13,6 +13,7 @@ from pb_vote.models.ballots import (
 )
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
+from pb_vote.models.notices import NoticeKind, NoticePreference, RoundMailing, SentNotice
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import (
     FileSlice,
@@ -55,6 +56,8 @@ __all__ = [
     "FileSlice",
     "LoginSession",
     "MembershipRole",
+    "NoticeKind",
+    "NoticePreference",
     "OneTimeNonce",
     "OutgoingMail",
     "PaperConflictRule",
@@ -67,7 +70,9 @@ __all__ = [
     "RateLimitEvent",
     "ReceiptSet",
     "Round",
+    "RoundMailing",
     "RoundPhase",
+    "SentNotice",
     "SignInMethod",
     "StoredFile",
     "Table",
