@@ -179,7 +179,8 @@ def plan_round_notices(round_id: int, kind: NoticeKind) -> bool:
         _insert()(RoundMailing)
         .values(round_id=round_id, kind=kind, requested_at=clock.utcnow(), notified_up_to=0,
                 notified=0)
-        .on_conflict_do_nothing(index_elements=["round_id", "kind"])).rowcount == 1
+        .on_conflict_do_nothing(index_elements=["round_id", "kind"])
+        .returning(RoundMailing.round_id)).first() is not None
     if stored:
         db.session.info.setdefault(PLANNED, set()).add((round_id, kind.value))
     return stored
