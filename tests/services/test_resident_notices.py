@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from pb_vote import clock, jobs, tasks
+from pb_vote import clock, create_app, jobs, tasks
 from pb_vote.extensions import db
 from pb_vote.models import (
     NoticeKind,
@@ -22,6 +22,7 @@ from pb_vote.models import (
     RoundMailing,
     RoundPhase,
     SentNotice,
+    User,
     VoteChannel,
     VoterEligibility,
 )
@@ -29,7 +30,9 @@ from pb_vote.services import counting, notices, results, rounds, voting
 from pb_vote.services.accounts import find_user_by_email
 from pb_vote.services.ballot_box import VoteKeys
 from tests import factories
+from tests.conftest import base_test_config
 from tests.queries import statements
+from tests.workers import start_worker, wait_until
 
 BOTH = ["fi@example.org", "sv@example.org"]
 
@@ -251,6 +254,50 @@ def test_jobs_running_at_once_tell_everyone_once(app, kept, handed, monkeypatch)
         counted = Counter(recipients())
         assert len(counted) == 14 and set(counted.values()) == {1}
         assert db.session.execute(select(RoundMailing.notified)).scalar_one() == 14
+
+
+def test_two_real_workers_given_the_same_job_tell_everyone_once(database_url, tmp_path):
+    """Two worker processes each handed the notices of one opening (a retried task): three
+    batches of 500 between them, and each of the 1,102 residents told once."""
+    queue_file = tmp_path / "tasks.sqlite"
+    app = create_app({**base_test_config(database_url), "TASK_QUEUE": f"sqlite:///{queue_file}",
+                      "MAIL_DELIVERY": "queue"})
+    with app.app_context():
+        town = factories.notice_city()
+        first = db.session.execute(select(func.max(User.id))).scalar() + 1
+        db.session.execute(insert(User), [
+            {"id": first + n, "email": f"many{n}@example.org", "postal_code": "15100",
+             "language": "fi"} for n in range(1100)])
+        db.session.execute(insert(NoticePreference), [
+            {"user_id": first + n, "kind": NoticeKind.VOTING_OPEN, "subscribed": True}
+            for n in range(1100)])
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(
+                "SELECT setval('users_id_seq', (SELECT max(id) FROM users))"))
+        db.session.commit()
+        open_voting(town)  # hands the job to the queue once
+        tasks.enqueue_round_notices(town.round_id, "voting_open")  # and again
+        round_id = town.round_id
+    workers = [start_worker(database_url, queue_file, periodic=False,
+                            settings={"MAIL_DELIVERY": "queue"}) for _ in range(2)]
+    try:
+        def finished() -> bool:
+            with app.app_context():
+                return db.session.execute(select(RoundMailing.finished_at)).scalar_one() is not None
+
+        assert wait_until(finished, seconds=60)
+        with app.app_context():
+            counted = Counter(recipients())
+            assert len(counted) == 1102 and set(counted.values()) == {1}
+            assert db.session.execute(select(func.count()).select_from(SentNotice)
+                                      .where(SentNotice.round_id == round_id)).scalar() == 1102
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_results_notices_follow_the_same_opt_in(app, app_ctx, kept):
