@@ -343,15 +343,23 @@ def next_batch(mailing: ResultsMailing, size: int) -> Batch:
         select(Participation.user_id)
         .where(Participation.round_id == round_id, Participation.user_id > after,
                Participation.notify_results.is_(True))
-        .order_by(Participation.user_id).limit(size)).scalars()
+        .order_by(Participation.user_id).limit(size)).scalars().all()
     ids = sorted({*authors, *voters, *residents})[:size]
     if not ids:
         return Batch([], after)
-    said_no = exists().where(NoticePreference.user_id == User.id,
-                             NoticePreference.kind == NoticeKind.RESULTS,
-                             NoticePreference.subscribed.is_(False))
+    # A no to results notices (a link, the account page) stops them all, but for a voter
+    # who asked for this round's when voting after saying it: the newer word wins.
+    asked_since = exists().where(
+        Participation.round_id == round_id,
+        Participation.user_id == NoticePreference.user_id,
+        Participation.notify_results.is_(True),
+        Participation.last_voted_at > NoticePreference.changed_at).correlate(NoticePreference)
+    said_no = select(NoticePreference.user_id).where(
+        NoticePreference.user_id.in_(ids), NoticePreference.kind == NoticeKind.RESULTS,
+        NoticePreference.subscribed.is_(False), ~asked_since)
     people = list(db.session.execute(
-        select(User).where(User.id.in_(ids), ~said_no).order_by(User.id)).scalars())
+        select(User).where(User.id.in_(ids), User.id.not_in(said_no))
+        .order_by(User.id)).scalars())
     return Batch(people, ids[-1])  # an account deleted meanwhile is passed over
 
 

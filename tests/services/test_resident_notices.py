@@ -18,6 +18,7 @@ from pb_vote.models import (
     NoticeKind,
     NoticePreference,
     OutgoingMail,
+    Participation,
     ProposalStatus,
     RoundMailing,
     RoundPhase,
@@ -305,8 +306,13 @@ def test_results_notices_follow_the_same_opt_in(app, app_ctx, kept):
     voters who asked; whoever unsubscribed from results is not, even as an author."""
     town = factories.notice_city()
     scenario = factories.closed_round(town.city.own, ballots=3, notify=2)
-    notices.unsubscribe(find_user_by_email("author@example.org"), NoticeKind.RESULTS)
-    notices.unsubscribe(find_user_by_email("voter1@example.org"), NoticeKind.RESULTS)
+    for email in ("author@example.org", "voter1@example.org", "voter2@example.org"):
+        notices.unsubscribe(find_user_by_email(email), NoticeKind.RESULTS)
+    # voter2 said no first and then asked for this round's results when voting: the newer
+    # word wins (voter1 asked, then said no).
+    db.session.execute(update(Participation).where(
+        Participation.user_id == find_user_by_email("voter2@example.org").id).values(
+        notify_results=True, last_voted_at=clock.utcnow() + timedelta(seconds=1)))
     db.session.commit()
     forget_mail()
     count = counting.count_now(scenario.coordinator, scenario.round,
@@ -314,10 +320,10 @@ def test_results_notices_follow_the_same_opt_in(app, app_ctx, kept):
     publication = results.publish(scenario.coordinator, scenario.round, count.id)
     notices.plan_notices(publication)
     db.session.commit()
-    assert jobs.mail_results(publication.id) == 3
+    assert jobs.mail_results(publication.id) == 4
     sent = queued()
     assert [mail.recipient for mail in sent] == ["fi@example.org", "sv@example.org",
-                                                 "voter0@example.org"]
+                                                 "voter0@example.org", "voter2@example.org"]
     assert all(mail.unsubscribe_url and mail.unsubscribe_url in mail.body for mail in sent)
     token = sent[0].unsubscribe_url.rsplit("/", 1)[1]
     claims = notices.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
@@ -335,3 +341,14 @@ def test_a_deleted_account_takes_its_opt_ins_and_records_with_it(app, app_ctx, k
     for model in (SentNotice, NoticePreference):
         assert db.session.execute(select(func.count()).select_from(model)
                                   .where(model.user_id == fi_id)).scalar() == 0
+
+
+def test_the_cron_command_stores_the_reminders_too(app, app_ctx, kept, frozen_clock, runner):
+    town = factories.notice_city()
+    db.session.commit()
+    open_voting(town)
+    frozen_clock.advance(days=9)
+    result = runner.invoke(args=["advance-phases"])
+    assert result.exit_code == 0, result.output
+    assert f"round {town.round_id}: reminders before voting closes" in result.output
+    assert db.session.get(RoundMailing, (town.round_id, NoticeKind.VOTING_REMINDER))
