@@ -1,5 +1,5 @@
-"""The task queue: counts, mail, results notices and the phase clock run in workers, never
-in a request.
+"""The task queue: counts, mail, the notices residents asked for (results, ideas open,
+voting open, the reminder) and the phase clock run in workers, never in a request.
 
 Huey (https://huey.readthedocs.io) is a small, long-maintained task queue with one API over
 several storages: ``SqliteHuey`` keeps the queue in a file next to the embedded SQLite
@@ -12,9 +12,10 @@ This module only wires the jobs (``pb_vote.jobs``) to the queue. The queue carri
 state: a count, a publication's notices and mail live in their database rows, so a task
 lost with a worker is found again (:func:`sweep`, every minute and when a worker starts) or
 its work done by the next pass. A count and a publication's notices are handed to the queue
-by the request that committed them; new mail once the transaction that stored it commits
-(:func:`init_app` listens for the commit). The periodic tasks try failed mail again and run
-the phase clock, replacing the cron jobs of ``flask send-mail`` and ``flask advance-phases``
+by the request that committed them; new mail, and the notices of a phase move or a due
+reminder, once the transaction that stored them commits (:func:`init_app` listens for the
+commit). The periodic tasks try failed mail again and run the phase clock (with the
+reminders), replacing the cron jobs of ``flask send-mail`` and ``flask advance-phases``
 wherever a worker runs. All are safe in several places at once (phase moves lock their
 round, counts and mail are claimed, a publication's notices are locked batch by batch).
 

@@ -352,3 +352,19 @@ def test_the_cron_command_stores_the_reminders_too(app, app_ctx, kept, frozen_cl
     assert result.exit_code == 0, result.output
     assert f"round {town.round_id}: reminders before voting closes" in result.output
     assert db.session.get(RoundMailing, (town.round_id, NoticeKind.VOTING_REMINDER))
+
+
+def test_a_mailing_whose_job_was_lost_is_handed_out_again_by_the_sweep(app, app_ctx, kept,
+                                                                      handed, frozen_clock):
+    town = factories.notice_city()
+    db.session.commit()
+    open_voting(town)
+    assert handed == [(town.round_id, "voting_open")]
+    tasks.sweep()
+    assert len(handed) == 1  # just stored: not lost
+    frozen_clock.advance(seconds=notices.STALE_AFTER.total_seconds() + 1)
+    tasks.sweep()  # what a worker runs every minute and when it starts
+    assert handed == [(town.round_id, "voting_open")] * 2
+    assert jobs.mail_round_notices(town.round_id, "voting_open") == 2
+    tasks.sweep()
+    assert len(handed) == 2  # finished: never again
