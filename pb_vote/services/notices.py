@@ -11,10 +11,12 @@ stores the reminder's, :func:`plan_due_reminders`), and a background job
 ``sent_notices``, whose key sends a notice once per round, kind and person whatever job
 writes it.
 
-The notices of a publication go to the authors of the round's proposals and to the voters
-who asked for them, each once. Publishing stores a ``ResultsMailing`` (:func:`plan_notices`);
-a background job (``pb_vote.jobs.mail_results``) then takes the people in batches, in the
-order of their ids: it holds the mailing (:func:`hold_mailing`), reads the next batch
+The notices of a publication go to the authors of the round's proposals, to the voters
+who asked for them and to the residents of its area who opted in to results, each once,
+and to nobody who unsubscribed from results (unless they asked again when voting).
+Publishing stores a ``ResultsMailing`` (:func:`plan_notices`); a background job
+(``pb_vote.jobs.mail_results``) then takes the people in batches, in the order of their
+ids: it holds the mailing (:func:`hold_mailing`), reads the next batch
 (:func:`next_batch`), queues its mail and moves the mailing past it (:func:`mark_told`), all
 in one transaction. A job run again, or two at once, goes on where the last batch stopped.
 """
