@@ -111,14 +111,23 @@ def verify_audit_command() -> None:
 @click.command("advance-phases")
 @with_appcontext
 def advance_phases_command() -> None:
-    """Move every open round to the phase its schedule says (run it from cron each minute)."""
+    """Move every open round to the phase its schedule says, and store the reminders before
+    voting closes that are due (run it from cron each minute)."""
+    from datetime import timedelta
+
+    from pb_vote import clock
+    from pb_vote.services.notices import plan_due_reminders
     from pb_vote.services.rounds import advance_all
 
     moved = advance_all()
+    reminded = plan_due_reminders(clock.utcnow(), timedelta(
+        hours=float(current_app.config["VOTING_REMINDER_HOURS_BEFORE_CLOSE"])))
     db.session.commit()
     for round_id, phases in moved.items():
         click.echo(f"round {round_id}: {' -> '.join(p.value for p in phases)}")
     click.echo(f"{len(moved)} round(s) moved.")
+    for round_id in reminded:
+        click.echo(f"round {round_id}: reminders before voting closes")
 
 
 @click.command("send-mail")

@@ -78,6 +78,9 @@ DEFAULTS: dict[str, object] = {
     # only that minute's task and `flask send-mail` (from cron or as a service) send.
     "MAIL_DELIVERY": "background",
     "MAIL_MAX_ATTEMPTS": 8,  # tries over about a day, then the message is given up
+    # The reminder before voting closes goes this many hours before the close, to the
+    # residents who asked for it and have not voted yet (none when the window is shorter).
+    "VOTING_REMINDER_HOURS_BEFORE_CLOSE": 48,
     # The task queue (Huey) that runs counts, mail retries and the phase clock: "sqlite" (a
     # file in the instance folder; "sqlite:///path" for another), "redis://host:6379/0"
     # (production: every app machine and worker shares it), or "immediate" (tests: a task

@@ -9,14 +9,15 @@ carries ids, and a task it loses is found again by :func:`revive_stale`.
 """
 
 import threading
+from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 
 from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.mail import deliver_due, forget_given_up
-from pb_vote.models import Count, CountStatus, Round
-from pb_vote.notifications import results_published
+from pb_vote.models import Count, CountStatus, NoticeKind, Round
+from pb_vote.notifications import results_published, round_notices
 from pb_vote.services import counting, notices
 from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.results import ResultsError
@@ -92,8 +93,12 @@ def revive_stale() -> list[int]:
 
 
 def advance_phases() -> int:
-    """The phase clock: catch every open round up with its schedule."""
+    """The phase clock: catch every open round up with its schedule, and store the
+    reminders that are due (``VOTING_REMINDER_HOURS_BEFORE_CLOSE``); their commit hands
+    the notices of both to the queue."""
     moved = advance_all()
+    notices.plan_due_reminders(clock.utcnow(), timedelta(
+        hours=float(current_app.config["VOTING_REMINDER_HOURS_BEFORE_CLOSE"])))
     db.session.commit()
     return len(moved)
 
@@ -129,3 +134,31 @@ def mail_results(publication_id: int) -> int:
         notices.mark_told(mailing, batch)
         db.session.commit()
         told += len(batch.people)
+
+
+def mail_round_notices(round_id: int, kind: str) -> int:
+    """Write the notices of ``kind`` (ideas open, voting open, the reminder) of a round to
+    the residents of its area who opted in (``services.notices``), ``NOTICES_PER_BATCH``
+    at a time, each batch in its own transaction with its mail and its ``sent_notices``
+    rows, until nobody is left; returns how many this run told. A round that has moved on
+    meanwhile gets none. Run again, or twice at once, it goes on where the last batch
+    stopped, and the key of ``sent_notices`` tells nobody twice."""
+    kind = NoticeKind(kind)
+    told = 0
+    while True:
+        mailing = notices.hold_round_mailing(round_id, kind)
+        if mailing is None or mailing.finished_at is not None:
+            db.session.rollback()
+            return told
+        round_ = db.session.get(Round, round_id)
+        if not notices.still_due(round_, kind, clock.utcnow()):
+            notices.finish(mailing)
+            db.session.commit()
+            return told
+        batch = notices.next_round_batch(mailing, round_, NOTICES_PER_BATCH)
+        fresh = notices.record_sent(mailing, batch.people)
+        if fresh:
+            round_notices(round_, kind, fresh)
+        notices.mark_told(mailing, batch, len(fresh))
+        db.session.commit()
+        told += len(fresh)

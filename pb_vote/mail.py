@@ -19,6 +19,7 @@ configuration (``DEV_MAILBOX``) sent messages are also kept, in ``instance/dev_m
 server; tests keep them in memory (``outbox(app)``).
 """
 
+import email.policy
 import json
 import logging
 import os
@@ -46,6 +47,7 @@ _DEV_MAILBOX_LOCK = threading.Lock()  # a worker's threads append to one file
 # about a day before a message is given up.
 RETRY_AFTER = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
 GIVEN_UP_KEPT_FOR = timedelta(days=7)
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")  # kept with a sent message
 SUBJECT_LENGTH = OutgoingMail.__table__.c.subject.type.length
 # Set in a session's ``info`` while its transaction holds new mail (see :func:`mail_queued`).
 QUEUED = "pb_vote_mail_queued"
@@ -63,6 +65,7 @@ class Mail:
     subject: str
     body: str
     sent_at: datetime = field(default_factory=lambda: clock.utcnow())
+    headers: dict[str, str] = field(default_factory=dict)  # beyond From, To and Subject
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def _read_dev_mailbox(app: Flask) -> list[Mail]:
         try:
             data = json.loads(line)
             mails.append(Mail(to=data["to"], subject=data["subject"], body=data["body"],
-                              sent_at=datetime.fromisoformat(data["sent_at"])))
+                              sent_at=datetime.fromisoformat(data["sent_at"]),
+                              headers=data.get("headers") or {}))
         except (ValueError, KeyError, TypeError):  # a line cut by a crash: skip it
             continue
     return mails
@@ -114,7 +118,8 @@ def _keep(app: Flask, mail: Mail) -> None:
         return
     path = _dev_mailbox_path(app)
     line = json.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body,
-                       "sent_at": mail.sent_at.isoformat()}, ensure_ascii=False) + "\n"
+                       "sent_at": mail.sent_at.isoformat(), "headers": mail.headers},
+                      ensure_ascii=False) + "\n"
     with _DEV_MAILBOX_LOCK:
         os.makedirs(app.instance_path, exist_ok=True)
         with open(path, "a", encoding="utf-8") as file:
@@ -127,21 +132,25 @@ def _keep(app: Flask, mail: Mail) -> None:
             os.replace(path + ".new", path)
 
 
-def queue_mail(to: str, subject: str, body: str) -> None:
+def queue_mail(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
     """Queue one plain-text message in the current transaction: it is sent after the caller
     commits (by a task on the queue, or by ``flask send-mail``), and never if it rolls back.
     The subject is made one line (a title with a line break would be a header no mail
-    library writes) and cut to what its column holds."""
+    library writes) and cut to what its column holds. A notice the person asked for gives
+    its one-click ``unsubscribe_url`` (sent as the RFC 8058 headers)."""
     subject = one_line(subject)[:SUBJECT_LENGTH]
-    db.session.add(OutgoingMail(recipient=to, subject=subject, body=body))
+    db.session.add(OutgoingMail(recipient=to, subject=subject, body=body,
+                                unsubscribe_url=unsubscribe_url))
     db.session.info[QUEUED] = True
 
 
-def queue_mails(messages: Iterable[tuple[str, str, str]]) -> int:
-    """Queue many messages (recipient, subject, body) in the current transaction with one
-    statement, as :func:`queue_mail` queues one; returns how many."""
-    rows = [{"recipient": to, "subject": one_line(subject)[:SUBJECT_LENGTH], "body": body}
-            for to, subject, body in messages]
+def queue_mails(messages: Iterable[tuple]) -> int:
+    """Queue many messages (recipient, subject, body, and optionally the unsubscribe
+    address) in the current transaction with one statement, as :func:`queue_mail` queues
+    one; returns how many."""
+    rows = [{"recipient": to, "subject": one_line(subject)[:SUBJECT_LENGTH], "body": body,
+             "unsubscribe_url": unsubscribe[0] if unsubscribe else None}
+            for to, subject, body, *unsubscribe in messages]
     if rows:
         db.session.execute(insert(OutgoingMail), rows)
         db.session.info[QUEUED] = True
@@ -288,10 +297,17 @@ def forget_given_up() -> int:
 def _compose(mail: OutgoingMail, sender: str) -> EmailMessage:
     """The message as it goes out; raises (ValueError, ...) when it cannot be written, such
     as a header with a line break."""
-    message = EmailMessage()
+    # Headers set raw are written as they are (never refolded): a long unsubscribe address
+    # stays one line, where folding would turn it into encoded words no client reads.
+    message = EmailMessage(policy=email.policy.default.clone(refold_source="none"))
     message["From"] = sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
+    if mail.unsubscribe_url:
+        # RFC 8058 one-click: a mail client POSTs "List-Unsubscribe=One-Click" to the
+        # address, without a session; the address alone says who and which kind.
+        message.set_raw("List-Unsubscribe", f"<{mail.unsubscribe_url}>")
+        message.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message.set_content(mail.body)
     message.as_bytes()  # what would fail only when sent fails here, before any connection
     return message
@@ -308,7 +324,8 @@ def _send(mail: OutgoingMail, message: EmailMessage, smtp) -> None:
                     mail.subject)
         log.info("the mail not sent:\n%s", mail.body)
     if app.config.get("DEV_MAILBOX") or app.testing:
-        _keep(app, Mail(to=mail.recipient, subject=mail.subject, body=mail.body))
+        extra = {name: str(message[name]) for name in EXTRA_HEADERS if name in message}
+        _keep(app, Mail(to=mail.recipient, subject=mail.subject, body=mail.body, headers=extra))
 
 
 def _smtp_connection(config):

@@ -12,7 +12,16 @@ from pb_vote.blueprints.common import link_max_age
 from pb_vote.blueprints.labels import FEASIBILITY_LABELS
 from pb_vote.formatting import local_datetime
 from pb_vote.mail import queue_mail, queue_mails
-from pb_vote.models import FeasibilityRequest, Proposal, Round, Table, TokenPurpose, User
+from pb_vote.models import (
+    FeasibilityRequest,
+    NoticeKind,
+    Proposal,
+    Round,
+    Table,
+    TokenPurpose,
+    User,
+)
+from pb_vote.services import notices
 from pb_vote.services import sign_in as login_links
 from pb_vote.services.accounts import find_user_by_email
 from pb_vote.services.voting import CastResult
@@ -106,12 +115,27 @@ def proposals_moderated(proposal: Proposal, changed: list[Proposal], *, merged: 
         proposal_merged_into_yours(proposal, changed)
 
 
-def results_published(round_: Round, people: list[User]) -> None:
-    """Queue the notice that the results of ``round_`` are out to ``people``, each in their
-    language: one batch of the background job (``jobs.mail_results``), in one statement.
-    The notice is the same for everyone who reads a language, so it is written once per
-    language, not once per person."""
-    results_link = link("results.latest", round_id=round_.id)
+# Where each person's own unsubscribe link goes in a notice written once per language.
+_UNSUBSCRIBE_MARK = "@@unsubscribe@@"
+ROUND_NOTICES = {
+    NoticeKind.IDEAS_OPEN: ("mail/ideas_open.txt", "public.round_page",
+                            lambda title: gettext("Ideas wanted: %(round)s", round=title)),
+    NoticeKind.VOTING_OPEN: ("mail/voting_open.txt", "public.round_page",
+                             lambda title: gettext("Voting has opened: %(round)s",
+                                                   round=title)),
+    NoticeKind.VOTING_REMINDER: ("mail/voting_reminder.txt", "public.round_page",
+                                 lambda title: gettext("Voting closes soon: %(round)s",
+                                                       round=title)),
+}
+
+
+def _notices(kind: NoticeKind, people: list, write: Callable[[], tuple[str, str]]) -> None:
+    """Queue a notice of ``kind`` to each of ``people`` (users, or rows with id, email
+    and language) in their language, in one statement: ``write`` gives its subject and
+    body in the current language, once per language; each body gets the person's own
+    one-click unsubscribe link (also the List-Unsubscribe header)."""
+    secret = current_app.config["SECRET_KEY"]
+    stop_link = link("account.unsubscribe", token=_UNSUBSCRIBE_MARK)
     written: dict[str | None, tuple[str, str]] = {}
     messages = []
     for person in people:
@@ -119,13 +143,45 @@ def results_published(round_: Round, people: list[User]) -> None:
             continue
         if person.language not in written:
             with force_locale(person.language) if person.language else nullcontext():
-                written[person.language] = (
-                    gettext("Results of %(round)s",
-                            round=round_.text_in("title", str(get_locale()))),
-                    render_template("mail/results_published.txt", round=round_,
-                                    link=results_link))
-        messages.append((person.email, *written[person.language]))
+                written[person.language] = write()
+        subject, body = written[person.language]
+        stop = stop_link.replace(_UNSUBSCRIBE_MARK, notices.unsubscribe_token(
+            secret, person.id, person.email, kind))
+        messages.append((person.email, subject, body.replace(_UNSUBSCRIBE_MARK, stop), stop))
     queue_mails(messages)
+
+
+def _footer_links() -> dict:
+    return {"unsubscribe": _UNSUBSCRIBE_MARK, "account_link": link("account.edit")}
+
+
+def results_published(round_: Round, people: list[User]) -> None:
+    """Queue the notice that the results of ``round_`` are out to ``people``, each in their
+    language: one batch of the background job (``jobs.mail_results``), in one statement.
+    The notice is the same for everyone who reads a language, so it is written once per
+    language, not once per person (but for its unsubscribe link)."""
+    results_link = link("results.latest", round_id=round_.id)
+
+    def write() -> tuple[str, str]:
+        return (gettext("Results of %(round)s",
+                        round=round_.text_in("title", str(get_locale()))),
+                render_template("mail/results_published.txt", round=round_,
+                                link=results_link, **_footer_links()))
+
+    _notices(NoticeKind.RESULTS, people, write)
+
+
+def round_notices(round_: Round, kind: NoticeKind, people: list) -> None:
+    """Queue the notice of ``kind`` (ideas open, voting open, the reminder) of ``round_``
+    to ``people``: one batch of the background job (``jobs.mail_round_notices``)."""
+    template, endpoint, subject = ROUND_NOTICES[kind]
+    round_link = link(endpoint, round_id=round_.id)
+
+    def write() -> tuple[str, str]:
+        return (subject(round_.text_in("title", str(get_locale()))),
+                render_template(template, round=round_, link=round_link, **_footer_links()))
+
+    _notices(kind, people, write)
 
 
 def vote_receipt(user: User, round_: Round, result: CastResult) -> None:

@@ -1,5 +1,5 @@
-"""The task queue: counts, mail, results notices and the phase clock run in workers, never
-in a request.
+"""The task queue: counts, mail, the notices residents asked for (results, ideas open,
+voting open, the reminder) and the phase clock run in workers, never in a request.
 
 Huey (https://huey.readthedocs.io) is a small, long-maintained task queue with one API over
 several storages: ``SqliteHuey`` keeps the queue in a file next to the embedded SQLite
@@ -12,9 +12,10 @@ This module only wires the jobs (``pb_vote.jobs``) to the queue. The queue carri
 state: a count, a publication's notices and mail live in their database rows, so a task
 lost with a worker is found again (:func:`sweep`, every minute and when a worker starts) or
 its work done by the next pass. A count and a publication's notices are handed to the queue
-by the request that committed them; new mail once the transaction that stored it commits
-(:func:`init_app` listens for the commit). The periodic tasks try failed mail again and run
-the phase clock, replacing the cron jobs of ``flask send-mail`` and ``flask advance-phases``
+by the request that committed them; new mail, and the notices of a phase move or a due
+reminder, once the transaction that stored them commits (:func:`init_app` listens for the
+commit). The periodic tasks try failed mail again and run the phase clock (with the
+reminders), replacing the cron jobs of ``flask send-mail`` and ``flask advance-phases``
 wherever a worker runs. All are safe in several places at once (phase moves lock their
 round, counts and mail are claimed, a publication's notices are locked batch by batch).
 
@@ -76,13 +77,20 @@ def sweep() -> list[int]:
         enqueue_count(count_id)
     for publication_id in notices.stalled_mailings():
         enqueue_results_mail(publication_id)
+    for round_id, kind in notices.stalled_round_mailings():
+        enqueue_round_notices(round_id, kind)
     return ids
 
 
 def _deliver_after_commit(session) -> None:
     """After a commit that stored mail, hand its delivery to the queue (an SQLAlchemy
     ``after_commit`` hook: the mail exists by now, and a rollback never gets here). A queue
-    that cannot be reached is logged and costs nothing else: the minute's pass sends it."""
+    that cannot be reached is logged and costs nothing else: the minute's pass sends it.
+    Likewise the notices a phase move (or the clock) stored: their job is handed out."""
+    planned = notices.planned_mailings(session)
+    if has_app_context() and EXTENSION in current_app.extensions:
+        for round_id, kind in sorted(planned):
+            enqueue_round_notices(round_id, kind)
     if not mail.mail_queued(session) or not has_app_context():
         return
     app = current_app._get_current_object()
@@ -96,6 +104,7 @@ def _deliver_after_commit(session) -> None:
 
 def _forget_mail_on_rollback(session) -> None:
     mail.mail_queued(session)
+    notices.planned_mailings(session)
 
 
 def init_app(app: Flask) -> None:
@@ -108,7 +117,7 @@ def init_app(app: Flask) -> None:
     queue = make_queue(str(app.config["TASK_QUEUE"]), app.instance_path)
     tasks = {name: queue.task(name=name)(_in_app(app, job)) for name, job in (
         ("count", count_job), ("deliver_mail", jobs.deliver_mail),
-        ("mail_results", jobs.mail_results))}
+        ("mail_results", jobs.mail_results), ("mail_round_notices", jobs.mail_round_notices))}
     every_minute = crontab(minute="*")
     for name, job in (("sweep", sweep), ("advance_phases", jobs.advance_phases),
                       ("send_mail", jobs.send_mail)):
@@ -145,3 +154,14 @@ def enqueue_results_mail(publication_id: int) -> None:
     except Exception:
         log.exception("could not hand the notices of publication %s to the task queue",
                       publication_id)
+
+
+def enqueue_round_notices(round_id: int, kind: str) -> None:
+    """Hand a committed round mailing (ideas open, voting open, the reminder) to the queue
+    (in immediate mode its notices are written now). A queue that cannot be reached is
+    logged: the sweep hands it out once the mailing looks stalled."""
+    try:
+        current_app.extensions[EXTENSION]["tasks"]["mail_round_notices"](round_id, kind)
+    except Exception:
+        log.exception("could not hand the %s notices of round %s to the task queue", kind,
+                      round_id)

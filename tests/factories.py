@@ -20,6 +20,7 @@ from pb_vote.extensions import db
 from pb_vote.models import (
     BallotKind,
     MembershipRole,
+    NoticeKind,
     Proposal,
     ProposalOrigin,
     ProposalStatus,
@@ -33,7 +34,7 @@ from pb_vote.models import (
     VoteChannel,
     VoterEligibility,
 )
-from pb_vote.services import accounts, counting, identity, results, rounds, voting
+from pb_vote.services import accounts, counting, identity, notices, results, rounds, voting
 from pb_vote.services.ballot_box import VoteKeys
 
 STAFF_PASSWORD = "correct horse battery staple"
@@ -631,3 +632,44 @@ def set_up_city() -> SetUpCity:
     empty = table("etela", name="Etelä", postal_codes=("15300", "15310"))
     return SetUpCity(town.admin.id, town.other.id, town.own.id, empty.id, voting.round_id,
                      published.round_id)
+
+
+class NoticeCity:
+    """A ``city()`` whose Keskusta has a round in review ready to open for voting (one
+    accepted proposal, voting due in a day, closing in ten) and a draft, and residents who
+    opted in to notices (``notices.set_subscriptions``): fi@ (Finnish) and sv@ (Swedish)
+    of 15100 to every kind; quiet@ of 15100 to none; north@ of Pohjoinen's 15200 and
+    nowhere@ (no postal code) to every kind."""
+
+    city: City
+    round: Round
+    draft: Round
+    people: dict[str, User]
+    round_id: int = field(init=False)
+    draft_id: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.round_id, self.draft_id = self.round.id, self.draft.id
+
+
+def notice_city(**settings) -> NoticeCity:
+    """See NoticeCity; ``settings`` are the ready round's columns."""
+    town = city()
+    now = clock.utcnow().replace(microsecond=0)
+    day = timedelta(days=1)
+    ready = round_(town.own, RoundPhase.REVIEW, title="Keskusta 2027", **{
+        "proposals_open_at": now - 30 * day, "proposals_close_at": now - day,
+        "voting_open_at": now + day, "voting_close_at": now + 10 * day, **settings})
+    proposal(ready, title="Benches", status=ProposalStatus.ACCEPTED)
+    draft = round_(town.own, RoundPhase.DRAFT, title="Keskusta 2028")
+    every = set(NoticeKind)
+    people = {}
+    for email, postal_code, language, kinds in (
+            ("fi@example.org", "15100", "fi", every), ("sv@example.org", "15100", "sv", every),
+            ("quiet@example.org", "15100", "en", set()),
+            ("north@example.org", "15200", "en", every),
+            ("nowhere@example.org", None, "en", every)):
+        person = user(email, postal_code=postal_code, language=language)
+        notices.set_subscriptions(person, kinds)
+        people[email.split("@")[0]] = person
+    return NoticeCity(town, ready, draft, people)

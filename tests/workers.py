@@ -9,11 +9,14 @@ import time
 from tests.conftest import base_test_config
 
 
-def start_worker(database_url: str, queue_file, periodic: bool = True) -> subprocess.Popen:
+def start_worker(database_url: str, queue_file, periodic: bool = True,
+                 settings: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``huey_consumer pb_vote.worker.huey`` with the tests' secrets (stop it with
-    ``terminate``); without ``periodic``, it runs no task of the minute."""
+    ``terminate``); without ``periodic``, it runs no task of the minute. ``settings`` are
+    more of its configuration (``{"MAIL_DELIVERY": "queue"}``...)."""
     config = base_test_config(database_url)
-    env = {**os.environ, "PB_VOTE_TASK_QUEUE": f"sqlite:///{queue_file}"}
+    env = {**os.environ, "PB_VOTE_TASK_QUEUE": f"sqlite:///{queue_file}",
+           **{f"PB_VOTE_{key}": value for key, value in (settings or {}).items()}}
     for key in ("SECRET_KEY", "BALLOT_SECRET", "DATABASE_URL", "PUBLIC_BASE_URL"):
         env[f"PB_VOTE_{key}"] = config[key]
     env["PB_VOTE_BALLOT_KEYS"] = ",".join(config["BALLOT_KEYS"])

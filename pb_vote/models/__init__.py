@@ -13,6 +13,7 @@ from pb_vote.models.ballots import (
 )
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
+from pb_vote.models.notices import NoticeKind, NoticePreference, RoundMailing, SentNotice
 from pb_vote.models.pages import SERVICE_PAGES, ServicePageVersion
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import (
@@ -61,6 +62,8 @@ __all__ = [
     "FileSlice",
     "LoginSession",
     "MembershipRole",
+    "NoticeKind",
+    "NoticePreference",
     "OneTimeNonce",
     "OutgoingMail",
     "PaperConflictRule",
@@ -75,7 +78,9 @@ __all__ = [
     "ResidentCheck",
     "ReviewNote",
     "Round",
+    "RoundMailing",
     "RoundPhase",
+    "SentNotice",
     "ServicePageVersion",
     "SignInMethod",
     "StoredFile",

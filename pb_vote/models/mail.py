@@ -30,6 +30,9 @@ class OutgoingMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default,
                                                       index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A notice a person asked for carries its one-click unsubscribe address (RFC 8058:
+    # sent as the List-Unsubscribe header, with List-Unsubscribe-Post).
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(1000))
 
 
 class ResultsMailing(db.Model):

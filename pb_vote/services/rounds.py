@@ -27,6 +27,7 @@ from pb_vote.models import (
     User,
     VoterEligibility,
 )
+from pb_vote.services import notices
 from pb_vote.services.audit import record_event
 from pb_vote.services.locking import locked
 
@@ -257,7 +258,8 @@ def hold_round(round_: Round) -> None:
 
 
 def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict) -> bool:
-    """Move the phase only if nobody else did first (conditional UPDATE)."""
+    """Move the phase only if nobody else did first (conditional UPDATE); the move stores
+    the notices it gives (``notices.plan_phase_notices``: written later, by a job)."""
     result = db.session.execute(
         update(Round)
         .where(Round.id == round_.id, Round.phase == expected)
@@ -268,6 +270,7 @@ def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict
         db.session.refresh(round_)
         return False
     db.session.refresh(round_)
+    notices.plan_phase_notices(round_.id, new)
     return True
 
 

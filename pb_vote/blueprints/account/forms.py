@@ -36,6 +36,22 @@ class ProfileForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class NoticesForm(FlaskForm):
+    """The notices a person asks for by mail, each kind a box (all off until ticked). The
+    field names are the kinds (``NoticeKind``)."""
+
+    ideas_open = BooleanField(_l("When a round in my area takes ideas"))
+    voting_open = BooleanField(_l("When voting opens in my area"))
+    voting_reminder = BooleanField(_l("A reminder before voting closes, if I have not voted "
+                                      "yet"))
+    results = BooleanField(
+        _l("When results are published in my area"),
+        description=_l("You also hear of the results of rounds where you proposed an idea "
+                       "or asked for them when voting, unless you unsubscribe from results "
+                       "notices."))
+    save_notices = SubmitField(_l("Save my notices"))
+
+
 class DeleteAccountForm(FlaskForm):
     """Confirm deleting the account."""
 

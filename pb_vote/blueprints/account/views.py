@@ -1,16 +1,51 @@
-"""Account views."""
+"""Account views: the profile, the notices one asks for, deletion; and the unsubscribe
+link of every notice, which works without signing in."""
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_babel import gettext
+from contextlib import nullcontext
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
-from pb_vote.blueprints.account.forms import DeleteAccountForm, ProfileForm
+from pb_vote.blueprints.account.forms import DeleteAccountForm, NoticesForm, ProfileForm
 from pb_vote.blueprints.common import no_store
 from pb_vote.blueprints.messages import message_for
-from pb_vote.extensions import db
-from pb_vote.services import accounts
+from pb_vote.extensions import csrf, db
+from pb_vote.models import NoticeKind
+from pb_vote.services import accounts, notices
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+# What the unsubscribe page calls each kind of notice (as the account page's boxes do).
+KIND_NAMES = {
+    NoticeKind.IDEAS_OPEN: _l("When a round in my area takes ideas"),
+    NoticeKind.VOTING_OPEN: _l("When voting opens in my area"),
+    NoticeKind.VOTING_REMINDER: _l("A reminder before voting closes, if I have not voted "
+                                   "yet"),
+    NoticeKind.RESULTS: _l("When results are published in my area"),
+}
+# What an RFC 8058 one-click POST sends (a mail client, without a session or CSRF token).
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
+
+
+def _notices_form(user_id: int, formdata=None) -> NoticesForm:
+    """The notices form, ticked as the person chose (from ``formdata`` when posted)."""
+    subscribed = notices.subscribed_kinds(user_id)
+    form = NoticesForm(formdata=formdata, prefix="notices",
+                       data={kind.value: kind in subscribed for kind in NoticeKind})
+    form.voting_reminder.description = gettext(
+        "Sent %(hours)s hours before voting ends.",
+        hours=current_app.config["VOTING_REMINDER_HOURS_BEFORE_CLOSE"])
+    return form
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -36,7 +71,49 @@ def edit():
             flash(gettext("Your details are saved."), "success")
             return redirect(url_for("account.edit"), code=303)
     return render_template("account/edit.html", form=form,
+                           notices_form=_notices_form(current_user.id),
                            delete_form=DeleteAccountForm()), status
+
+
+@bp.post("/notices")
+@login_required
+def save_notices():
+    """Opt in to or out of each kind of notice (the account page's boxes)."""
+    no_store()
+    form = _notices_form(current_user.id, formdata=request.form)
+    if form.validate_on_submit():
+        notices.set_subscriptions(current_user, {
+            kind for kind in NoticeKind if form[kind.value].data})
+        db.session.commit()
+        flash(gettext("Your notices are saved."), "success")
+    return redirect(url_for("account.edit", _anchor="notices"), code=303)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the authority; a mail client's one-click POST has no form
+def unsubscribe(token: str):
+    """A notice's unsubscribe link: GET shows a button (a mail scanner opening the link
+    changes nothing), POST unsubscribes that address from that kind of notice, also the
+    RFC 8058 one-click POST of a mail client, without a session. In the language of the
+    account the link was made for."""
+    no_store()
+    try:
+        claims = notices.read_unsubscribe_token(current_app.config["SECRET_KEY"], token)
+    except notices.UnsubscribeLinkInvalid:
+        return render_template("account/unsubscribe.html", state="invalid"), 400
+    person = notices.person_of(claims)
+    with force_locale(person.language) if person is not None else nullcontext():
+        page = {"kind": claims.kind, "kind_name": KIND_NAMES[claims.kind], "token": token}
+        if person is None:
+            return render_template("account/unsubscribe.html", state="gone", **page)
+        if request.method == "POST":
+            notices.unsubscribe(person, claims.kind)
+            db.session.commit()
+            if request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]:  # answered, never redirected
+                return render_template("account/unsubscribe.html", state="done", **page)
+            return redirect(url_for("account.unsubscribe", token=token), code=303)
+        state = "done" if notices.is_unsubscribed(person, claims.kind) else "ask"
+        return render_template("account/unsubscribe.html", state=state, **page)
 
 
 @bp.route("/delete", methods=["GET", "POST"])
