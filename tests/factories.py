@@ -30,6 +30,7 @@ from pb_vote.models import (
     RoundPhase,
     Table,
     TableMembership,
+    TablePostalCode,
     User,
     VoteChannel,
     VoterEligibility,
@@ -50,8 +51,14 @@ def _staff_hash() -> str:
     return _STAFF_HASHES[hasher]
 
 
-def table(slug: str = "keskusta", name: str | None = None, postal_codes=("15100",)) -> Table:
-    """A partnership table."""
+def table(slug: str = "keskusta", name: str | None = None, postal_codes=None) -> Table:
+    """A partnership table. Without ``postal_codes`` its area is 15100, or, when another
+    table holds that code already (a code is in one area at most), the first free code
+    from 15900 on."""
+    if postal_codes is None:
+        taken = set(db.session.execute(select(TablePostalCode.postal_code)).scalars())
+        postal_codes = ["15100"] if "15100" not in taken else [
+            next(str(code) for code in range(15900, 16000) if str(code) not in taken)]
     row = Table(slug=slug, name=name or slug.title(), description=f"The {slug} area.")
     row.postal_codes = list(postal_codes)
     db.session.add(row)
@@ -610,6 +617,7 @@ def identified_round(at: Table | None = None, *, codes: int = 0,
     return IdentifiedRound(scenario, printed)
 
 
+@dataclass
 class SetUpCity:
     """For the tables' set-up: ``city()`` (Keskusta 15100 with a published round, Pohjoinen
     15200 with its round "Pohjoinen 2027" in voting, coordinated by
@@ -634,6 +642,7 @@ def set_up_city() -> SetUpCity:
                      published.round_id)
 
 
+@dataclass
 class NoticeCity:
     """A ``city()`` whose Keskusta has a round in review ready to open for voting (one
     accepted proposal, voting due in a day, closing in ten) and a draft, and residents who
