@@ -18,6 +18,7 @@ from pb_vote.blueprints import (
     api,
     auth,
     coordinate,
+    images,
     labels,
     moderation,
     proposals,
@@ -26,6 +27,7 @@ from pb_vote.blueprints import (
     staff_reports,
     voting,
 )
+from pb_vote.blueprints.images.views import UPLOAD_ENDPOINTS, allow_image_uploads
 from pb_vote.blueprints.languages import (
     LANGUAGE_NAMES,
     category_name,
@@ -90,7 +92,13 @@ def _handle_http_exception(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     code = error.code if error.code in ERROR_TEXTS else 400 if error.code < 500 else 500
-    response = make_response(_error_response(code))
+    message = None
+    if code == 413 and request.endpoint in UPLOAD_ENDPOINTS:
+        message = gettext(
+            "The image is too large: a form can send at most %(size)d MB. Go back, choose a "
+            "smaller picture and send the form again.",
+            size=current_app.config["IMAGE_MAX_UPLOAD_BYTES"] // (1024 * 1024))
+    response = make_response(_error_response(code, message))
     # Keep what the error says beyond its page: Allow on a 405, Retry-After on a 429.
     for name, value in error.get_headers(request.environ):
         if name.lower() != "content-type" and name not in response.headers:
@@ -147,8 +155,10 @@ def _security_headers(response):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages marked so (personal data without an account: a typed code, a link sent to an
     # address), and every page seen signed in, are never kept in a cache.
+    # (An image everyone may see is the same for all, and may be kept: g.shared_cache.)
     if getattr(g, "no_store", False) or (
-            request.endpoint != "static" and current_user.is_authenticated):
+            request.endpoint != "static" and not getattr(g, "shared_cache", False)
+            and current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -164,7 +174,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
-                      staff_reports.bp):
+                      staff_reports.bp, images.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(
@@ -191,6 +201,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SecurityError, _handle_untrusted_host)
     if not app.testing:
         app.register_error_handler(Exception, _handle_unexpected)
+    # First of all, before CSRF protection reads the form: the upload size allowed.
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_image_uploads)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     cli.init_app(app)

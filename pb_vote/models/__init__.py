@@ -12,6 +12,7 @@ from pb_vote.models.ballots import (
     VotingCodeBatch,
 )
 from pb_vote.models.counts import Count, CountStatus
+from pb_vote.models.images import ProposalImage
 from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
 from pb_vote.models.results import (
@@ -60,6 +61,7 @@ __all__ = [
     "PaperConflictRule",
     "Participation",
     "Proposal",
+    "ProposalImage",
     "ProposalOrigin",
     "ProposalStatus",
     "Publication",

@@ -6,14 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from pb_vote import notifications
+from pb_vote import clock, notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
+from pb_vote.blueprints.images.views import (
+    delete_files,
+    image_settings,
+    image_store,
+    uploaded_image,
+)
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.moderation.forms import QueueFilterForm, action_forms, offered_actions
-from pb_vote.blueprints.proposals.forms import StaffProposalForm
+from pb_vote.blueprints.proposals.forms import ImageForm, ImageRemovalForm, StaffProposalForm
 from pb_vote.extensions import db
-from pb_vote.models import Proposal, ProposalOrigin
+from pb_vote.models import Proposal, ProposalImage, ProposalOrigin
 from pb_vote.services import catalog
+from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import Action
 
@@ -46,9 +53,16 @@ def add_proposal(round_id: int):
     form = StaffProposalForm().with_categories(round_)
     if form.validate_on_submit():
         try:
+            upload = uploaded_image(form)
             proposal = proposal_service.submit_proposal(
                 current_user, round_, form.draft(), origin=ProposalOrigin(form.origin.data)
             )
+            if upload:
+                image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                        image_store(), image_settings(), proposal.language)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
         except proposal_service.ProposalError as error:
             db.session.rollback()
             form.submit.errors = [message_for(error)]
@@ -57,7 +71,8 @@ def add_proposal(round_id: int):
             flash(gettext("The proposal is added."), "success")
             return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
     return render_template("proposals/form.html", form=form, round=round_,
-                           window_open=round_.phase.moderation_open, editing=None)
+                           window_open=round_.phase.moderation_open, editing=None,
+                           images_allowed=image_settings().per_proposal)
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -71,7 +86,22 @@ def moderate(proposal_id: int):
     require(Action.MODERATE, proposal)
     forms = action_forms(proposal)
     return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
-                           offered=offered_actions(proposal, forms))
+                           offered=offered_actions(proposal, forms),
+                           **_image_forms(proposal))
+
+
+def _image_forms(proposal: Proposal, **failed) -> dict:
+    """What the page's images section needs: the form to add one (when staff may) and a
+    removal form for each shown image; ``failed`` replaces the one that was refused."""
+    removals = {image.id: ImageRemovalForm(prefix=f"image-{image.id}")
+                for image in proposal.shown_images}
+    removals.update(failed.pop("removals", {}))
+    return {"image_form": failed.pop("image_form", None) or ImageForm(),
+            "removal_forms": removals,
+            "may_add_images": image_service.may_change_images(current_user, proposal,
+                                                               clock.utcnow())
+            and len(proposal.shown_images) < image_settings().per_proposal,
+            "failed_image": failed.pop("failed_image", None)}
 
 
 def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
@@ -110,4 +140,61 @@ def moderation_action(proposal_id: int, action: str):
             flash(gettext("Done. The author gets a mail about it."), "success")
             return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
     return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
-                           offered=offered_actions(proposal, forms), failed=action), 400
+                           offered=offered_actions(proposal, forms), failed=action,
+                           **_image_forms(proposal)), 400
+
+
+@bp.post("/proposals/<int:proposal_id>/images")
+@login_required
+def add_image(proposal_id: int):
+    """Staff add an image to a proposal of their table (audited)."""
+    proposal = load_or_404(Proposal, proposal_id)
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = ImageForm()
+    if form.validate_on_submit():
+        try:
+            upload = uploaded_image(form)
+            image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                    image_store(), image_settings())
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            flash(gettext("The image is added."), "success")
+            return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
+    no_store()
+    forms = action_forms(proposal)
+    return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
+                           offered=offered_actions(proposal, forms),
+                           **_image_forms(proposal, image_form=form,
+                                          failed_image="add")), 400
+
+
+@bp.post("/images/<int:image_id>/remove")
+@login_required
+def remove_image(image_id: int):
+    """A moderator removes an image with a reason (audited; the author sees the reason)."""
+    image = load_or_404(ProposalImage, image_id)
+    proposal = image.proposal
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = ImageRemovalForm(prefix=f"image-{image.id}")
+    if form.validate_on_submit():
+        try:
+            unused = image_service.remove_image(current_user, image, form.reason.data)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.submit.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            delete_files(unused)
+            flash(gettext("The image is removed. Its author sees the reason."), "success")
+            return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
+    no_store()
+    forms = action_forms(proposal)
+    return render_template("moderation/moderate.html", proposal=proposal, forms=forms,
+                           offered=offered_actions(proposal, forms),
+                           **_image_forms(proposal, removals={image.id: form},
+                                          failed_image=image.id)), 400
