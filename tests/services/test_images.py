@@ -5,6 +5,7 @@ import io
 import socket
 import struct
 import zlib
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -97,96 +98,94 @@ def scene(app_ctx, tmp_path):
     round_ = factories.round_(town.own, RoundPhase.PROPOSALS)
     idea = factories.proposal(round_, author=author)
     db.session.commit()
-    return town, author, round_, idea, LocalImageStore(str(tmp_path / "store"))
+    return SimpleNamespace(town=town, author=author, round=round_, idea=idea,
+                           store=LocalImageStore(str(tmp_path / "store")))
 
 
 def test_the_author_adds_images_up_to_the_limit_with_alt_text(scene):
-    town, author, round_, idea, store = scene
-    image = factories.proposal_image(idea, store, per_proposal=2)
-    assert image.alt_text and image.alt_language == idea.language
-    assert store.get(image.file_name(image.width_list[-1])).startswith(b"RIFF")
-    factories.proposal_image(idea, store, per_proposal=2)
+    image = factories.proposal_image(scene.idea, scene.store, per_proposal=2)
+    assert image.alt_text and image.alt_language == scene.idea.language
+    assert scene.store.get(image.file_name(image.width_list[-1])).startswith(b"RIFF")
+    factories.proposal_image(scene.idea, scene.store, per_proposal=2)
     with pytest.raises(images.ImageError) as refused:
-        factories.proposal_image(idea, store, per_proposal=2)
+        factories.proposal_image(scene.idea, scene.store, per_proposal=2)
     assert refused.value.code == "image_limit"
     with pytest.raises(images.ImageError) as refused:
-        factories.proposal_image(idea, store, alt_text="   ")
+        factories.proposal_image(scene.idea, scene.store, alt_text="   ")
     assert refused.value.code in ("image_alt_required", "image_limit")
     # Adding by the author is not a staff action: no audit event.
     assert not db.session.execute(select(AuditEvent)).scalars().all()
 
 
 def test_alt_text_is_required(scene):
-    town, author, round_, idea, store = scene
     with pytest.raises(images.ImageError) as refused:
-        factories.proposal_image(idea, store, alt_text=" \t ")
+        factories.proposal_image(scene.idea, scene.store, alt_text=" \t ")
     assert refused.value.code == "image_alt_required"
 
 
 def test_images_change_only_while_the_idea_can_be_edited(scene):
-    town, author, round_, idea, store = scene
-    round_.phase = RoundPhase.REVIEW
+    scene.round.phase = RoundPhase.REVIEW
     db.session.flush()
     with pytest.raises(images.ImageError) as refused:
-        factories.proposal_image(idea, store)
+        factories.proposal_image(scene.idea, scene.store)
     assert refused.value.code == "image_window_closed"
     # The table's staff still may during review (audited); another table's may not.
-    image = factories.proposal_image(idea, store, by=town.member)
+    image = factories.proposal_image(scene.idea, scene.store, by=scene.town.member)
     event = db.session.execute(select(AuditEvent)).scalar_one()
     assert event.action == "proposal.image_added" and event.details == {"image": image.id}
-    stranger = factories.user("other@example.org", role=MembershipRole.MEMBER, at=town.other)
+    stranger = factories.user("other@example.org", role=MembershipRole.MEMBER,
+                              at=scene.town.other)
     with pytest.raises(images.ImageError):
-        factories.proposal_image(idea, store, by=stranger)
-    round_.phase = RoundPhase.VOTING
+        factories.proposal_image(scene.idea, scene.store, by=stranger)
+    scene.round.phase = RoundPhase.VOTING
     db.session.flush()
     with pytest.raises(images.ImageError):
-        factories.proposal_image(idea, store, by=town.member)
+        factories.proposal_image(scene.idea, scene.store, by=scene.town.member)
 
 
 def test_a_moderator_removes_an_image_with_a_reason(scene):
-    town, author, round_, idea, store = scene
-    image = factories.proposal_image(idea, store)
-    twin = factories.proposal_image(factories.proposal(round_, author=author), store)
+    image = factories.proposal_image(scene.idea, scene.store)
+    twin = factories.proposal_image(factories.proposal(scene.round, author=scene.author),
+                                    scene.store)
     assert twin.key == image.key  # the same picture: the same files
     with pytest.raises(images.ImageError) as refused:
-        images.remove_image(town.member, image, "  ")
+        images.remove_image(scene.town.member, image, "  ")
     assert refused.value.code == "reason_required"
     with pytest.raises(images.ImageError) as refused:
-        images.remove_image(author, image, "Mine")
+        images.remove_image(scene.author, image, "Mine")
     assert refused.value.code == "not_allowed"
-    assert images.remove_image(town.member, image, "Shows a person's face.") == []
+    assert images.remove_image(scene.town.member, image, "Shows a person's face.") == []
     db.session.refresh(image)
     assert image.is_removed and image.removed_reason == "Shows a person's face."
     event = db.session.execute(select(AuditEvent)).scalar_one()
     assert event.action == "proposal.image_removed"
     assert event.details["reason"] == "Shows a person's face."
     with pytest.raises(images.ImageError) as refused:
-        images.remove_image(town.member, image, "again")
+        images.remove_image(scene.town.member, image, "again")
     assert refused.value.code == "image_already_removed"
     # The last image with these files lets them go.
-    assert images.remove_image(town.member, twin, "Same") == twin.file_names
+    assert images.remove_image(scene.town.member, twin, "Same") == twin.file_names
 
 
 def test_who_sees_an_image(scene):
-    town, author, round_, idea, store = scene
-    image = factories.proposal_image(idea, store)
+    image = factories.proposal_image(scene.idea, scene.store)
     neighbour = factories.user("neighbour@example.org")
     assert images.visible_image(None, image.key) == (image, True)
     for status in (ProposalStatus.WITHDRAWN, ProposalStatus.HIDDEN):
-        idea.status = status
-        idea.hidden_reason = "Abusive."
+        scene.idea.status = status
+        scene.idea.hidden_reason = "Abusive."
         db.session.flush()
         assert images.visible_image(None, image.key) is None
         assert images.visible_image(neighbour, image.key) is None
-        assert images.visible_image(author, image.key) == (image, False)
-        assert images.visible_image(town.member, image.key) == (image, False)
-    idea.status = ProposalStatus.SUBMITTED
-    round_.phase = RoundPhase.DRAFT
+        assert images.visible_image(scene.author, image.key) == (image, False)
+        assert images.visible_image(scene.town.member, image.key) == (image, False)
+    scene.idea.status = ProposalStatus.SUBMITTED
+    scene.round.phase = RoundPhase.DRAFT
     db.session.flush()
     assert images.visible_image(None, image.key) is None
-    assert images.visible_image(author, image.key) is None
-    assert images.visible_image(town.member, image.key) == (image, False)
-    assert images.first_images([idea.id]) == {idea.id: image}
+    assert images.visible_image(scene.author, image.key) is None
+    assert images.visible_image(scene.town.member, image.key) == (image, False)
+    assert images.first_images([scene.idea.id]) == {scene.idea.id: image}
 
 
 def _free_port() -> int:

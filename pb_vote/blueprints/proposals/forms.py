@@ -1,5 +1,6 @@
 """Proposal forms."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -26,6 +27,16 @@ from pb_vote.services.proposals import ProposalDraft
 
 def _length(limit: int) -> Length:
     return Length(max=limit, message=_l("Use at most %(max)d characters.", max=limit))
+
+
+# Room in a request for the form's other fields beside the file.
+FORM_ROOM = 64 * 1024
+
+
+def _limit_upload(form) -> None:
+    """Tell the page's script how large a file the request may carry."""
+    limit = current_app.config["IMAGE_MAX_UPLOAD_BYTES"] - FORM_ROOM
+    form.image.render_kw = {**(form.image.render_kw or {}), "data-max-bytes": limit}
 
 
 class ProposalForm(FlaskForm):
@@ -82,6 +93,10 @@ class ProposalForm(FlaskForm):
     remove_images = SelectMultipleField(_l("Remove images"), coerce=int, choices=[],
                                         validate_choice=False, validators=[Optional()])
     submit = SubmitField(_l("Submit the idea"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_upload(self)
 
     def validate_image_alt(self, field) -> None:
         """An image needs its alt text."""
@@ -150,6 +165,10 @@ class ImageForm(FlaskForm):
         validators=[single_line, _length(ALT_TEXT_MAX)],
     )
     submit = SubmitField(_l("Add the image"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_upload(self)
 
     def validate_image(self, field) -> None:
         """Here the image itself is required."""
