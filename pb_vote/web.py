@@ -27,7 +27,6 @@ from pb_vote.blueprints import (
     staff_reports,
     voting,
 )
-from pb_vote.blueprints.images.views import UPLOAD_ENDPOINTS, allow_image_uploads
 from pb_vote.blueprints.languages import (
     LANGUAGE_NAMES,
     category_name,
@@ -36,6 +35,7 @@ from pb_vote.blueprints.languages import (
     marked,
     missing_texts,
 )
+from pb_vote.blueprints.uploads import UPLOAD_ENDPOINTS, allow_image_uploads
 from pb_vote.extensions import db, login_manager
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.services.sign_in import load_login_session

@@ -7,15 +7,15 @@ from flask_login import current_user, login_required
 from pb_vote import clock, notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store
 from pb_vote.blueprints.fields import format_euros
-from pb_vote.blueprints.images.views import (
+from pb_vote.blueprints.messages import message_for
+from pb_vote.blueprints.outcomes import published_outcomes
+from pb_vote.blueprints.proposals.forms import ProposalForm, WithdrawForm
+from pb_vote.blueprints.uploads import (
     delete_files,
     image_settings,
     image_store,
     uploaded_image,
 )
-from pb_vote.blueprints.messages import message_for
-from pb_vote.blueprints.outcomes import published_outcomes
-from pb_vote.blueprints.proposals.forms import ProposalForm, WithdrawForm
 from pb_vote.extensions import db
 from pb_vote.models import Proposal
 from pb_vote.services import images as image_service
