@@ -96,6 +96,9 @@ DEFAULTS: dict[str, object] = {
     # The widths made of each image (never wider than the upload), and their WebP quality.
     "IMAGE_WIDTHS": [480, 960, 1600],
     "IMAGE_QUALITY": 80,
+    # A ballot of at most this many proposals shows their thumbnails; a longer one (a
+    # capital's) stays within its page budget without them: each is one link away.
+    "IMAGE_BALLOT_THUMBNAILS_MAX": 60,
     # Where the renditions are kept: "local" (IMAGE_FOLDER, by default the instance
     # folder's images/) or "s3" (an S3-compatible bucket shared by several app machines:
     # IMAGE_S3_BUCKET, optionally IMAGE_S3_ENDPOINT_URL, IMAGE_S3_REGION and

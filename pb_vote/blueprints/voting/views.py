@@ -87,7 +87,8 @@ def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = 
         typed=typed_points(request.form) if refused is not None else {},
         error_proposal=next((p for p in proposals if p.id == field), None),
         channel=current_voter(round_)[1], tally=live_tally(spec, round_.currency),
-        thumbnails=image_service.first_images(p.id for p in proposals),
+        thumbnails=image_service.first_images(p.id for p in proposals)
+        if len(proposals) <= current_app.config["IMAGE_BALLOT_THUMBNAILS_MAX"] else {},
     ), status
 
 
