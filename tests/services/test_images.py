@@ -8,7 +8,7 @@ import zlib
 from types import SimpleNamespace
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 from sqlalchemy import select
 
 from pb_vote.extensions import db
@@ -235,3 +235,32 @@ def test_the_s3_store_keeps_reads_and_deletes_files(s3_server):
     assert store.get(name) is None
     with pytest.raises(ValueError):
         store.get("../../etc/passwd")
+
+
+def _blank(mode: str, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (100, 80)).save(out, fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("upload", "mode"),
+    [
+        (_blank("CMYK", "JPEG"), "RGB"),
+        (_blank("L", "JPEG"), "RGB"),
+        (_blank("LA", "PNG"), "RGBA"),
+        (_blank("P", "PNG", transparency=0), "RGBA"),
+        (_blank("I;16", "PNG"), "RGB"),
+        (_blank("1", "PNG"), "RGB"),
+        (_blank("RGBA", "WEBP"), "RGBA"),
+        (_blank("RGB", "JPEG", icc_profile=ImageCms.ImageCmsProfile(
+            ImageCms.createProfile("sRGB")).tobytes()), "RGB"),
+    ],
+    ids=["cmyk-jpeg", "grey-jpeg", "grey-alpha-png", "palette-png", "16-bit-png",
+         "bilevel-png", "rgba-webp", "icc-profile-jpeg"],
+)
+def test_every_kind_of_picture_comes_out_as_srgb_without_a_profile(upload, mode):
+    rendition = images.process_upload(upload, SETTINGS).renditions[0]
+    with Image.open(io.BytesIO(rendition.data)) as out:
+        assert out.mode == mode
+        assert not out.info.get("icc_profile") and not out.getexif()

@@ -275,3 +275,16 @@ def test_a_capitals_ballot_of_pictured_proposals_keeps_its_page_budget(app, clie
     # The round's list shows every thumbnail, each loaded only when scrolled near.
     listing = client.get(f"/rounds/{built.round_id}").text
     assert listing.count('loading="lazy"') == 300
+
+
+def test_staff_add_a_proposal_with_an_image(app, client, auth, scene):
+    auth.staff("member@example.org")
+    response = client.post(
+        f"/manage/rounds/{scene['round']}/proposals/new", content_type="multipart/form-data",
+        data={**idea_form(image=factories.image_bytes()), "origin": "member"})
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        image = db.session.execute(select(ProposalImage)).scalar_one()
+        assert image.alt_text == "The shore path at sunset, no bench in sight"
+        actions = db.session.execute(select(AuditEvent.action)).scalars().all()
+        assert actions == ["proposal.added"]  # the author's own image: part of adding it
