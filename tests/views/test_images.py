@@ -129,6 +129,7 @@ def test_an_image_without_alt_text_is_refused_with_a_clear_error(app, client, au
     assert "Describe the image for people who cannot see it." in response.text
     assert 'id="image_alt-error"' in response.text
     assert 'value="Benches by the shore path"' in response.text
+    assert "Choose the picture again" in response.text
 
 
 def test_a_too_large_request_gets_a_clear_413_page_in_the_users_language(app, client, auth,
