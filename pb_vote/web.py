@@ -4,6 +4,7 @@ and ``pb_vote.formatting``."""
 
 from flask import Flask, abort, current_app, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -163,8 +164,20 @@ def _security_headers(response):
     return response
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a response every cache may keep (an
+    image everyone may see: ``g.shared_cache``) never sets the session cookie: a shared
+    cache would hand it to the next visitor."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if getattr(g, "shared_cache", False):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     """Attach blueprints, template helpers, error handlers and the CLI to ``app``."""
+    app.session_interface = SessionCookies()
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = lazy_gettext("Please sign in to continue.")

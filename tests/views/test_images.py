@@ -91,7 +91,12 @@ def test_signed_in_people_may_cache_a_public_image_too(app, client, auth, scene)
     auth.resident("author@example.org")
     submit(client, scene, image=factories.image_bytes())
     url = image_urls(client.get(f"/rounds/{scene['round']}").text)[0]
-    assert client.get(url).headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    served = client.get(url)
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Nothing of the visitor's in what a shared cache keeps: no session cookie.
+    assert "Set-Cookie" not in served.headers
+    # (A page seen signed in does set it, as before.)
+    assert "Set-Cookie" in client.get("/my/proposals").headers
 
 
 @pytest.mark.parametrize(

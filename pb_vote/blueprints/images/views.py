@@ -28,7 +28,11 @@ def serve(name: str):
     if not match:
         abort(404)
     key, width = match.group(1), int(match.group(2))
-    found = image_service.visible_image(current_user, key)
+    # Public first, without reading the session: a response any cache may keep must not
+    # depend on (or carry) anyone's cookie.
+    found = image_service.visible_image(None, key)
+    if found is None and current_user.is_authenticated:
+        found = image_service.visible_image(current_user, key)
     if found is None:
         abort(404)
     image, public = found
