@@ -104,6 +104,29 @@ DEFAULTS: dict[str, object] = {
     # Requests larger than this get 413 (a form never needs more).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    # Images of proposals. A form that uploads one may send up to IMAGE_MAX_UPLOAD_BYTES
+    # (every other request keeps MAX_CONTENT_LENGTH); larger ones get a 413 page.
+    "IMAGES_PER_PROPOSAL": 3,
+    "IMAGE_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    # Refused above this many pixels (width times height), before decoding: a small file
+    # can unpack to gigabytes (a "decompression bomb").
+    "IMAGE_MAX_PIXELS": 40_000_000,
+    # The widths made of each image (never wider than the upload), and their WebP quality.
+    "IMAGE_WIDTHS": [480, 960, 1600],
+    "IMAGE_QUALITY": 80,
+    # A ballot of at most this many proposals shows their thumbnails; a longer one (a
+    # capital's) stays within its page budget without them: each is one link away.
+    "IMAGE_BALLOT_THUMBNAILS_MAX": 60,
+    # Where the renditions are kept: "local" (IMAGE_FOLDER, by default the instance
+    # folder's images/) or "s3" (an S3-compatible bucket shared by several app machines:
+    # IMAGE_S3_BUCKET, optionally IMAGE_S3_ENDPOINT_URL, IMAGE_S3_REGION and
+    # IMAGE_S3_PREFIX; credentials as boto3 finds them, e.g. AWS_ACCESS_KEY_ID).
+    "IMAGE_STORAGE": "local",
+    "IMAGE_FOLDER": None,
+    "IMAGE_S3_BUCKET": None,
+    "IMAGE_S3_ENDPOINT_URL": None,
+    "IMAGE_S3_REGION": None,
+    "IMAGE_S3_PREFIX": "images/",
     # Who runs the service: the contact page, the privacy notice and the accessibility
     # statement name them (the city is the controller of the personal data). CITY_NAME
     # None: the pages say "the city"; DATA_PROTECTION_EMAIL None: CITY_CONTACT_EMAIL.

@@ -4,6 +4,7 @@ and ``pb_vote.formatting``."""
 
 from flask import Flask, abort, current_app, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -19,6 +20,7 @@ from pb_vote.blueprints import (
     auth,
     coordinate,
     identity_providers,
+    images,
     labels,
     moderation,
     opinions,
@@ -36,6 +38,7 @@ from pb_vote.blueprints.languages import (
     marked,
     missing_texts,
 )
+from pb_vote.blueprints.uploads import UPLOAD_ENDPOINTS, allow_image_uploads
 from pb_vote.extensions import db, login_manager
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
 from pb_vote.services.sign_in import load_login_session
@@ -92,7 +95,13 @@ def _handle_http_exception(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     code = error.code if error.code in ERROR_TEXTS else 400 if error.code < 500 else 500
-    response = make_response(_error_response(code))
+    message = None
+    if code == 413 and request.endpoint in UPLOAD_ENDPOINTS:
+        message = gettext(
+            "The image is too large: a form can send at most %(size)d MB. Go back, choose a "
+            "smaller picture and send the form again.",
+            size=current_app.config["IMAGE_MAX_UPLOAD_BYTES"] // (1024 * 1024))
+    response = make_response(_error_response(code, message))
     # Keep what the error says beyond its page: Allow on a 405, Retry-After on a 429.
     for name, value in error.get_headers(request.environ):
         if name.lower() != "content-type" and name not in response.headers:
@@ -149,14 +158,28 @@ def _security_headers(response):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages marked so (personal data without an account: a typed code, a link sent to an
     # address), and every page seen signed in, are never kept in a cache.
+    # (An image everyone may see is the same for all, and may be kept: g.shared_cache.)
     if getattr(g, "no_store", False) or (
-            request.endpoint != "static" and current_user.is_authenticated):
+            request.endpoint != "static" and not getattr(g, "shared_cache", False)
+            and current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a response every cache may keep (an
+    image everyone may see: ``g.shared_cache``) never sets the session cookie: a shared
+    cache would hand it to the next visitor."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if getattr(g, "shared_cache", False):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     """Attach blueprints, template helpers, error handlers and the CLI to ``app``."""
+    app.session_interface = SessionCookies()
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = lazy_gettext("Please sign in to continue.")
@@ -167,7 +190,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
-                      staff_reports.bp, opinions.bp):
+                      staff_reports.bp, opinions.bp, images.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(
@@ -195,6 +218,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SecurityError, _handle_untrusted_host)
     if not app.testing:
         app.register_error_handler(Exception, _handle_unexpected)
+    # First of all, before CSRF protection reads the form: the upload size allowed.
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_image_uploads)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     cli.init_app(app)

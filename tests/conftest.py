@@ -133,9 +133,11 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
-    """The application on a fresh database; no context is pushed."""
-    application = create_app(base_test_config(database_url))
+def app(database_url, tmp_path):
+    """The application on a fresh database (its images in a folder of its own); no
+    context is pushed."""
+    application = create_app({**base_test_config(database_url),
+                              "IMAGE_FOLDER": str(tmp_path / "images")})
     application.test_client_class = ClosingClient
     yield application
     with application.app_context():

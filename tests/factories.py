@@ -6,6 +6,7 @@ them and move the round on through pb_vote's own services, as its staff and vote
 ``saved`` runs one in an app context and commits, for tests that go through the pages.
 """
 
+import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pb_vote.models import (
     MembershipRole,
     NoticeKind,
     Proposal,
+    ProposalImage,
     ProposalOrigin,
     ProposalStatus,
     Publication,
@@ -35,7 +37,16 @@ from pb_vote.models import (
     VoteChannel,
     VoterEligibility,
 )
-from pb_vote.services import accounts, counting, identity, notices, results, rounds, voting
+from pb_vote.services import (
+    accounts,
+    counting,
+    identity,
+    images,
+    notices,
+    results,
+    rounds,
+    voting,
+)
 from pb_vote.services.ballot_box import VoteKeys
 
 STAFF_PASSWORD = "correct horse battery staple"
@@ -682,3 +693,41 @@ def notice_city(**settings) -> NoticeCity:
         notices.set_subscriptions(person, kinds)
         people[email.split("@")[0]] = person
     return NoticeCity(town, ready, draft, people)
+
+
+# --- Images ---------------------------------------------------------------------------------
+
+# EXIF tags: the orientation, and the GPS block (GPSInfo) with a latitude in it.
+EXIF_ORIENTATION, EXIF_GPS_INFO, GPS_LATITUDE = 0x0112, 0x8825, 2
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1200, 800), *,
+                gps: bool = False, orientation: int | None = None,
+                color=(30, 120, 60)) -> bytes:
+    """A picture file as a phone would send it: ``fmt`` (JPEG, PNG, WebP...), optionally
+    with an EXIF GPS position (Lahti's market square) and an EXIF orientation."""
+    from PIL import Image
+
+    picture = Image.new("RGB", size, color)
+    # A mark in the top left corner, so a test can tell which way up the picture is.
+    picture.paste((250, 10, 10), (0, 0, size[0] // 4, size[1] // 4))
+    exif = Image.Exif()
+    if gps:
+        exif[EXIF_GPS_INFO] = {1: "N", GPS_LATITUDE: (60.0, 59.0, 0.0), 3: "E",
+                               4: (25.0, 39.0, 0.0)}
+    if orientation:
+        exif[EXIF_ORIENTATION] = orientation
+    out = io.BytesIO()
+    options = {"exif": exif.tobytes()} if (gps or orientation) else {}
+    picture.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def proposal_image(of: Proposal, store, *, by: User | None = None,
+                   alt_text: str = "The lake shore path with an old bench",
+                   data: bytes | None = None, **settings) -> ProposalImage:
+    """An image on ``of`` added through the service (by its author unless ``by``), with
+    ``settings`` overriding ImageSettings (widths, per_proposal...)."""
+    image_settings = images.ImageSettings(**settings)
+    processed = images.process_upload(data or image_bytes(), image_settings)
+    return images.add_image(by or of.author, of, processed, alt_text, store, image_settings)

@@ -122,6 +122,22 @@ CATALOGUE: dict[str, object] = {
         "This question has already been answered (%(when)s). The answer cannot be changed "
         "through the link; write to the person who asked instead.",
         when=local_datetime(v["answered_at"], v.get("zone", "Europe/Helsinki"), "short")),
+    # images of proposals
+    "image_unreadable": _l("This file is not a picture the service accepts. Choose a JPEG, "
+                           "PNG or WebP photo or picture."),
+    "image_too_many_pixels": lambda v: gettext(
+        "This picture has too many pixels (at most %(megapixels)d million). Choose a "
+        "smaller one.", megapixels=v.get("megapixels", 0)),
+    "image_alt_required": _l("Describe the image for people who cannot see it."),
+    "image_alt_too_long": lambda v: gettext("Use at most %(max)d characters.",
+                                            max=v.get("max", 0)),
+    "image_limit": lambda v: ngettext(
+        "An idea can have %(num)d image. Remove one before adding another.",
+        "An idea can have %(num)d images. Remove one before adding another.",
+        v.get("max", 0)),
+    "image_window_closed": _l("The images of this idea can no longer be changed."),
+    "image_already_removed": _l("This image was already removed."),
+    "not_allowed": _l("Your account does not have permission to do this."),
     # voting and voting codes
     "closed": _l("Voting is not open: the server's clock decides."),
     "code_used": _code_used,

@@ -12,6 +12,7 @@ from pb_vote.models.ballots import (
     VotingCodeBatch,
 )
 from pb_vote.models.counts import Count, CountStatus
+from pb_vote.models.images import ProposalImage
 from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.notices import NoticeKind, NoticePreference, RoundMailing, SentNotice
 from pb_vote.models.pages import SERVICE_PAGES, ServicePageVersion
@@ -69,6 +70,7 @@ __all__ = [
     "PaperConflictRule",
     "Participation",
     "Proposal",
+    "ProposalImage",
     "ProposalOrigin",
     "ProposalStatus",
     "Publication",

@@ -99,6 +99,10 @@ class Proposal(db.Model):
     merged_in: Mapped[list["Proposal"]] = relationship(
         back_populates="merged_into", order_by="Proposal.id"
     )
+    # Every image, removed ones too (their reasons are shown to the author).
+    images: Mapped[list["ProposalImage"]] = relationship(  # noqa: F821
+        back_populates="proposal", order_by="ProposalImage.id", passive_deletes=True
+    )
 
     @property
     def is_public(self) -> bool:
@@ -109,6 +113,11 @@ class Proposal(db.Model):
         """``field`` as the author wrote it, in the proposal's language (whatever
         ``language`` the page speaks)."""
         return LocalText(getattr(self, field) or "", self.language)
+
+    @property
+    def shown_images(self) -> list:
+        """The images not removed by a moderator, in the order they were added."""
+        return [image for image in self.images if image.removed_at is None]
 
     @property
     def cost_cents(self) -> int | None:

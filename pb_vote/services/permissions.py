@@ -62,3 +62,15 @@ def is_allowed(user: User | None, action: Action, target=None) -> bool:
 def can_see_round(user: User | None, round_: Round) -> bool:
     """Public rounds are seen by everyone; a draft only by its table's staff."""
     return round_.phase.is_public or is_allowed(user, Action.VIEW_STAFF_PAGES, round_)
+
+
+def can_see_proposal_content(user: User | None, proposal: Proposal) -> bool:
+    """A proposal's content (its text and images): everyone who sees its round, unless it
+    is hidden or withdrawn; then only its author and its table's staff."""
+    if not can_see_round(user, proposal.round):
+        return False
+    if proposal.is_public:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return proposal.author_id == user.id or is_allowed(user, Action.MODERATE, proposal)

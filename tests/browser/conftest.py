@@ -187,7 +187,7 @@ def live_server(tmp_path_factory):
     # Mail goes out as in production: handed to the task queue (immediate in the tests)
     # once the request's transaction commits.
     config.update(WTF_CSRF_ENABLED=True, TESTING=True, DEV_MAILBOX=True,
-                  MAIL_DELIVERY="background")
+                  MAIL_DELIVERY="background", IMAGE_FOLDER=str(path.parent / "images"))
     app = create_app(config)
     seeded: dict = {}
     with app.app_context():

@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
-from pb_vote import notifications
+from pb_vote import clock, notifications
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.moderation.forms import (
@@ -31,11 +31,18 @@ from pb_vote.blueprints.moderation.forms import (
     ask_opinion_form,
     offered_actions,
 )
-from pb_vote.blueprints.proposals.forms import StaffProposalForm
+from pb_vote.blueprints.proposals.forms import ImageForm, ImageRemovalForm, StaffProposalForm
 from pb_vote.blueprints.staff_reports import presentation
+from pb_vote.blueprints.uploads import (
+    delete_files,
+    image_settings,
+    image_store,
+    uploaded_image,
+)
 from pb_vote.extensions import db
-from pb_vote.models import Proposal, ProposalOrigin
+from pb_vote.models import Proposal, ProposalImage, ProposalOrigin
 from pb_vote.services import catalog, exports, reviews
+from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import Action
 
@@ -115,9 +122,16 @@ def add_proposal(round_id: int):
     form = StaffProposalForm().with_categories(round_)
     if form.validate_on_submit():
         try:
+            upload = uploaded_image(form)
             proposal = proposal_service.submit_proposal(
                 current_user, round_, form.draft(), origin=ProposalOrigin(form.origin.data)
             )
+            if upload:
+                image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                        image_store(), image_settings(), proposal.language)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
         except proposal_service.ProposalError as error:
             db.session.rollback()
             form.submit.errors = [message_for(error)]
@@ -126,7 +140,8 @@ def add_proposal(round_id: int):
             flash(gettext("The proposal is added."), "success")
             return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
     return render_template("proposals/form.html", form=form, round=round_,
-                           window_open=round_.phase.moderation_open, editing=None)
+                           window_open=round_.phase.moderation_open, editing=None,
+                           images_allowed=image_settings().per_proposal)
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -142,8 +157,9 @@ def moderate(proposal_id: int):
 
 
 def _moderate_page(proposal: Proposal, forms: dict, *, failed: str | None = None,
-                   status: int = 200, **review_forms):
-    """The moderation page of ``proposal`` with ``forms`` (and any review form given)."""
+                   status: int = 200, images: dict | None = None, **review_forms):
+    """The moderation page of ``proposal`` with ``forms`` (and any review form given;
+    ``images`` is the images section when one of its forms was refused)."""
     review = {"cost": CostReviewForm(prefix="cost", formdata=None),
               "opinion": ask_opinion_form(proposal) if "opinion" not in review_forms else None,
               "note": NoteForm(prefix="note", formdata=None)}
@@ -155,7 +171,21 @@ def _moderate_page(proposal: Proposal, forms: dict, *, failed: str | None = None
         opinions=reviews.opinions_of(proposal), notes=reviews.notes_of(proposal),
         history=exports.proposal_history(proposal), step_words=presentation.step_words,
         step_who=presentation.step_who, step_details=presentation.step_details,
-        ROLE_WORDS=presentation.ROLE_WORDS), status
+        ROLE_WORDS=presentation.ROLE_WORDS, **(images or _image_forms(proposal))), status
+
+
+def _image_forms(proposal: Proposal, **failed) -> dict:
+    """What the page's images section needs: the form to add one (when staff may) and a
+    removal form for each shown image; ``failed`` replaces the one that was refused."""
+    removals = {image.id: ImageRemovalForm(prefix=f"image-{image.id}")
+                for image in proposal.shown_images}
+    removals.update(failed.pop("removals", {}))
+    return {"image_form": failed.pop("image_form", None) or ImageForm(),
+            "removal_forms": removals,
+            "may_add_images": image_service.may_change_images(current_user, proposal,
+                                                               clock.utcnow())
+            and len(proposal.shown_images) < image_settings().per_proposal,
+            "failed_image": failed.pop("failed_image", None)}
 
 
 def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
@@ -273,3 +303,54 @@ def add_note(proposal_id: int):
             return _reviewed(proposal, gettext("The note is saved."))
     return _moderate_page(proposal, action_forms(proposal), failed="note", status=400,
                           note=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/images")
+@login_required
+def add_image(proposal_id: int):
+    """Staff add an image to a proposal of their table (audited)."""
+    proposal = load_or_404(Proposal, proposal_id)
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = ImageForm()
+    if form.validate_on_submit():
+        try:
+            upload = uploaded_image(form)
+            image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                    image_store(), image_settings())
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            flash(gettext("The image is added."), "success")
+            return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
+    no_store()
+    return _moderate_page(proposal, action_forms(proposal), status=400,
+                          images=_image_forms(proposal, image_form=form, failed_image="add"))
+
+
+@bp.post("/images/<int:image_id>/remove")
+@login_required
+def remove_image(image_id: int):
+    """A moderator removes an image with a reason (audited; the author sees the reason)."""
+    image = load_or_404(ProposalImage, image_id)
+    proposal = image.proposal
+    load_round(proposal.round_id)
+    require(Action.MODERATE, proposal)
+    form = ImageRemovalForm(prefix=f"image-{image.id}")
+    if form.validate_on_submit():
+        try:
+            unused = image_service.remove_image(current_user, image, form.reason.data)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.submit.errors = [message_for(error)]
+        else:
+            db.session.commit()
+            delete_files(unused)
+            flash(gettext("The image is removed. Its author sees the reason."), "success")
+            return redirect(url_for("moderation.moderate", proposal_id=proposal.id), code=303)
+    no_store()
+    return _moderate_page(proposal, action_forms(proposal), status=400,
+                          images=_image_forms(proposal, removals={image.id: form},
+                                              failed_image=image.id))

@@ -10,8 +10,15 @@ from pb_vote.blueprints.fields import format_euros
 from pb_vote.blueprints.messages import message_for
 from pb_vote.blueprints.outcomes import published_outcomes
 from pb_vote.blueprints.proposals.forms import ProposalForm, WithdrawForm
+from pb_vote.blueprints.uploads import (
+    delete_files,
+    image_settings,
+    image_store,
+    uploaded_image,
+)
 from pb_vote.extensions import db
 from pb_vote.models import Proposal
+from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
 from pb_vote.services.rounds import proposal_window_open
@@ -30,7 +37,14 @@ def submit(round_id: int):
     window_open = proposal_window_open(round_, clock.utcnow())
     if form.validate_on_submit():
         try:
+            upload = uploaded_image(form)
             proposal = proposal_service.submit_proposal(current_user, round_, form.draft())
+            if upload:
+                image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                        image_store(), image_settings(), proposal.language)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
         except proposal_service.ProposalError as error:
             db.session.rollback()
             form.submit.errors = [message_for(error)]
@@ -41,7 +55,8 @@ def submit(round_id: int):
                   "success")
             return redirect(url_for("public.proposal_page", proposal_id=proposal.id), code=303)
     return render_template("proposals/form.html", form=form, round=round_,
-                           window_open=window_open, editing=None)
+                           window_open=window_open, editing=None,
+                           images_allowed=image_settings().per_proposal)
 
 
 def _own_proposal(proposal_id: int) -> Proposal:
@@ -65,7 +80,18 @@ def edit(proposal_id: int):
     may_edit = proposal_service.author_may_edit(proposal, clock.utcnow())
     if form.validate_on_submit():
         try:
+            upload = uploaded_image(form)
             changed = proposal_service.edit_proposal(current_user, proposal, form.draft())
+            unused = []
+            for image in proposal.shown_images:
+                if image.id in (form.remove_images.data or []):
+                    unused += image_service.delete_image(current_user, image)
+            if upload:
+                image_service.add_image(current_user, proposal, upload, form.image_alt.data,
+                                        image_store(), image_settings(), proposal.language)
+        except image_service.ImageError as error:
+            db.session.rollback()
+            form.image.errors = [message_for(error)]
         except proposal_service.ProposalError as error:
             db.session.rollback()
             form.submit.errors = [message_for(error)]
@@ -73,10 +99,12 @@ def edit(proposal_id: int):
             for changed_proposal in changed:
                 notifications.proposal_status_changed(changed_proposal)
             db.session.commit()
+            delete_files(unused)
             flash(gettext("Your changes are saved."), "success")
             return redirect(url_for("public.proposal_page", proposal_id=proposal.id), code=303)
     return render_template("proposals/form.html", form=form, round=round_,
-                           window_open=may_edit, editing=proposal)
+                           window_open=may_edit, editing=proposal,
+                           images_allowed=image_settings().per_proposal)
 
 
 @bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from pb_vote.extensions import db
 from pb_vote.mail import outbox
 from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
 from pb_vote.services import catalog, voting
+from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
 from pb_vote.services.permissions import can_see_round
 from pb_vote.services.rounds import proposal_window_open, sync_phase
@@ -72,6 +73,7 @@ def round_page(round_id: int):
         "public/round.html", round=round_, proposals=proposals, query=query,
         category=category, sort=sort, now=clock.utcnow(),
         window_open=proposal_window_open(round_, clock.utcnow()), voted=voted,
+        thumbnails=image_service.first_images(p.id for p in proposals),
     )
 
 

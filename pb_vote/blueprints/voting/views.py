@@ -37,6 +37,7 @@ from pb_vote.blueprints.voting.forms import CodeForm
 from pb_vote.blueprints.voting.live_tally import live_tally
 from pb_vote.extensions import db
 from pb_vote.models import Round, VoteChannel
+from pb_vote.services import images as image_service
 from pb_vote.services import rate_limits, voting
 from pb_vote.services.ballot_rules import BallotInvalid, normalize, summary
 from pb_vote.services.permissions import can_see_round
@@ -91,6 +92,8 @@ def _render_ballot(round_: Round, proposals, choices: dict, error: str | None = 
         typed=typed_points(request.form) if refused is not None else {},
         error_proposal=next((p for p in proposals if p.id == field), None),
         channel=current_voter(round_)[1], tally=live_tally(spec, round_.currency),
+        thumbnails=image_service.first_images(p.id for p in proposals)
+        if len(proposals) <= current_app.config["IMAGE_BALLOT_THUMBNAILS_MAX"] else {},
     ), status
 
 
