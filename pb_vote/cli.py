@@ -39,6 +39,17 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
     click.echo("\nDemo sign-in (staff: /staff/sign-in, residents: /sign-in):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<30} {account.email:<26} {account.how}")
+    mode = current_app.config["STAFF_SECOND_FACTOR"]
+    if mode != "off":
+        who = ("the city admin and the coordinator set up a second factor at their first "
+               "sign-in" if mode == "required" else "staff may set up a second factor on "
+               "/staff/second-factor/settings")
+        click.echo(
+            f"\nSecond factor (STAFF_SECOND_FACTOR={mode}): {who}. Scan the QR code with an "
+            "authenticator app, or copy the key shown under it and print its current code "
+            "with:\n  .venv/bin/python -c \"import pyotp, sys; "
+            "print(pyotp.TOTP(sys.argv[1].replace(' ', '')).now())\" 'KEY'\n"
+            "(PB_VOTE_STAFF_SECOND_FACTOR=optional make run: no second factor unless set up.)")
 
 
 @click.command("create-admin")

@@ -30,6 +30,7 @@ from pb_vote.models.rounds import (
     TallyRule,
     VoterEligibility,
 )
+from pb_vote.models.second_factor import RecoveryCode, SecondFactor
 from pb_vote.models.tables import Table, TablePostalCode
 from pb_vote.models.users import (
     LANGUAGES,
@@ -66,8 +67,10 @@ __all__ = [
     "PublishedReceipt",
     "RateLimitEvent",
     "ReceiptSet",
+    "RecoveryCode",
     "Round",
     "RoundPhase",
+    "SecondFactor",
     "SignInMethod",
     "StoredFile",
     "Table",
