@@ -74,8 +74,10 @@ class Policy:
         return self.members_too and bool(user.memberships)
 
     def applies_to(self, user: User) -> bool:
-        """Whether a sign-in of ``user`` asks for a second factor (or its enrolment)."""
-        return self.enabled and (self.required_for(user) or is_enrolled(user))
+        """Whether a sign-in of ``user`` asks for a second factor (or its enrolment).
+        Residents never: only staff can enrol."""
+        return self.enabled and user.is_staff and (self.required_for(user)
+                                                   or is_enrolled(user))
 
 
 @dataclass(frozen=True)
