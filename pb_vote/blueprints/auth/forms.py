@@ -97,7 +97,7 @@ class SecondFactorCodeForm(FlaskForm):
         _l("Code from your authenticator app"),
         description=_l("Six digits; the app shows a new one every 30 seconds."),
         validators=[DataRequired(message=_l("Enter the six-digit code your app shows.")),
-                    Regexp(r"^\d{6}$", message=_l("A code is six digits."))],
+                    single_line, Regexp(r"^\d{6}$", message=_l("A code is six digits."))],
         filters=[_no_spaces],
     )
     submit = SubmitField(_l("Continue"))
@@ -109,7 +109,7 @@ class RecoveryCodeForm(FlaskForm):
     recovery_code = StringField(
         _l("Recovery code"),
         description=_l("16 letters and digits, as on your list; dashes and case do not matter."),
-        validators=[DataRequired(message=_l("Enter one of your recovery codes.")),
+        validators=[DataRequired(message=_l("Enter one of your recovery codes.")), single_line,
                     Length(max=40, message=_l("A recovery code is 16 letters and digits."))],
         filters=[strip_whitespace],
     )
