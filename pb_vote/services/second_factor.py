@@ -27,6 +27,7 @@ import pyotp
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from pb_vote import clock
 from pb_vote.extensions import db
@@ -140,9 +141,13 @@ def enrolment_secret(user: User, keys: SecretKeys) -> str:
         raise ValueError("already enrolled")
     if factor is None:
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-        db.session.add(SecondFactor(user_id=user.id, secret_sealed=keys.seal(user.id, secret)))
-        db.session.flush()
-        return secret
+        try:
+            with db.session.begin_nested():
+                db.session.add(SecondFactor(user_id=user.id,
+                                            secret_sealed=keys.seal(user.id, secret)))
+            return secret
+        except IntegrityError:  # the same page opened twice at once: the other one's
+            factor = db.session.get(SecondFactor, user.id, populate_existing=True)
     return keys.open(user.id, factor.secret_sealed)
 
 
