@@ -62,7 +62,7 @@ def _secret_on(page: str) -> str:
 
 
 def test_a_coordinator_enrols_at_first_sign_in_and_gets_recovery_codes(app, client, auth,
-                                                                        city):
+                                                                        city, mailbox):
     answer = auth.staff("coordinator@example.org")
     assert answer.status_code == 303
     assert answer.headers["Location"].endswith("/staff/second-factor")
@@ -86,6 +86,10 @@ def test_a_coordinator_enrols_at_first_sign_in_and_gets_recovery_codes(app, clie
     codes = re.findall(r"<strong>([2-9A-Z]{4}(?:-[2-9A-Z]{4}){3})</strong>", done.text)
     assert len(set(codes)) == second_factor.RECOVERY_CODE_COUNT == 10
     assert "this page shows them only once" in done.text
+    [mail] = mailbox
+    assert mail.to == "coordinator@example.org"
+    assert "A second factor (an authenticator app) was set up" in mail.body
+    assert "If this was not you, tell a city admin at once" in mail.body
     assert client.get("/manage").status_code == 200
     [event] = _events(app, "second_factor.enrolled")
     with app.app_context():
@@ -147,7 +151,7 @@ def test_a_code_too_old_is_refused(app, client, auth, city, frozen_clock):
     assert client.post("/staff/second-factor", data={"code": old}).status_code == 400
 
 
-def test_a_recovery_code_works_once_and_is_audited(app, client, auth, city):
+def test_a_recovery_code_works_once_and_is_audited(app, client, auth, city, mailbox):
     enrolment = _enrol(app, "coordinator@example.org")
     code = enrolment.recovery_codes[3]
     auth.staff("coordinator@example.org")
@@ -156,6 +160,7 @@ def test_a_recovery_code_works_once_and_is_audited(app, client, auth, city):
     assert "9 codes are left" in client.get("/manage").text
     [event] = _events(app, "second_factor.recovery_code_used")
     assert event.details == {"left": 9}
+    assert "with one of its recovery codes" in mailbox[-1].body
     auth.sign_out()
 
     auth.staff("coordinator@example.org")
@@ -245,7 +250,7 @@ def test_new_recovery_codes_replace_the_old(app, client, auth, city, frozen_cloc
 
 
 def test_a_city_admin_resets_another_staff_members_second_factor(app, client, auth, city,
-                                                                 frozen_clock):
+                                                                 frozen_clock, mailbox):
     admin = _enrol(app, "admin@example.org")
     _enrol(app, "coordinator@example.org")
     other = app.test_client()
@@ -273,6 +278,8 @@ def test_a_city_admin_resets_another_staff_members_second_factor(app, client, au
     assert event.details == {"reason": "Lost her phone; asked in person at the office."}
     assert event.actor_role == "city_admin"
     assert _sessions(app, "coordinator@example.org") == []
+    assert mailbox[-1].to == "coordinator@example.org"
+    assert "A city admin reset the second factor" in mailbox[-1].body
     audit = client.get("/admin/audit").text
     assert "Reset a person&#39;s second factor" in audit and "Lost her phone" in audit
     answer = other.post("/staff/sign-in", data={"email": "coordinator@example.org",

@@ -76,6 +76,7 @@ def reset_second_factor():
                 "Another city admin must reset your own second factor."))
         else:
             second_factor.reset(current_user, user, form.reason.data)
+            notifications.second_factor_changed(user, "reset")
             db.session.commit()
             flash(gettext("The second factor of %(email)s is reset; they set it up again at "
                           "their next sign-in.", email=user.email), "success")

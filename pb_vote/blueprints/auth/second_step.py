@@ -19,6 +19,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from pb_vote import notifications
 from pb_vote.blueprints.auth.forms import (
     RecoveryCodeForm,
     RenewRecoveryCodesForm,
@@ -131,6 +132,7 @@ def recovery_code():
         if second_factor.use_recovery_code(user, recovery_form.recovery_code.data, attempt):
             left = second_factor.recovery_codes_left(user)
             next_url = _passed(user)
+            notifications.second_factor_changed(user, "recovery_code_used")
             db.session.commit()
             flash(ngettext(
                 "You are signed in with a recovery code. %(num)d code is left: make new "
@@ -183,6 +185,7 @@ def enrol_second_factor():
                 next_url = _passed(user)  # a full session either way, on a new token
                 if not was_waiting:
                     next_url = url_for("auth.second_factor_settings")
+                notifications.second_factor_changed(user, "enrolled")
                 db.session.commit()
                 return render_template("auth/recovery_codes.html", codes=made,
                                        next_url=next_url, first=True)
