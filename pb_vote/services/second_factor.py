@@ -277,12 +277,13 @@ class ResetRefused(ValueError):
     """A reset that is not allowed: of oneself (``own``), or without a reason."""
 
 
-def reset(actor: User, user: User, reason: str) -> None:
+def reset(actor: User | None, user: User, reason: str) -> None:
     """Remove ``user``'s second factor and recovery codes (a lost phone), on a city admin's
-    word with a reason (audited); every session of ``user`` ends, so the next sign-in
-    enrols again. Not of oneself: another admin must do it."""
+    word (``actor``; None: the system, from the command line) with a reason (audited);
+    every session of ``user`` ends, so the next sign-in enrols again. Not of oneself:
+    another admin must do it."""
     reason = reason.strip()
-    if actor.id == user.id:
+    if actor is not None and actor.id == user.id:
         raise ResetRefused("own")
     if not reason:
         raise ResetRefused("reason")

@@ -2,9 +2,10 @@
 
 import pytest
 from flask import current_app
+from sqlalchemy import select
 
 from pb_vote.extensions import db
-from pb_vote.models import SecondFactor
+from pb_vote.models import AuditEvent, SecondFactor
 from pb_vote.services import second_factor
 from pb_vote.services.ballot_box import new_key, parse_keys
 from tests import factories
@@ -61,3 +62,23 @@ def test_a_code_works_once_and_none_of_an_earlier_step_after_it(app_ctx, frozen_
     frozen_clock.advance(seconds=30)
     assert check(enrolment.code())
     assert db.session.get(SecondFactor, city.coordinator.id).last_used_step is not None
+
+
+def test_the_command_line_resets_a_lone_admins_second_factor(app, runner, mailbox):
+    with app.app_context():
+        city = factories.city()
+        admin_id = factories.enrolled(city.admin).user_id
+        db.session.commit()
+    refused = runner.invoke(args=["reset-second-factor", "resident@example.org",
+                                  "--reason", "x"])
+    assert refused.exit_code != 0 and "no staff account" in refused.output
+    done = runner.invoke(args=["reset-second-factor", "admin@example.org",
+                               "--reason", "Lost phone and codes; the only admin."])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        assert db.session.get(SecondFactor, admin_id) is None
+        [event] = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "second_factor.reset")).scalars()
+        assert event.actor_id is None and event.actor_role == "system"
+        assert event.details == {"reason": "Lost phone and codes; the only admin."}
+    assert mailbox[-1].to == "admin@example.org"
