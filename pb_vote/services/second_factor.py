@@ -151,6 +151,13 @@ def enrolment_secret(user: User, keys: SecretKeys) -> str:
     return keys.open(user.id, factor.secret_sealed)
 
 
+def forget_enrolment(user: User) -> None:
+    """Drop an unconfirmed enrolment (its secret was never in effect). Flushes."""
+    db.session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id,
+                                                  SecondFactor.confirmed_at.is_(None)))
+    db.session.flush()
+
+
 def provisioning_uri(user: User, secret: str, issuer: str) -> str:
     """The otpauth:// address an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)

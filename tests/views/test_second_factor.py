@@ -328,3 +328,17 @@ def test_publishing_needs_the_full_sign_in(app, client, auth, city):
     with app.app_context():
         assert db.session.get(Round, round_id).phase is RoundPhase.CLOSED
         assert db.session.execute(select(func.count()).select_from(Publication)).scalar_one() == 0
+
+
+def test_a_lost_key_is_said_so_and_a_recovery_code_still_works(app, client, auth, city):
+    from pb_vote.services.ballot_box import new_key
+
+    enrolment = _enrol(app, "coordinator@example.org")
+    app.config["SECOND_FACTOR_KEYS"] = [new_key()]
+    app.extensions.pop("pb_vote.second_factor_keys", None)
+    auth.staff("coordinator@example.org")
+    answer = client.post("/staff/second-factor", data={"code": enrolment.code()})
+    assert answer.status_code == 503
+    assert "Your second factor cannot be checked now." in answer.text
+    assert client.post("/staff/second-factor/recovery", data={
+        "recovery_code": enrolment.recovery_codes[0]}).status_code == 303

@@ -87,6 +87,17 @@ def _passed(user: User):
     return next_url
 
 
+def _keys_lost(form, recovery_form):
+    """The secret does not open with SECOND_FACTOR_KEYS (a key removed from the
+    configuration): say so rather than call the code wrong; recovery codes still work."""
+    db.session.rollback()
+    current_app.logger.error("a second-factor secret does not open with SECOND_FACTOR_KEYS")
+    form.code.errors.append(gettext(
+        "Your second factor cannot be checked now. Use a recovery code, or ask a city admin "
+        "to reset your second factor."))
+    return _challenge_page(form, recovery_form, 503)
+
+
 def _challenge_page(form, recovery_form, status: int = 200):
     return render_template("auth/second_factor.html", form=form, recovery_form=recovery_form,
                            sign_out_form=SignOutForm()), status
@@ -106,7 +117,11 @@ def second_factor_step():
         attempt = _admit(user, form.code)
         if attempt is None:
             return _challenge_page(form, recovery_form, 429)
-        if second_factor.check_code(user, _keys(), form.code.data, attempt):
+        try:
+            right = second_factor.check_code(user, _keys(), form.code.data, attempt)
+        except second_factor.SecondFactorKeyError:
+            return _keys_lost(form, recovery_form)
+        if right:
             next_url = _passed(user)
             db.session.commit()
             flash(gettext("You are signed in."), "success")
@@ -173,7 +188,12 @@ def enrol_second_factor():
     if second_factor.is_enrolled(user):
         return redirect(url_for("auth.second_factor" if user.second_factor_pending
                                 else "auth.second_factor_settings"))
-    secret = second_factor.enrolment_secret(user, _keys())
+    try:
+        secret = second_factor.enrolment_secret(user, _keys())
+    except second_factor.SecondFactorKeyError:
+        # An enrolment begun under a key no longer configured: begin it again.
+        second_factor.forget_enrolment(user)
+        secret = second_factor.enrolment_secret(user, _keys())
     db.session.commit()
     form = SecondFactorCodeForm()
     if form.validate_on_submit():
