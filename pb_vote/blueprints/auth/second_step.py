@@ -174,6 +174,15 @@ def _issuer() -> str:
     return base.split("://", 1)[-1].split("/", 1)[0]
 
 
+def _enrolment_secret(user: User) -> str:
+    try:
+        return second_factor.enrolment_secret(user, _keys())
+    except second_factor.SecondFactorKeyError:
+        # An enrolment begun under a key no longer configured: begin it again.
+        second_factor.forget_enrolment(user)
+        return second_factor.enrolment_secret(user, _keys())
+
+
 @bp.route("/staff/second-factor/enrol", methods=["GET", "POST"])
 def enrol_second_factor():
     """Set up the authenticator app: scan the QR code (or type the secret), then give the
@@ -188,31 +197,23 @@ def enrol_second_factor():
     if second_factor.is_enrolled(user):
         return redirect(url_for("auth.second_factor" if user.second_factor_pending
                                 else "auth.second_factor_settings"))
-    try:
-        secret = second_factor.enrolment_secret(user, _keys())
-    except second_factor.SecondFactorKeyError:
-        # An enrolment begun under a key no longer configured: begin it again.
-        second_factor.forget_enrolment(user)
-        secret = second_factor.enrolment_secret(user, _keys())
+    secret = _enrolment_secret(user)
     db.session.commit()
     form = SecondFactorCodeForm()
-    if form.validate_on_submit():
-        attempt = _admit(user, form.code)
-        if attempt is not None:
-            made = second_factor.confirm_enrolment(user, _keys(), form.code.data, attempt)
-            if made is not None:
-                was_waiting = user.second_factor_pending
-                next_url = _passed(user)  # a full session either way, on a new token
-                if not was_waiting:
-                    next_url = url_for("auth.second_factor_settings")
-                notifications.second_factor_changed(user, "enrolled")
-                db.session.commit()
-                return render_template("auth/recovery_codes.html", codes=made,
-                                       next_url=next_url, first=True)
+    if form.validate_on_submit() and (attempt := _admit(user, form.code)) is not None:
+        made = second_factor.confirm_enrolment(user, _keys(), form.code.data, attempt)
+        if made is not None:
+            was_waiting = user.second_factor_pending
+            next_url = _passed(user)  # a full session either way, on a new token
+            notifications.second_factor_changed(user, "enrolled")
             db.session.commit()
-            form.code.errors.append(gettext(
-                "This code is wrong. Check that the app's clock is right, and type the code "
-                "it shows now."))
+            return render_template(
+                "auth/recovery_codes.html", codes=made, first=True,
+                next_url=next_url if was_waiting else url_for("auth.second_factor_settings"))
+        db.session.commit()
+        form.code.errors.append(gettext(
+            "This code is wrong. Check that the app's clock is right, and type the code it "
+            "shows now."))
     uri = second_factor.provisioning_uri(user, secret, _issuer())
     return render_template(
         "auth/enrol_second_factor.html", form=form, qr_code=_qr_code(uri),
