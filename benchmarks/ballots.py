@@ -45,6 +45,7 @@ SECRETS = {
     "PB_VOTE_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
     "PB_VOTE_BALLOT_SECRET": "benchmark-ballot-secret-0123456789-abcdefgh",
     "PB_VOTE_BALLOT_KEYS": "YmVuY2htYXJrLWJhbGxvdC1rZXktMzItYnl0ZXMtLSE=",
+    "PB_VOTE_SECOND_FACTOR_KEYS": "YmVuY2htYXJrLXNlY29uZC1mYWN0b3Ita2V5LTMyISE=",
     "PB_VOTE_SESSION_COOKIE_SECURE": "false",
     "PB_VOTE_PUBLIC_BASE_URL": "http://127.0.0.1",
 }

@@ -366,6 +366,10 @@ def production_environment(database_url: str, queue: str, base_url: str,
         "PB_VOTE_SECRET_KEY": secrets.token_urlsafe(48),
         "PB_VOTE_BALLOT_SECRET": secrets.token_urlsafe(48),
         "PB_VOTE_BALLOT_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "PB_VOTE_SECOND_FACTOR_KEYS": base64.urlsafe_b64encode(
+            secrets.token_bytes(32)).decode(),
+        # The coordinator signs in with the password only: the second step is not measured.
+        "PB_VOTE_STAFF_SECOND_FACTOR": "optional",
         "PB_VOTE_PUBLIC_BASE_URL": base_url,
         "PB_VOTE_DATABASE_URL": database_url,
         "PB_VOTE_TASK_QUEUE": queue,

@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 app.config[key] = value
     config.check_secrets(app.config, debug=app.debug)
     config.check_ballot_keys(app.config)
+    config.check_second_factor(app.config)
     config.check_public_address(app.config)
     config.check_city_language(app.config)
     config.check_identity_providers(app.config)

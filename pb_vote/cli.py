@@ -46,6 +46,17 @@ def seed_demo_command(if_empty: bool, force: bool) -> None:
                    "type the name, any password):")
         for name, about in demo.DEMO_PERSONS:
             click.echo(f"  {name:<8} {about}")
+    mode = current_app.config["STAFF_SECOND_FACTOR"]
+    if mode != "off":
+        who = ("the city admin and the coordinator set up a second factor at their first "
+               "sign-in" if mode == "required" else "staff may set up a second factor on "
+               "/staff/second-factor/settings")
+        click.echo(
+            f"\nSecond factor (STAFF_SECOND_FACTOR={mode}): {who}. Scan the QR code with an "
+            "authenticator app, or copy the key shown under it and print its current code "
+            "with:\n  .venv/bin/python -c \"import pyotp, sys; "
+            "print(pyotp.TOTP(sys.argv[1].replace(' ', '')).now())\" 'KEY'\n"
+            "(PB_VOTE_STAFF_SECOND_FACTOR=optional make run: no second factor unless set up.)")
 
 
 @click.command("create-admin")
@@ -203,9 +214,31 @@ def import_pabulib_command(path: str, slug: str, title: str | None) -> None:
                f"/manage/rounds/{round_.id}/results")
 
 
+@click.command("reset-second-factor")
+@with_appcontext
+@click.argument("email")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+def reset_second_factor_command(email: str, reason: str) -> None:
+    """Remove a staff member's second factor (audited, by the system): for a city admin
+    who lost phone and recovery codes with no other admin to reset it, or lost keys."""
+    from pb_vote import notifications
+    from pb_vote.services import accounts, second_factor
+
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_staff:
+        raise click.ClickException(f"no staff account has the address {email}")
+    try:
+        second_factor.reset(None, user, reason)
+    except second_factor.ResetRefused:
+        raise click.ClickException("give a reason with --reason") from None
+    notifications.second_factor_changed(user, "reset")
+    db.session.commit()
+    click.echo(f"The second factor of {user.email} is reset; the next sign-in sets it up.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_admin_command, verify_audit_command,
                     advance_phases_command, send_mail_command, reseal_ballots_command,
-                    import_pabulib_command):
+                    import_pabulib_command, reset_second_factor_command):
         app.cli.add_command(command)

@@ -15,6 +15,9 @@ DEFAULT_BALLOT_SECRET = "dev-only-ballot-secret"  # refused outside development
 # A published key, so refused outside development (pb_vote.services.ballot_box.new_key()).
 DEFAULT_BALLOT_KEY = "ZGV2LW9ubHktYmFsbG90LWtleS1ub3Qtc2VjcmV0ISE="
 DEFAULT_PERSON_SECRET = "dev-only-person-secret"  # refused outside development
+# The same for the key that seals staff TOTP secrets.
+DEFAULT_SECOND_FACTOR_KEY = "ZGV2LW9ubHktc2Vjb25kLWZhY3Rvci1rZXktbm90LSE="
+SECOND_FACTOR_MODES = ("required", "optional", "off")
 
 DEFAULTS: dict[str, object] = {
     # "production" (the default: strict) or "development" (what `make run` uses).
@@ -49,6 +52,21 @@ DEFAULTS: dict[str, object] = {
     # refused (even with the right password) until the window passes or a new password is
     # set by mail link. argon2 makes each guess slow; this caps how many there can be.
     "STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES": 10,
+    # Staff second factor (an authenticator app's TOTP codes, and recovery codes):
+    # "required": city admins and coordinators (who can publish results and give roles;
+    # members too when STAFF_SECOND_FACTOR_FOR_MEMBERS) enrol at their first sign-in and
+    # give a code at every sign-in; "optional": staff who enrolled give one; "off": nobody.
+    "STAFF_SECOND_FACTOR": "required",
+    "STAFF_SECOND_FACTOR_FOR_MEMBERS": False,
+    # Seal the TOTP secrets at rest (AES-256-GCM), as BALLOT_KEYS seal ballots: the first
+    # seals, the others still open (rotation). Without it no one can give a code: keep a
+    # copy apart from the database backups (a city admin can reset a second factor).
+    "SECOND_FACTOR_KEYS": [DEFAULT_SECOND_FACTOR_KEY],
+    # Wrong codes (app or recovery) allowed per account in 15 minutes, counted before each
+    # check like passwords; then even the right code waits.
+    "SECOND_FACTOR_ATTEMPTS_PER_15_MINUTES": 5,
+    # The name authenticator apps show beside the codes; None: the host of PUBLIC_BASE_URL.
+    "SECOND_FACTOR_ISSUER": None,
     # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).
     "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.
@@ -279,6 +297,33 @@ def check_city_language(settings) -> None:
         raise ConfigurationError(
             f"PB_VOTE_CITY_MAIN_LANGUAGE must be fi or sv, not "
             f"{settings.get('CITY_MAIN_LANGUAGE')!r}.")
+
+
+def check_second_factor(settings) -> None:
+    """Refuse an unknown STAFF_SECOND_FACTOR mode, malformed second-factor keys anywhere, and
+    the published development key outside development (unless the second factor is off)."""
+    from pb_vote.services.ballot_box import parse_keys
+
+    mode = settings.get("STAFF_SECOND_FACTOR")
+    if mode not in SECOND_FACTOR_MODES:
+        raise ConfigurationError(
+            f"PB_VOTE_STAFF_SECOND_FACTOR must be one of {', '.join(SECOND_FACTOR_MODES)}, "
+            f"not {mode!r}."
+        )
+    try:
+        keys = parse_keys(settings.get("SECOND_FACTOR_KEYS"), "second-factor key")
+    except ValueError as problem:
+        raise ConfigurationError(
+            f"PB_VOTE_SECOND_FACTOR_KEYS: {problem}. Make one with: python -c \"import "
+            f"base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32))"
+            f".decode())\""
+        ) from None
+    if (settings.get("ENV_NAME") != "development" and mode != "off"
+            and parse_keys(DEFAULT_SECOND_FACTOR_KEY)[0] in keys):
+        raise ConfigurationError(
+            "PB_VOTE_SECOND_FACTOR_KEYS holds the published development key: set your own "
+            "key (and keep a copy apart from the database backups)."
+        )
 
 
 def database_uri(database_url: str | None, instance_path: str) -> str:

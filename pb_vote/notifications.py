@@ -71,6 +71,19 @@ def staff_use_password(user: User) -> None:
          forgot_link=link("auth.forgot_password"))
 
 
+SECOND_FACTOR_CHANGES = ("enrolled", "recovery_code_used", "reset")
+
+
+def second_factor_changed(user: User, change: str) -> None:
+    """Tell a staff member that their second factor was set up, stood in for by a recovery
+    code, or reset: if it was not them, someone may know their password."""
+    if change not in SECOND_FACTOR_CHANGES:
+        raise ValueError(f"unknown change {change!r}")
+    send(user.email, user.language, lambda: gettext("Your second factor"),
+         "mail/second_factor_changed.txt", change=change,
+         staff_link=link("auth.staff_sign_in"))
+
+
 def role_granted(user: User, table: Table) -> None:
     """Tell a person without a password of their new role, with a link to choose one."""
     if user.password_hash:

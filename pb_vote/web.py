@@ -41,6 +41,7 @@ from pb_vote.blueprints.languages import (
 from pb_vote.blueprints.uploads import UPLOAD_ENDPOINTS, allow_image_uploads
 from pb_vote.extensions import db, login_manager
 from pb_vote.formatting import format_locale, local_date, local_datetime, money, number, percent
+from pb_vote.services.second_factor import Policy
 from pb_vote.services.sign_in import load_login_session
 from pb_vote.urls import public_adapter
 
@@ -60,7 +61,7 @@ class IdConverter(IntegerConverter):
 
 
 def _load_user(token: str):
-    return load_login_session(token)
+    return load_login_session(token, Policy.from_config(current_app.config))
 
 
 ERROR_TEXTS = {

@@ -26,6 +26,7 @@ from tests import factories
 POSTGRES_URL_VARIABLE = "PB_VOTE_TEST_DATABASE_URL"
 TEST_BALLOT_KEY = "dGVzdC1vbmx5LWJhbGxvdC1rZXktMzItYnl0ZXMhISE="
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_SECOND_FACTOR_KEY = "dGVzdC1vbmx5LXNlY29uZC1mYWN0b3Ita2V5LTMyISE="
 # The service's own hasher and the hash it checks unknown addresses against, taken before
 # cheap_password_hashing swaps them (tests/services/test_passwords.py checks their strength).
 PRODUCTION_PASSWORD_HASHER = accounts.PASSWORD_HASHER
@@ -61,6 +62,10 @@ def base_test_config(database_url: str) -> dict:
         "SECRET_KEY": TEST_SECRET,
         "BALLOT_SECRET": "test-ballot-secret-that-is-long-enough-9876543210",
         "BALLOT_KEYS": [TEST_BALLOT_KEY],
+        # Staff who set up a second factor give it; nobody must (tests/views/
+        # test_second_factor.py and the browser journey test the "required" mode).
+        "STAFF_SECOND_FACTOR": "optional",
+        "SECOND_FACTOR_KEYS": [TEST_SECOND_FACTOR_KEY],
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         # A count asked for on a page, and new mail once its transaction commits, run at

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
+import pyotp
 from flask import current_app
 from sqlalchemy import select
 
@@ -45,6 +46,7 @@ from pb_vote.services import (
     notices,
     results,
     rounds,
+    second_factor,
     voting,
 )
 from pb_vote.services.ballot_box import VoteKeys
@@ -102,6 +104,38 @@ def user(
         db.session.add(TableMembership(user=person, table=at, role=MembershipRole(role)))
         db.session.flush()
     return person
+
+
+def app_code(secret: str, at=None, *, steps: int = 0) -> str:
+    """What an authenticator app with ``secret`` shows at ``at`` (default: the service's
+    clock now), or ``steps`` of 30 seconds later."""
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(at or clock.utcnow()) + steps)
+
+
+@dataclass
+class Enrolment:
+    """A staff member's authenticator app, as a test holds it: the secret and the ten
+    recovery codes shown at enrolment."""
+
+    user_id: int
+    secret: str
+    recovery_codes: list[str]
+
+    def code(self, at=None, *, steps: int = 0) -> str:
+        """The app's code at ``at`` (default: the service's clock now), ``steps`` later."""
+        return app_code(self.secret, at, steps=steps)
+
+
+def enrolled(person: User) -> Enrolment:
+    """Set up ``person``'s second factor through the service, confirmed with the previous
+    step's code (so that the current one is still unused for the test to sign in with)."""
+    keys = second_factor.SecretKeys.from_config(current_app.config)
+    secret = second_factor.enrolment_secret(person, keys)
+    attempt = second_factor.admit_attempt(person, 1000)
+    made = second_factor.confirm_enrolment(person, keys, app_code(secret, steps=-1), attempt)
+    assert made is not None
+    return Enrolment(person.id, secret, made)
 
 
 def round_(

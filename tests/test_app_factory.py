@@ -8,7 +8,7 @@ from sqlalchemy import text
 from pb_vote import create_app
 from pb_vote.config import ConfigurationError, database_uri
 from pb_vote.extensions import db
-from tests.conftest import TEST_BALLOT_KEY
+from tests.conftest import TEST_BALLOT_KEY, TEST_SECOND_FACTOR_KEY
 
 
 def test_defaults_refuse_to_start_without_a_secret_key(monkeypatch, tmp_path):
@@ -35,6 +35,7 @@ def test_a_missing_or_shared_ballot_secret_is_refused(monkeypatch, tmp_path):
 def test_outside_development_ballot_keys_must_be_real(tmp_path, keys, problem):
     config = {"SECRET_KEY": "k" * 40, "BALLOT_SECRET": "b" * 40,
               "PUBLIC_BASE_URL": "https://pb.example.fi",
+              "SECOND_FACTOR_KEYS": [TEST_SECOND_FACTOR_KEY],
               "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"}
     if keys is not None:
         config["BALLOT_KEYS"] = keys
@@ -52,6 +53,7 @@ def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "b" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_KEYS", TEST_BALLOT_KEY)
+    monkeypatch.setenv("PB_VOTE_SECOND_FACTOR_KEYS", TEST_SECOND_FACTOR_KEY)
     monkeypatch.setenv("PB_VOTE_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
     monkeypatch.setenv("PB_VOTE_MAIL_SERVER", "smtp.example.org")
     monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
@@ -69,6 +71,7 @@ def test_instance_config_file_is_read_and_environment_wins(tmp_path, monkeypatch
         "SECRET_KEY = 'from-the-instance-folder-0123456789abcdef'\n"
         "BALLOT_SECRET = 'ballots-from-the-instance-folder-0123456789'\n"
         f"BALLOT_KEYS = ['{TEST_BALLOT_KEY}']\n"
+        f"SECOND_FACTOR_KEYS = ['{TEST_SECOND_FACTOR_KEY}']\n"
         "MAIL_SENDER = 'instance@example.org'\nMAIL_PORT = 2525\n"
         "PUBLIC_BASE_URL = 'https://pb.example.fi'\n"
     )
@@ -93,6 +96,7 @@ def test_production_has_no_development_mailbox(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_VOTE_SECRET_KEY", "p" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_SECRET", "q" * 40)
     monkeypatch.setenv("PB_VOTE_BALLOT_KEYS", TEST_BALLOT_KEY)
+    monkeypatch.setenv("PB_VOTE_SECOND_FACTOR_KEYS", TEST_SECOND_FACTOR_KEY)
     monkeypatch.setenv("PB_VOTE_PUBLIC_BASE_URL", "https://pb.example.fi")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite"})
     assert not app.config.get("DEV_MAILBOX")

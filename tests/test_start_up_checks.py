@@ -5,12 +5,12 @@ trusted-host list that would not protect it (issue 13)."""
 import pytest
 
 from pb_vote import create_app
-from pb_vote.config import ConfigurationError
+from pb_vote.config import DEFAULT_SECOND_FACTOR_KEY, ConfigurationError
 from tests.conftest import base_test_config
 
 # The suite's own secrets and keys (whichever it has), so only what a test changes is wrong.
 SECRETS = {key: value for key, value in base_test_config("sqlite://").items()
-           if key in ("SECRET_KEY", "BALLOT_SECRET", "BALLOT_KEYS")}
+           if key in ("SECRET_KEY", "BALLOT_SECRET", "BALLOT_KEYS", "SECOND_FACTOR_KEYS")}
 PUBLIC = {"PUBLIC_BASE_URL": "https://pb.example.fi"}
 
 
@@ -91,3 +91,26 @@ def test_the_city_main_language_is_finnish_or_swedish(language):
         create_app({"TESTING": True, **SECRETS, **PUBLIC, "CITY_MAIN_LANGUAGE": language})
     assert create_app({"TESTING": True, **SECRETS, **PUBLIC,
                        "CITY_MAIN_LANGUAGE": "sv"}).config["CITY_MAIN_LANGUAGE"] == "sv"
+
+
+def test_the_published_second_factor_key_is_refused_outside_development():
+    published = {**SECRETS, **PUBLIC, "SECOND_FACTOR_KEYS": [DEFAULT_SECOND_FACTOR_KEY]}
+    with pytest.raises(ConfigurationError, match="PB_VOTE_SECOND_FACTOR_KEYS"):
+        create_app(published)
+    # With the second factor off nothing is sealed, so the key does not matter.
+    assert create_app({**published, "STAFF_SECOND_FACTOR": "off"})
+
+
+@pytest.mark.parametrize("keys", ["", "not base64!", "c2hvcnQ="])
+def test_malformed_second_factor_keys_are_refused(keys):
+    with pytest.raises(ConfigurationError, match="second-factor key"):
+        create_app({**SECRETS, **PUBLIC, "SECOND_FACTOR_KEYS": keys})
+
+
+def test_an_unknown_second_factor_mode_is_refused():
+    with pytest.raises(ConfigurationError, match="PB_VOTE_STAFF_SECOND_FACTOR"):
+        create_app({**SECRETS, **PUBLIC, "STAFF_SECOND_FACTOR": "sometimes"})
+
+
+def test_production_requires_the_second_factor_by_default():
+    assert create_app({**SECRETS, **PUBLIC}).config["STAFF_SECOND_FACTOR"] == "required"

@@ -20,6 +20,8 @@ def start_worker(database_url: str, queue_file, periodic: bool = True,
     for key in ("SECRET_KEY", "BALLOT_SECRET", "DATABASE_URL", "PUBLIC_BASE_URL"):
         env[f"PB_VOTE_{key}"] = config[key]
     env["PB_VOTE_BALLOT_KEYS"] = ",".join(config["BALLOT_KEYS"])
+    env["PB_VOTE_SECOND_FACTOR_KEYS"] = ",".join(config["SECOND_FACTOR_KEYS"])
+    env["PB_VOTE_STAFF_SECOND_FACTOR"] = config["STAFF_SECOND_FACTOR"]
     consumer = os.path.join(os.path.dirname(sys.executable), "huey_consumer")
     return subprocess.Popen([consumer, "pb_vote.worker.huey", "--workers", "1", "--delay",
                              "0.1", "--max-delay", "0.2", *([] if periodic else ["-n"])],

@@ -35,6 +35,7 @@ from pb_vote.models.rounds import (
     TallyRule,
     VoterEligibility,
 )
+from pb_vote.models.second_factor import RecoveryCode, SecondFactor
 from pb_vote.models.tables import Table, TablePostalCode
 from pb_vote.models.users import (
     LANGUAGES,
@@ -77,11 +78,13 @@ __all__ = [
     "PublishedReceipt",
     "RateLimitEvent",
     "ReceiptSet",
+    "RecoveryCode",
     "ResidentCheck",
     "ReviewNote",
     "Round",
     "RoundMailing",
     "RoundPhase",
+    "SecondFactor",
     "SentNotice",
     "ServicePageVersion",
     "SignInMethod",

@@ -55,12 +55,15 @@ class User(db.Model):
     # Flask-Login protocol. The id kept in the session cookie is the login session's token,
     # not the user id, so signing out (deleting that row) really ends the session.
     login_session_token = None  # set on the loaded instance; not a column
+    # Set on the loaded instance while its session waits for the staff second factor: the
+    # person has given only a password, and counts as not signed in (no page, no action).
+    second_factor_pending = False
     is_active = True
     is_anonymous = False
 
     @property
     def is_authenticated(self) -> bool:
-        return True
+        return not self.second_factor_pending
 
     def get_id(self) -> str | None:
         return self.login_session_token
@@ -133,6 +136,9 @@ class LoginSession(db.Model):
     method: Mapped[SignInMethod] = mapped_column(string_enum(SignInMethod, "sign_in_method"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When this session passed the staff second factor; None: the password only (enough
+    # only for those whom the second factor does not concern, see services.second_factor).
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

@@ -42,7 +42,7 @@ def new_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode()
 
 
-def parse_keys(value) -> list[bytes]:
+def parse_keys(value, what: str = "ballot key") -> list[bytes]:
     """The keys of a configuration value: a list, or a string of keys separated by commas or
     spaces; each 32 bytes in URL-safe base64. Raises ValueError naming what is wrong."""
     texts = value.replace(",", " ").split() if isinstance(value, str) else list(value or [])
@@ -52,12 +52,12 @@ def parse_keys(value) -> list[bytes]:
         try:
             key = base64.b64decode(padded, altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError("a ballot key is not URL-safe base64") from None
+            raise ValueError(f"a {what} is not URL-safe base64") from None
         if len(key) != KEY_BYTES:
-            raise ValueError(f"a ballot key must be {KEY_BYTES} bytes, not {len(key)}")
+            raise ValueError(f"a {what} must be {KEY_BYTES} bytes, not {len(key)}")
         keys.append(key)
     if not keys:
-        raise ValueError("no ballot key is configured")
+        raise ValueError(f"no {what} is configured")
     return keys
 
 

@@ -20,6 +20,8 @@ from pb_vote.errors import ServiceError
 from pb_vote.extensions import db
 from pb_vote.models import LoginSession, OneTimeNonce, SignInMethod, TokenPurpose, User
 from pb_vote.services.accounts import normalize_email
+from pb_vote.services.second_factor import Policy
+from pb_vote.services.second_factor import pending as second_factor_pending
 
 
 class LinkError(ServiceError):
@@ -126,8 +128,12 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_login_session(user: User, method: SignInMethod, days: int) -> str:
-    """Start a login session for ``user``; return the token for the session cookie."""
+def open_login_session(user: User, method: SignInMethod, days: int, *,
+                       passed_second_factor: bool = False,
+                       lasts: timedelta | None = None) -> str:
+    """Start a login session for ``user`` (which passed the staff second factor now, when
+    ``passed_second_factor``), lasting ``days`` (or ``lasts``); return the token for the
+    session cookie."""
     token = secrets.token_urlsafe(32)
     now = clock.utcnow()
     db.session.add(
@@ -136,7 +142,8 @@ def open_login_session(user: User, method: SignInMethod, days: int) -> str:
             user=user,
             method=method,
             created_at=now,
-            expires_at=now + timedelta(days=days),
+            expires_at=now + (lasts or timedelta(days=days)),
+            second_factor_at=now if passed_second_factor else None,
         )
     )
     user.last_sign_in_at = now
@@ -145,14 +152,18 @@ def open_login_session(user: User, method: SignInMethod, days: int) -> str:
     return token
 
 
-def load_login_session(token: str) -> User | None:
-    """The user of a live login session, or None when it ended or expired."""
+def load_login_session(token: str, policy: Policy | None = None) -> User | None:
+    """The user of a live login session, or None when it ended or expired. Under ``policy``,
+    a session still waiting for its second factor gives a user marked
+    ``second_factor_pending`` (who counts as not signed in)."""
     login_session = db.session.get(LoginSession, _token_hash(token),
                                    options=[joinedload(LoginSession.user)])
     if login_session is None or login_session.expires_at <= clock.utcnow():
         return None
     user = login_session.user
     user.login_session_token = token
+    user.second_factor_pending = policy is not None and second_factor_pending(
+        user, login_session, policy)
     return user
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from pb_vote import create_app
 from pb_vote.extensions import db
-from tests.conftest import POSTGRES_URL_VARIABLE, base_test_config
+from tests.conftest import POSTGRES_URL_VARIABLE, TEST_SECOND_FACTOR_KEY, base_test_config
 
 requests = pytest.importorskip("requests", reason="the attack tests need requests")
 
@@ -179,6 +179,10 @@ def _environment(database_url: str, instance: Path, url: str, extra: dict) -> di
         "PB_VOTE_SECRET_KEY": SECRET_KEY,
         "PB_VOTE_BALLOT_SECRET": BALLOT_SECRET,
         "PB_VOTE_BALLOT_KEYS": BALLOT_KEY,
+        # As in the other tests: a second factor only for staff who set one up (modules
+        # that attack the "required" mode set it in SERVICE_ENVIRONMENT).
+        "PB_VOTE_STAFF_SECOND_FACTOR": "optional",
+        "PB_VOTE_SECOND_FACTOR_KEYS": TEST_SECOND_FACTOR_KEY,
         "PB_VOTE_INSTANCE_PATH": str(instance),
         "PB_VOTE_PUBLIC_BASE_URL": url,  # and so the only trusted host is 127.0.0.1
         # Plain http on loopback: the cookies cannot be Secure here.

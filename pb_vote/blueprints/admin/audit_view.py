@@ -23,6 +23,10 @@ ACTION_LABELS = {
     "membership.granted": _l("Gave a staff role"),
     "membership.revoked": _l("Removed a staff role"),
     "user.made_city_admin": _l("Made a person a city admin"),
+    "second_factor.enrolled": _l("Set up their second factor"),
+    "second_factor.recovery_code_used": _l("Signed in with a recovery code"),
+    "second_factor.recovery_codes_renewed": _l("Made new recovery codes"),
+    "second_factor.reset": _l("Reset a person's second factor"),
     "table.texts_changed": _l("Changed a table's name or description"),
     "round.created": _l("Created a round"),
     "round.imported": _l("Imported a round from a Pabulib file"),
@@ -133,6 +137,9 @@ def details_of(event, currency: str = "EUR") -> list[str]:
                                   details.pop("stopped"), batch=details.pop("batch", "")))
         if languages := details.pop("languages", None):
             lines.append(gettext("Slips in: %(languages)s.", languages=_languages(languages)))
+    if event.action == "second_factor.recovery_code_used" and "left" in details:
+        lines.append(ngettext("%(num)d recovery code left.", "%(num)d recovery codes left.",
+                              details.pop("left")))
     if role := details.pop("role", None):
         previous = details.pop("previous_role", None)
         lines.append(gettext("Role: %(role)s", role=label(_ROLE_NAMES, role)) + (

@@ -194,3 +194,16 @@ class DeleteTableForm(FlaskForm):
         _l("Yes, delete this table for good"),
         validators=[DataRequired(message=_l("Tick the box to confirm."))])
     submit = SubmitField(_l("Delete the table"))
+
+
+class ResetSecondFactorForm(FlaskForm):
+    """Remove a staff member's second factor (a lost phone), with a reason for the audit."""
+
+    email = email_field()
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("For the audit trail, e.g. how the person asked and why."),
+        validators=[DataRequired(message=_l("Give a reason.")),
+                    Length(max=500, message=_l("At most %(max)d characters.", max=500))],
+    )
+    submit = SubmitField(_l("Reset the second factor"))

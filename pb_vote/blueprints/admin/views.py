@@ -15,6 +15,7 @@ from pb_vote.blueprints.admin.forms import (
     MembershipForm,
     PersonForm,
     ReinstateForm,
+    ResetSecondFactorForm,
     RetireForm,
     RevokeForm,
     TableForm,
@@ -24,7 +25,7 @@ from pb_vote.blueprints.languages import localized
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.models import MembershipRole, Table, TableMembership, User
-from pb_vote.services import accounts, audit, catalog
+from pb_vote.services import accounts, audit, catalog, second_factor
 from pb_vote.services import tables as table_service
 from pb_vote.services.permissions import Action
 from pb_vote.services.rounds import sync_phase
@@ -51,6 +52,10 @@ def index():
         flash(gettext("%(email)s is now %(role)s at %(table)s.", email=user.email,
                       role=ROLE_NAMES[form.role.data], table=localized(table, "name")), "success")
         return redirect(url_for("admin.index"), code=303)
+    return _index_page(tables, form, ResetSecondFactorForm(prefix="reset", formdata=None))
+
+
+def _index_page(tables, form, reset_form, status: int = 200):
     memberships = db.session.execute(
         select(TableMembership)
         .options(selectinload(TableMembership.user), selectinload(TableMembership.table))
@@ -58,8 +63,36 @@ def index():
     ).scalars()
     return render_template(
         "admin/index.html", tables=tables, form=form, memberships=list(memberships),
-        revoke_form=RevokeForm(),
-    )
+        revoke_form=RevokeForm(), reset_form=reset_form,
+    ), status
+
+
+@bp.post("/second-factor/reset")
+@login_required
+def reset_second_factor():
+    """Remove another staff member's second factor (a lost phone), with a reason: audited;
+    their sessions end and their next sign-in sets it up again."""
+    no_store()
+    require(Action.ADMINISTER)
+    form = ResetSecondFactorForm(prefix="reset")
+    if form.validate_on_submit():
+        user = accounts.find_user_by_email(form.email.data)
+        if user is None or not user.is_staff:
+            form.email.errors.append(gettext("No staff account has this address."))
+        elif user.id == current_user.id:
+            form.email.errors.append(gettext(
+                "Another city admin must reset your own second factor."))
+        else:
+            second_factor.reset(current_user, user, form.reason.data)
+            notifications.second_factor_changed(user, "reset")
+            db.session.commit()
+            flash(gettext("The second factor of %(email)s is reset; they set it up again at "
+                          "their next sign-in.", email=user.email), "success")
+            return redirect(url_for("admin.index"), code=303)
+    tables = catalog.list_tables()
+    membership_form = MembershipForm(formdata=None)
+    membership_form.table_id.choices = [SelectChoice(t.id, localized(t, "name")) for t in tables]
+    return _index_page(tables, membership_form, form, 400)
 
 
 @bp.post("/memberships/<int:membership_id>/revoke")

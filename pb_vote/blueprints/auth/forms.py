@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from pb_vote.blueprints.fields import single_line
 from pb_vote.services.accounts import MIN_PASSWORD_LENGTH
@@ -83,3 +83,40 @@ class SignOutForm(FlaskForm):
     """The sign-out button (a POST, so a link or image cannot sign anyone out)."""
 
     submit = SubmitField(_l("Sign out"))
+
+
+def _no_spaces(value):
+    """Drop the spaces an app shows inside a code ("123 456")."""
+    return "".join(value.split()) if isinstance(value, str) else value
+
+
+class SecondFactorCodeForm(FlaskForm):
+    """A six-digit code from the authenticator app (sign-in, and confirming an enrolment)."""
+
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("Six digits; the app shows a new one every 30 seconds."),
+        validators=[DataRequired(message=_l("Enter the six-digit code your app shows.")),
+                    single_line, Regexp(r"^\d{6}$", message=_l("A code is six digits."))],
+        filters=[_no_spaces],
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class RecoveryCodeForm(FlaskForm):
+    """One of the recovery codes, instead of the app."""
+
+    recovery_code = StringField(
+        _l("Recovery code"),
+        description=_l("16 letters and digits, as on your list; dashes and case do not matter."),
+        validators=[DataRequired(message=_l("Enter one of your recovery codes.")), single_line,
+                    Length(max=40, message=_l("A recovery code is 16 letters and digits."))],
+        filters=[strip_whitespace],
+    )
+    submit = SubmitField(_l("Use the recovery code"))
+
+
+class RenewRecoveryCodesForm(FlaskForm):
+    """Replace the recovery codes (the old ones stop working)."""
+
+    submit = SubmitField(_l("Make new recovery codes"))

@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 
 from pb_vote import notifications
@@ -35,7 +35,7 @@ from pb_vote.blueprints.common import link_max_age, no_store, safe_next_url
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.models import SignInMethod, TokenPurpose, User
-from pb_vote.services import accounts, identity
+from pb_vote.services import accounts, identity, second_factor
 from pb_vote.services import sign_in as login_links
 from pb_vote.urls import public_url
 
@@ -44,6 +44,13 @@ bp = Blueprint("auth", __name__)
 bp.before_request(no_store)
 
 PENDING = {TokenPurpose.SIGN_IN: "pending_sign_in", TokenPurpose.SET_PASSWORD: "pending_password"}
+# How long a session opened with a password waits for its second factor.
+SECOND_STEP_TIME = timedelta(minutes=10)
+
+
+def second_factor_policy() -> second_factor.Policy:
+    """Who must give a second factor, from the configuration."""
+    return second_factor.Policy.from_config(current_app.config)
 
 
 def _rate_limited(email: str, purpose: TokenPurpose) -> bool:
@@ -252,11 +259,29 @@ def confirm_link():
     return render_template("auth/confirm_link.html", form=form, email=claims.email)
 
 
-def _start_session(user: User, method: SignInMethod) -> None:
+def _start_session(user: User, method: SignInMethod, *,
+                   passed_second_factor: bool = False) -> None:
+    """Open a login session. When the staff second factor concerns ``user`` and was not
+    given yet, the session only waits for it (briefly): ``user.second_factor_pending``."""
     session.clear()  # nothing from before sign-in carries over (session fixation)
-    login_links.open_login_session(user, method, current_app.config["LOGIN_SESSION_DAYS"])
+    waiting = not passed_second_factor and second_factor_policy().applies_to(user)
+    login_links.open_login_session(
+        user, method, current_app.config["LOGIN_SESSION_DAYS"],
+        passed_second_factor=passed_second_factor,
+        lasts=SECOND_STEP_TIME if waiting else None)
+    user.second_factor_pending = waiting
     login_user(user)
     session.permanent = True
+
+
+def _after_password(user: User, next_url: str, message: str):
+    """Where a password sign-in leads: the second factor when it is due, else ``next_url``
+    with ``message``."""
+    if user.second_factor_pending:
+        session["pending_next"] = next_url
+        return redirect(url_for("auth.second_factor"), code=303)
+    flash(message, "success")
+    return redirect(next_url, code=303)
 
 
 @bp.route("/staff/sign-in", methods=["GET", "POST"])
@@ -282,8 +307,7 @@ def staff_sign_in():
             next_url = safe_next_url(form.next.data, url_for("coordinate.dashboard"))
             _start_session(user, SignInMethod.PASSWORD)
             db.session.commit()
-            flash(gettext("You are signed in."), "success")
-            return redirect(next_url, code=303)
+            return _after_password(user, next_url, gettext("You are signed in."))
     return render_template("auth/staff_sign_in.html", form=form)
 
 
@@ -347,17 +371,17 @@ def set_password():
         login_links.end_all_login_sessions(user)
         _start_session(user, SignInMethod.PASSWORD)
         db.session.commit()
-        flash(gettext("Your password is saved and you are signed in."), "success")
-        return redirect(url_for("coordinate.dashboard"), code=303)
+        return _after_password(user, url_for("coordinate.dashboard"),
+                               gettext("Your password is saved and you are signed in."))
     return render_template("auth/set_password.html", form=form, email=claims.email)
 
 
 @bp.post("/sign-out")
-@login_required
 def sign_out():
-    """End this session for good: the stored session row is deleted."""
+    """End this session for good: the stored session row is deleted (also one that still
+    waits for its second factor)."""
     form = SignOutForm()
-    if not form.validate_on_submit():
+    if current_user.is_anonymous or not form.validate_on_submit():
         return redirect(url_for("public.home"))
     if current_user.login_session_token:
         login_links.end_login_session(current_user.login_session_token)
