@@ -36,6 +36,10 @@ DEFAULTS: dict[str, object] = {
     # refused (even with the right password) until the window passes or a new password is
     # set by mail link. argon2 makes each guess slow; this caps how many there can be.
     "STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES": 10,
+    # Comments on ideas per person: at most this many in 10 minutes, and this many seconds
+    # between two (counted before the comment is stored, so parallel requests cannot pass).
+    "COMMENTS_PER_10_MINUTES": 5,
+    "COMMENT_INTERVAL_SECONDS": 20,
     # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).
     "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.

@@ -129,3 +129,17 @@ def vote_receipt(user: User, round_: Round, result: CastResult) -> None:
                          round=round_.text_in("title", user.language)),
          "mail/vote_receipt.txt", round=round_, result=result,
          link=link("voting.ballot", round_id=round_.id))
+
+
+def new_comments_on_idea(proposal: Proposal, comments: list) -> None:
+    """Tell the author of ``proposal``, who asked for it, how many new comments it has
+    (one mail for a burst of them; the comments themselves are on the page)."""
+    author = proposal.author
+    if author is None:
+        return
+    send(author.email, author.language,
+         lambda: gettext("New comments on “%(title)s”", title=proposal.title),
+         "mail/new_comments.txt", proposal=proposal, count=len(comments),
+         table_answered=any(comment.as_table for comment in comments),
+         link=link("public.proposal_page", proposal_id=proposal.id, _anchor="comments"),
+         settings_link=link("account.edit", _anchor="comment-mail"))

@@ -17,6 +17,7 @@ from pb_vote.blueprints import (
     admin,
     api,
     auth,
+    comments,
     coordinate,
     labels,
     moderation,
@@ -164,7 +165,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
-                      staff_reports.bp):
+                      staff_reports.bp, comments.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

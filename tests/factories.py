@@ -544,3 +544,31 @@ def dashboard_city(*, eligible_residents: int | None = None) -> DashboardCity:
     for number in range(2):
         proposal(review, title=f"Pohjoinen idea {number}")
     return DashboardCity(cast, draft.id, collecting.id, voting.round_id, old.id, review.id)
+
+
+@dataclass
+class CommentScene:
+    """A round collecting ideas at Keskusta (``city``) with one idea by ``author``
+    (author@example.org, who asked for comment mail), a resident of Pohjoinen
+    (``neighbour``, neighbour@example.org) and a member of Pohjoinen's table
+    (``outsider``, outsider@example.org)."""
+
+    city: City
+    author: User
+    neighbour: User
+    outsider: User
+    round_id: int
+    proposal_id: int
+
+
+def comment_scene(phase: RoundPhase = RoundPhase.PROPOSALS, *,
+                  title: str = "Benches by the lake") -> CommentScene:
+    """See CommentScene."""
+    cast = city()
+    author = user("author@example.org")
+    author.mail_on_comments = True
+    neighbour = user("neighbour@example.org", postal_code="15200")
+    outsider = user("outsider@example.org", role=MembershipRole.MEMBER, at=cast.other)
+    row = round_(cast.own, phase, title="Ideas 2027")
+    idea = proposal(row, author=author, title=title)
+    return CommentScene(cast, author, neighbour, outsider, row.id, idea.id)

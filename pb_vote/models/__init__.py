@@ -11,6 +11,14 @@ from pb_vote.models.ballots import (
     VotingCode,
     VotingCodeBatch,
 )
+from pb_vote.models.comments import (
+    COMMENT_MAX_LENGTH,
+    REPORT_REASON_MAX_LENGTH,
+    Comment,
+    CommentMailing,
+    CommentReport,
+    HiddenReason,
+)
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.mail import OutgoingMail
 from pb_vote.models.proposals import Proposal, ProposalOrigin, ProposalStatus
@@ -43,16 +51,22 @@ from pb_vote.models.users import (
 )
 
 __all__ = [
+    "COMMENT_MAX_LENGTH",
     "FROZEN_SETTINGS",
     "GENESIS_HASH",
     "LANGUAGES",
+    "REPORT_REASON_MAX_LENGTH",
     "AuditEvent",
     "Ballot",
     "BallotKind",
     "BallotReceipt",
+    "Comment",
+    "CommentMailing",
+    "CommentReport",
     "Count",
     "CountStatus",
     "FileSlice",
+    "HiddenReason",
     "LoginSession",
     "MembershipRole",
     "OneTimeNonce",

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
@@ -38,6 +38,9 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opted in on the account page: a mail (at most hourly per idea) on new comments.
+    mail_on_comments: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
 
     memberships: Mapped[list["TableMembership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -4,11 +4,12 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
-from pb_vote.blueprints.account.forms import DeleteAccountForm, ProfileForm
+from pb_vote.blueprints.account.forms import CommentMailForm, DeleteAccountForm, ProfileForm
 from pb_vote.blueprints.common import no_store
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.services import accounts
+from pb_vote.services.comments import set_mail_on_comments
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -36,7 +37,20 @@ def edit():
             flash(gettext("Your details are saved."), "success")
             return redirect(url_for("account.edit"), code=303)
     return render_template("account/edit.html", form=form,
+                           comment_mail_form=CommentMailForm(obj=current_user),
                            delete_form=DeleteAccountForm()), status
+
+
+@bp.post("/comment-mail")
+@login_required
+def comment_mail():
+    """Turn the mail about new comments on one's ideas on or off."""
+    form = CommentMailForm()
+    if form.validate_on_submit():
+        set_mail_on_comments(current_user, bool(form.mail_on_comments.data))
+        db.session.commit()
+        flash(gettext("Your choice about comment mail is saved."), "success")
+    return redirect(url_for("account.edit", _anchor="comment-mail"), code=303)
 
 
 @bp.route("/delete", methods=["GET", "POST"])
