@@ -188,3 +188,19 @@ def test_comment_mail_is_off_by_default_and_set_in_its_own_form(app, client, aut
     with app.app_context():
         db.session.expire_all()
         assert not db.session.get(User, person.id).mail_on_comments
+
+
+def test_comments_stay_out_of_the_open_data_and_the_pb_export(app, client):
+    with app.app_context():
+        built = factories.published_round(ballots=12)
+        db.session.add(Comment(proposal_id=built.proposal_ids[0], body="Words of a comment",
+                               author=built.voters[0]))
+        db.session.commit()
+        round_id = built.round_id
+    for path in (f"/api/v1/rounds/{round_id}/proposals", f"/api/v1/rounds/{round_id}/results",
+                 f"/api/v1/rounds/{round_id}/ballots.pb",
+                 f"/api/v1/rounds/{round_id}/results.csv"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert "Words of a comment" not in answer.text
+    assert "Words of a comment" in client.get(f"/proposals/{built.proposal_ids[0]}").text

@@ -9,33 +9,19 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pb_vote.blueprints.comments.forms import (
-    HIDDEN_REASON_LABELS,
     CommentForm,
     HideForm,
     ReportForm,
 )
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, require
 from pb_vote.blueprints.messages import message_for
+from pb_vote.blueprints.proposal_page import render_proposal_page
 from pb_vote.extensions import db
 from pb_vote.models import Comment, HiddenReason, Proposal
 from pb_vote.services import comments as comment_service
 from pb_vote.services.permissions import Action, can_see_round
 
 bp = Blueprint("comments", __name__)
-
-
-def comment_section(proposal: Proposal, form: CommentForm | None = None) -> dict:
-    """What the proposal page needs to show its comments and the comment form."""
-    signed_in = current_user.is_authenticated
-    return {
-        "comments": comment_service.visible_comments(proposal),
-        "comments_open": comment_service.comments_open(proposal),
-        "comment_form": form or (CommentForm(formdata=None) if signed_in else None),
-        "may_answer_as_table": comment_service.may_answer_as_table(current_user, proposal),
-        "may_moderate_comments": signed_in and comment_service.may_answer_as_table(
-            current_user, proposal),
-        "hidden_reason_labels": HIDDEN_REASON_LABELS,
-    }
 
 
 def _limits() -> comment_service.CommentLimits:
@@ -60,8 +46,6 @@ def _visible_proposal(proposal_id: int) -> Proposal:
 @login_required
 def post(proposal_id: int):
     """Add a comment (or the table's answer) to an idea."""
-    from pb_vote.blueprints.public.views import render_proposal_page
-
     proposal = _visible_proposal(proposal_id)
     form = CommentForm()
     if not form.validate_on_submit():

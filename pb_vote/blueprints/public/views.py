@@ -4,10 +4,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from pb_vote import clock
-from pb_vote.blueprints.comments.views import comment_section
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, safe_next_url
 from pb_vote.blueprints.languages import LANGUAGE_COOKIE
-from pb_vote.blueprints.outcomes import published_outcomes
+from pb_vote.blueprints.proposal_page import render_proposal_page
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
 from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
@@ -86,23 +85,6 @@ def proposal_page(proposal_id: int):
         return redirect(url_for("public.proposal_page", proposal_id=proposal.merged_into_id),
                         code=301)
     return render_proposal_page(proposal, round_)
-
-
-def render_proposal_page(proposal: Proposal, round_, comment_form=None, status=None):
-    """The proposal page (``proposal_page``); ``comment_form`` is a refused comment to show
-    again with its errors and text, with ``status``."""
-    is_author = current_user.is_authenticated and proposal.author_id == current_user.id
-    if not proposal.is_public and not is_author:
-        status = 410  # hidden or withdrawn: the page says so, the content is not shown
-    show_content = proposal.is_public or is_author
-    return render_template(
-        "public/proposal.html", proposal=proposal, round=round_, is_author=is_author,
-        show_content=show_content,
-        credited=proposal_service.credited_authors(proposal),
-        may_edit=is_author and proposal_service.author_may_edit(proposal, clock.utcnow()),
-        outcome=published_outcomes(round_).get(proposal.id) if proposal.is_public else None,
-        **(comment_section(proposal, comment_form) if show_content else {}),
-    ), status or 200
 
 
 @bp.post("/language")
