@@ -99,7 +99,7 @@ def post_comment(author: User, proposal: Proposal, body: str, *, show_name: bool
     db.session.add(comment)
     db.session.flush()
     if as_table:
-        record_event(author, "comment.answer_as_table", "comment", comment.id,
+        record_event(author, "comment.answered_as_table", "comment", comment.id,
                      table_id=proposal.round.table_id,
                      details={"proposal_id": proposal.id})
     return comment
@@ -150,7 +150,7 @@ def hide_comment(moderator: User, comment: Comment, reason: HiddenReason,
     comment.hidden_reason = HiddenReason(reason)
     comment.hidden_note = (note or "").strip()
     db.session.flush()
-    record_event(moderator, "comment.hide", "comment", comment.id,
+    record_event(moderator, "comment.hidden", "comment", comment.id,
                  table_id=comment.proposal.round.table_id,
                  details={"proposal_id": comment.proposal_id, "reason": comment.hidden_reason.value,
                           "note": comment.hidden_note,

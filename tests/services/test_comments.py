@@ -78,7 +78,7 @@ def test_only_the_ideas_table_answers_as_the_table_and_it_is_audited(scene):
                                    as_table=True, show_name=False)
     assert answer.as_table and answer.author_id == scene.city.member.id
     event = db.session.execute(select(AuditEvent).where(
-        AuditEvent.action == "comment.answer_as_table")).scalar_one()
+        AuditEvent.action == "comment.answered_as_table")).scalar_one()
     assert (event.actor_id, event.object_id) == (scene.city.member.id, str(answer.id))
 
 
@@ -102,7 +102,7 @@ def test_only_the_ideas_table_hides_and_the_hide_is_audited(scene):
     comments.hide_comment(scene.city.member, comment, HiddenReason.ABUSE, "Name-calling")
     assert comment.is_hidden and comment.hidden_reason is HiddenReason.ABUSE
     event = db.session.execute(select(AuditEvent).where(
-        AuditEvent.action == "comment.hide")).scalar_one()
+        AuditEvent.action == "comment.hidden")).scalar_one()
     assert event.details["reason"] == "abuse" and event.details["note"] == "Name-calling"
     assert comments.reported_comments(_idea(scene).round) == []
     with pytest.raises(CommentError, match="comment_already_hidden"):

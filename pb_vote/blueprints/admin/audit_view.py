@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "proposal.rejected": _l("Did not take a proposal forward"),
     "proposal.hidden": _l("Hid a proposal"),
     "proposal.merged": _l("Merged a proposal into another"),
+    "comment.answered_as_table": _l("Answered comments as the table"),
+    "comment.hidden": _l("Hid a comment"),
     "voting_codes.generated": _l("Generated voting codes"),
     "voting_codes.voided": _l("Voided a batch of voting codes"),
     "paper_ballot.entered": _l("Entered a paper ballot"),
