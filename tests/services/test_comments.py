@@ -163,3 +163,12 @@ def test_a_deleted_idea_takes_its_comments_with_it_and_a_deleted_author_stays_a_
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).author_id is None
+
+
+def test_the_task_queue_runs_the_comment_mail_every_minute(app, scene, mailbox):
+    comments.post_comment(scene.neighbour, _idea(scene), "Hello", limits=NO_LIMIT)
+    db.session.commit()
+    tasks = app.extensions["pb_vote_tasks"]["tasks"]
+    tasks["comment_mail"]()  # the queue runs it in the caller in the tests' immediate mode
+    assert [m.subject for m in mailbox if m.to == "author@example.org"] == [
+        "New comments on “Benches by the lake”"]
