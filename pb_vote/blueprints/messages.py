@@ -68,6 +68,7 @@ CATALOGUE: dict[str, object] = {
         "%(minutes)d minutes, and a little time between two.", num=v.get("most", 0),
         minutes=v.get("minutes", 10)),
     "already_reported": _l("You have already reported this comment."),
+    "own_comment": _l("You cannot report your own comment."),
     "comment_already_hidden": _l("The moderators have already hidden this comment."),
     # proposals
     "window_closed": _l("The time for this has ended (or not begun): the server's clock "

@@ -107,13 +107,15 @@ def post_comment(author: User, proposal: Proposal, body: str, *, show_name: bool
 
 def report_comment(reporter: User, comment: Comment, reason: str = "") -> CommentReport:
     """Report ``comment`` to the table's moderators (flushed): once per person, with an
-    optional reason. A second report by the same person is refused (``already_reported``);
-    the database's unique key decides between two at once."""
+    optional reason; not one's own. A second report by the same person is refused
+    (``already_reported``); the database's unique key decides between two at once."""
     reason = (reason or "").strip()
     if len(reason) > REPORT_REASON_MAX_LENGTH:
         raise CommentError("report_reason_too_long", most=REPORT_REASON_MAX_LENGTH)
     if comment.is_hidden:
         raise CommentError("comment_already_hidden")
+    if comment.author_id == reporter.id:
+        raise CommentError("own_comment")
     if has_reported(reporter, comment):
         raise CommentError("already_reported")
     report = CommentReport(comment_id=comment.id, reporter_id=reporter.id, reason=reason)

@@ -88,6 +88,8 @@ def test_a_person_reports_a_comment_once(scene):
     with pytest.raises(CommentError, match="already_reported"):
         comments.report_comment(scene.city.resident, comment, "")
     comments.report_comment(scene.author, comment)
+    with pytest.raises(CommentError, match="own_comment"):
+        comments.report_comment(scene.neighbour, comment)
     assert [r.reason for r in comment.reports] == ["Rude", ""]
     [listed] = comments.reported_comments(_idea(scene).round)
     assert listed.comment == comment and len(listed.reports) == 2
