@@ -67,6 +67,10 @@ DEFAULTS: dict[str, object] = {
     "SECOND_FACTOR_ATTEMPTS_PER_15_MINUTES": 5,
     # The name authenticator apps show beside the codes; None: the host of PUBLIC_BASE_URL.
     "SECOND_FACTOR_ISSUER": None,
+    # Comments on ideas per person: at most this many in 10 minutes, and this many seconds
+    # between two (counted before the comment is stored, so parallel requests cannot pass).
+    "COMMENTS_PER_10_MINUTES": 5,
+    "COMMENT_INTERVAL_SECONDS": 20,
     # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).
     "PROXY_COUNT": 0,
     # The anonymized ballots (.pb) of a round with fewer ballots are withheld, for secrecy.

@@ -17,8 +17,8 @@ from pb_vote import clock
 from pb_vote.extensions import db
 from pb_vote.mail import deliver_due, forget_given_up
 from pb_vote.models import Count, CountStatus, NoticeKind, Round
-from pb_vote.notifications import results_published, round_notices
-from pb_vote.services import counting, notices
+from pb_vote.notifications import new_comments_on_idea, results_published, round_notices
+from pb_vote.services import comments, counting, notices
 from pb_vote.services.ballot_box import VoteKeys
 from pb_vote.services.results import ResultsError
 from pb_vote.services.rounds import advance_all
@@ -162,3 +162,21 @@ def mail_round_notices(round_id: int, kind: str) -> int:
         notices.mark_told(mailing, batch, len(fresh))
         db.session.commit()
         told += len(fresh)
+
+
+def mail_comment_news() -> int:
+    """Tell the authors who asked of new comments on their ideas: one mail per idea, at
+    most hourly, each in its own transaction with its mark (``services.comments``); run
+    every minute. Returns how many mails it queued."""
+    queued = 0
+    for proposal_id in comments.ideas_with_news(clock.utcnow()):
+        now = clock.utcnow()
+        news = comments.hold_news(proposal_id, now)
+        if news is None:
+            db.session.rollback()
+            continue
+        new_comments_on_idea(news.proposal, news.comments)
+        comments.mark_told(news, now)
+        db.session.commit()
+        queued += 1
+    return queued

@@ -238,3 +238,17 @@ def opinion_answered(request: FeasibilityRequest) -> None:
          lambda: gettext("An answer on the proposal “%(title)s”", title=request.proposal.title),
          "mail/opinion_answered.txt", request=request, contact=contact, verdict=verdict,
          link=link("moderation.moderate", proposal_id=request.proposal_id))
+
+
+def new_comments_on_idea(proposal: Proposal, comments: list) -> None:
+    """Tell the author of ``proposal``, who asked for it, how many new comments it has
+    (one mail for a burst of them; the comments themselves are on the page)."""
+    author = proposal.author
+    if author is None:
+        return
+    send(author.email, author.language,
+         lambda: gettext("New comments on “%(title)s”", title=proposal.title),
+         "mail/new_comments.txt", proposal=proposal, count=len(comments),
+         table_answered=any(comment.as_table for comment in comments),
+         link=link("public.proposal_page", proposal_id=proposal.id, _anchor="comments"),
+         settings_link=link("account.edit", _anchor="comment-mail"))

@@ -120,7 +120,8 @@ def init_app(app: Flask) -> None:
         ("mail_results", jobs.mail_results), ("mail_round_notices", jobs.mail_round_notices))}
     every_minute = crontab(minute="*")
     for name, job in (("sweep", sweep), ("advance_phases", jobs.advance_phases),
-                      ("send_mail", jobs.send_mail)):
+                      ("send_mail", jobs.send_mail),
+                      ("comment_mail", jobs.mail_comment_news)):
         tasks[name] = queue.periodic_task(every_minute, name=name)(_in_app(app, job))
     queue.on_startup(name="sweep_on_start")(_in_app(app, sweep))
     app.extensions[EXTENSION] = {"queue": queue, "tasks": tasks}

@@ -18,6 +18,7 @@ from pb_vote.blueprints import (
     admin,
     api,
     auth,
+    comments,
     coordinate,
     identity_providers,
     images,
@@ -191,7 +192,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
-                      staff_reports.bp, opinions.bp, images.bp):
+                      staff_reports.bp, opinions.bp, images.bp,
+                      comments.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

@@ -765,3 +765,31 @@ def proposal_image(of: Proposal, store, *, by: User | None = None,
     image_settings = images.ImageSettings(**settings)
     processed = images.process_upload(data or image_bytes(), image_settings)
     return images.add_image(by or of.author, of, processed, alt_text, store, image_settings)
+
+
+@dataclass
+class CommentScene:
+    """A round collecting ideas at Keskusta (``city``) with one idea by ``author``
+    (author@example.org, who asked for comment mail), a resident of Pohjoinen
+    (``neighbour``, neighbour@example.org) and a member of Pohjoinen's table
+    (``outsider``, outsider@example.org)."""
+
+    city: City
+    author: User
+    neighbour: User
+    outsider: User
+    round_id: int
+    proposal_id: int
+
+
+def comment_scene(phase: RoundPhase = RoundPhase.PROPOSALS, *,
+                  title: str = "Benches by the lake") -> CommentScene:
+    """See CommentScene."""
+    cast = city()
+    author = user("author@example.org")
+    author.mail_on_comments = True
+    neighbour = user("neighbour@example.org", postal_code="15200")
+    outsider = user("outsider@example.org", role=MembershipRole.MEMBER, at=cast.other)
+    row = round_(cast.own, phase, title="Ideas 2027")
+    idea = proposal(row, author=author, title=title)
+    return CommentScene(cast, author, neighbour, outsider, row.id, idea.id)

@@ -87,6 +87,21 @@ CATALOGUE: dict[str, object] = {
     "table_has_rounds": _l("A table that has had rounds cannot be deleted (their results "
                            "stay visible). Retire it instead."),
     "table_retired": _l("This table is retired: it takes no new rounds."),
+    # comments
+    "comments_closed": _l("Comments on this idea are closed."),
+    "comment_empty": _l("Write your comment."),
+    "comment_too_long": lambda v: gettext("Use at most %(max)d characters.",
+                                          max=v.get("most", 0)),
+    "report_reason_too_long": lambda v: gettext("Use at most %(max)d characters.",
+                                                max=v.get("most", 0)),
+    "not_at_table": _l("Only the members of this idea's table can do that."),
+    "comment_rate_limited": lambda v: gettext(
+        "You are commenting very fast. Wait a moment: at most %(num)d comments in "
+        "%(minutes)d minutes, and a little time between two.", num=v.get("most", 0),
+        minutes=v.get("minutes", 10)),
+    "already_reported": _l("You have already reported this comment."),
+    "own_comment": _l("You cannot report your own comment."),
+    "comment_already_hidden": _l("The moderators have already hidden this comment."),
     # proposals
     "window_closed": _l("The time for this has ended (or not begun): the server's clock "
                         "decides."),

@@ -11,6 +11,14 @@ from pb_vote.models.ballots import (
     VotingCode,
     VotingCodeBatch,
 )
+from pb_vote.models.comments import (
+    COMMENT_MAX_LENGTH,
+    REPORT_REASON_MAX_LENGTH,
+    Comment,
+    CommentMailing,
+    CommentReport,
+    HiddenReason,
+)
 from pb_vote.models.counts import Count, CountStatus
 from pb_vote.models.images import ProposalImage
 from pb_vote.models.mail import OutgoingMail
@@ -49,19 +57,25 @@ from pb_vote.models.users import (
 )
 
 __all__ = [
+    "COMMENT_MAX_LENGTH",
     "FROZEN_SETTINGS",
     "GENESIS_HASH",
     "LANGUAGES",
+    "REPORT_REASON_MAX_LENGTH",
     "SERVICE_PAGES",
     "AuditEvent",
     "Ballot",
     "BallotKind",
     "BallotReceipt",
+    "Comment",
+    "CommentMailing",
+    "CommentReport",
     "Count",
     "CountStatus",
     "Feasibility",
     "FeasibilityRequest",
     "FileSlice",
+    "HiddenReason",
     "LoginSession",
     "MembershipRole",
     "NoticeKind",

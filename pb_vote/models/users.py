@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
@@ -47,6 +47,9 @@ class User(db.Model):
     person_pseudonym: Mapped[str | None] = mapped_column(String(64), unique=True)
     verified_postal_code: Mapped[str | None] = mapped_column(String(10))
     birth_month: Mapped[str | None] = mapped_column(String(7))
+    # Opted in on the account page: a mail (at most hourly per idea) on new comments.
+    mail_on_comments: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
 
     memberships: Mapped[list["TableMembership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

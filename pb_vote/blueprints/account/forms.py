@@ -60,3 +60,13 @@ class DeleteAccountForm(FlaskForm):
         validators=[DataRequired(message=_l("Tick the box to confirm."))],
     )
     submit = SubmitField(_l("Delete my account"))
+
+
+class CommentMailForm(FlaskForm):
+    """Whether to be mailed about new comments on one's ideas (a section of its own)."""
+
+    mail_on_comments = BooleanField(
+        _l("Mail me when my ideas get new comments"),
+        description=_l("At most one mail per idea per hour."),
+    )
+    save_comment_mail = SubmitField(_l("Save"))

@@ -17,12 +17,18 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
-from pb_vote.blueprints.account.forms import DeleteAccountForm, NoticesForm, ProfileForm
+from pb_vote.blueprints.account.forms import (
+    CommentMailForm,
+    DeleteAccountForm,
+    NoticesForm,
+    ProfileForm,
+)
 from pb_vote.blueprints.common import no_store
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import csrf, db
 from pb_vote.models import NoticeKind
 from pb_vote.services import accounts, notices
+from pb_vote.services.comments import set_mail_on_comments
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 # What the unsubscribe page calls each kind of notice (as the account page's boxes do).
@@ -72,6 +78,7 @@ def edit():
             return redirect(url_for("account.edit"), code=303)
     return render_template("account/edit.html", form=form,
                            notices_form=_notices_form(current_user.id),
+                           comment_mail_form=CommentMailForm(obj=current_user),
                            delete_form=DeleteAccountForm()), status
 
 
@@ -114,6 +121,18 @@ def unsubscribe(token: str):
             return redirect(url_for("account.unsubscribe", token=token), code=303)
         state = "done" if notices.is_unsubscribed(person, claims.kind) else "ask"
         return render_template("account/unsubscribe.html", state=state, **page)
+
+
+@bp.post("/comment-mail")
+@login_required
+def comment_mail():
+    """Turn the mail about new comments on one's ideas on or off."""
+    form = CommentMailForm()
+    if form.validate_on_submit():
+        set_mail_on_comments(current_user, bool(form.mail_on_comments.data))
+        db.session.commit()
+        flash(gettext("Your choice about comment mail is saved."), "success")
+    return redirect(url_for("account.edit", _anchor="comment-mail"), code=303)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

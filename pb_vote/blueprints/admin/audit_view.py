@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "proposal.opinion_requested": _l("Asked a department for an opinion on a proposal"),
     "proposal.opinion_answered": _l("A department gave its opinion on a proposal"),
     "proposal.note_added": _l("Wrote an internal note on a proposal"),
+    "comment.answered_as_table": _l("Answered comments as the table"),
+    "comment.hidden": _l("Hid a comment"),
     "voting_codes.generated": _l("Generated voting codes"),
     "voting_codes.voided": _l("Voided a batch of voting codes"),
     "paper_ballot.entered": _l("Entered a paper ballot"),

@@ -6,7 +6,7 @@ from flask_login import current_user
 from pb_vote import clock
 from pb_vote.blueprints.common import load_or_404, load_round, no_store, safe_next_url
 from pb_vote.blueprints.languages import LANGUAGE_COOKIE
-from pb_vote.blueprints.outcomes import published_outcomes
+from pb_vote.blueprints.proposal_page import render_proposal_page
 from pb_vote.extensions import db
 from pb_vote.mail import outbox
 from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
@@ -88,17 +88,7 @@ def proposal_page(proposal_id: int):
     if proposal.status is ProposalStatus.MERGED and proposal.merged_into_id:
         return redirect(url_for("public.proposal_page", proposal_id=proposal.merged_into_id),
                         code=301)
-    is_author = current_user.is_authenticated and proposal.author_id == current_user.id
-    status = 200
-    if not proposal.is_public and not is_author:
-        status = 410  # hidden or withdrawn: the page says so, the content is not shown
-    return render_template(
-        "public/proposal.html", proposal=proposal, round=round_, is_author=is_author,
-        show_content=proposal.is_public or is_author,
-        credited=proposal_service.credited_authors(proposal),
-        may_edit=is_author and proposal_service.author_may_edit(proposal, clock.utcnow()),
-        outcome=published_outcomes(round_).get(proposal.id) if proposal.is_public else None,
-    ), status
+    return render_proposal_page(proposal, round_)
 
 
 @bp.post("/language")
