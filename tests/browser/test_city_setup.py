@@ -169,10 +169,42 @@ def add_a_person(page: Page, email: str, role: str) -> None:
     expect(page.locator("#people + .table-scroll")).to_contain_text(email)
 
 
-def edit_the_service_pages(page: Page, visit) -> None:
-    """Where the city admin makes the service's own pages (about, privacy, accessibility,
-    contact) the city's: another helper is making them editable, and the lead fills this
-    step in after the merge. Nothing to do yet."""
+# The city's own texts of two service pages, written by the admin in the browser.
+CITY_PAGES = (
+    ("About the service", "Finnish", "## Lahden osallistuva budjetointi\n\nNeljä "
+     "kumppanuuspöytää jakaa omat määrärahansa asukkaiden ideoille."),
+    ("About the service", "Swedish", "## Deltagande budgetering i Lahtis\n\nFyra "
+     "partnerskapsbord fördelar sina anslag på invånarnas idéer."),
+    ("Contact", "Finnish", "## Yhteystiedot\n\n- **Sähköposti:** "
+     "[osallisuus@lahti.example](mailto:osallisuus@lahti.example)"),
+)
+
+
+def edit_the_service_pages(page: Page, people: "People", mode: str) -> None:
+    """The city admin writes the about page (in Finnish and Swedish) and the contact page
+    (in Finnish) on /admin/pages; a visitor reads them from the footer, in Finnish, and
+    the about page in Swedish."""
+    visit = people.visit
+    page.goto("/admin")
+    page.get_by_role("link", name="The service's own pages").click()
+    visit(page, "service-pages")
+    for title, language, text in CITY_PAGES:
+        page.get_by_role("link", name=f"Edit {title} in {language}").click()
+        page.get_by_label("Text of the page (Markdown)").fill(text)
+        page.get_by_role("button", name="Save and publish").click()
+        expect(page.get_by_text("Saved. The page shows the new text now.")).to_be_visible()
+        page.goto("/admin/pages")
+    visitor = people.page(mode)
+    visitor.goto("/")
+    choose_language(visitor, "fi")
+    visitor.locator(".site-footer").get_by_role("link", name="Tietoa palvelusta").click()
+    expect(visitor.get_by_role("heading", name="Lahden osallistuva budjetointi")).to_be_visible()
+    visitor.locator(".site-footer").get_by_role("link", name="Yhteystiedot").click()
+    expect(visitor.locator(".page-text")).to_contain_text("osallisuus@lahti.example")
+    choose_language(visitor, "sv")
+    visitor.locator(".site-footer").get_by_role("link", name="Om tjänsten").click()
+    expect(visitor.get_by_role("heading", name="Deltagande budgetering i Lahtis")).to_be_visible()
+    visit(visitor, "city-about-sv")
 
 
 def choose_the_password(page: Page, city: City, email: str, before: int, visit) -> None:
@@ -198,7 +230,7 @@ def resident_signs_up(page: Page, city: City, email: str, postal_code: str, visi
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(re.compile("^Welcome!"))).to_be_visible()
     page.get_by_label("Home postal code").fill(postal_code)
-    page.get_by_role("main").get_by_role("button", name="Save").click()
+    page.get_by_role("main").get_by_role("button", name="Save", exact=True).click()
     visit(page, "resident-account")
 
 
@@ -261,7 +293,7 @@ def test_a_new_city_sets_itself_up_and_runs_a_round(people, city, mode):
     for name, _slug, _area, _eligible in TABLES:
         expect(listing).to_contain_text(name)
     visit(admin, "four-tables")
-    edit_the_service_pages(admin, visit)
+    edit_the_service_pages(admin, people, mode)
     with city.app.app_context():
         tables = {t.slug: t for t in db.session.execute(select(Table)).scalars()}
         assert tables["keskusta"].postal_codes == ["15100", "15110"]

@@ -69,4 +69,4 @@ class CommentMailForm(FlaskForm):
         _l("Mail me when my ideas get new comments"),
         description=_l("At most one mail per idea per hour."),
     )
-    save_comment_mail = SubmitField(_l("Save"))
+    save_comment_mail = SubmitField(_l("Save my comment mail choice"))
