@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from pb_vote.blueprints.languages import LANGUAGE_COOKIE
 from pb_vote.extensions import db
 from pb_vote.models import LoginSession, User
 from tests import factories
@@ -118,6 +119,20 @@ def test_staff_sign_in_with_password(client, auth, staff):
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/manage")
     assert "Staff pages" in client.get("/manage").text
+
+
+@pytest.mark.parametrize(("language", "said"), [("fi", "Olet kirjautunut sisään."),
+                                                 ("sv", "Du är inloggad.")])
+def test_the_signed_in_message_speaks_the_accounts_language(app, client, auth, staff,
+                                                             language, said):
+    with app.app_context():
+        person = db.session.execute(
+            select(User).where(User.email == "coordinator@example.org")).scalar_one()
+        person.language = language
+        db.session.commit()
+    client.set_cookie(LANGUAGE_COOKIE, "en", domain="pb.test")  # the page was English
+    auth.staff("coordinator@example.org")
+    assert said in client.get("/manage").text
 
 
 def test_a_wrong_password_is_refused_and_the_email_kept(client, auth, staff):

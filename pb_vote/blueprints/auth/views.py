@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, refresh
 from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 
@@ -271,6 +271,7 @@ def _start_session(user: User, method: SignInMethod, *,
         lasts=SECOND_STEP_TIME if waiting else None)
     user.second_factor_pending = waiting
     login_user(user)
+    refresh()  # the rest of this response speaks the account's language
     session.permanent = True
 
 
