@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -26,7 +27,12 @@ from pb_vote.blueprints.auth.forms import (
     SecondFactorCodeForm,
     SignOutForm,
 )
-from pb_vote.blueprints.auth.views import _start_session, bp, second_factor_policy
+from pb_vote.blueprints.auth.views import (
+    _start_session,
+    bp,
+    flash_in_their_language,
+    second_factor_policy,
+)
 from pb_vote.blueprints.common import safe_next_url
 from pb_vote.extensions import db
 from pb_vote.models import SignInMethod, User
@@ -124,7 +130,7 @@ def second_factor_step():
         if right:
             next_url = _passed(user)
             db.session.commit()
-            flash(gettext("You are signed in."), "success")
+            flash_in_their_language(user, _l("You are signed in."))
             return redirect(next_url, code=303)
         db.session.commit()
         form.code.errors.append(gettext(

@@ -17,7 +17,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, gettext, refresh
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from joserfc.errors import JoseError
 
@@ -34,7 +35,7 @@ from pb_vote.blueprints.auth.forms import (
 from pb_vote.blueprints.common import link_max_age, no_store, safe_next_url
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
-from pb_vote.models import SignInMethod, TokenPurpose, User
+from pb_vote.models import LANGUAGES, SignInMethod, TokenPurpose, User
 from pb_vote.services import accounts, identity, second_factor
 from pb_vote.services import sign_in as login_links
 from pb_vote.urls import public_url
@@ -144,7 +145,8 @@ def identified(provider: str):
             person_claim=settings["person_claim"],
             postal_code_claim=settings.get("postal_code_claim"),
             birthdate_claim=settings.get("birthdate_claim"))
-        signed_in = current_user if current_user.is_authenticated else None
+        # The account itself, not the proxy: it becomes the current user below.
+        signed_in = current_user._get_current_object() if current_user.is_authenticated else None
         user, created = identity.sign_in_identified(person, str(get_locale()), signed_in)
     except MismatchingStateError:
         return _identify_problem("identification_expired", provider, 400)
@@ -160,10 +162,10 @@ def identified(provider: str):
     _start_session(user, SignInMethod.IDENTIFIED)
     db.session.commit()
     if created and not user.home_postal_code:
-        flash(gettext("Welcome! Your identity is confirmed. Add your postal code, so we can "
-                      "show the rounds you can vote in."), "success")
+        flash_in_their_language(user, _l("Welcome! Your identity is confirmed. Add your postal "
+                                         "code, so we can show the rounds you can vote in."))
         return redirect(url_for("account.edit"), code=303)
-    flash(gettext("You are signed in with strong identification."), "success")
+    flash_in_their_language(user, _l("You are signed in with strong identification."))
     return redirect(safe_next_url(next_url, url_for("public.home")), code=303)
 
 
@@ -248,13 +250,10 @@ def confirm_link():
         _start_session(user, SignInMethod.LINK)
         db.session.commit()
         if created or not user.postal_code:
-            flash(
-                gettext("Welcome! Add your name and postal code, so we can show the rounds "
-                        "you can vote in."),
-                "success",
-            )
+            flash_in_their_language(user, _l("Welcome! Add your name and postal code, so we "
+                                             "can show the rounds you can vote in."))
             return redirect(url_for("account.edit"), code=303)
-        flash(gettext("You are signed in."), "success")
+        flash_in_their_language(user, _l("You are signed in."))
         return redirect(safe_next_url(next_url, url_for("public.home")), code=303)
     return render_template("auth/confirm_link.html", form=form, email=claims.email)
 
@@ -271,17 +270,23 @@ def _start_session(user: User, method: SignInMethod, *,
         lasts=SECOND_STEP_TIME if waiting else None)
     user.second_factor_pending = waiting
     login_user(user)
-    refresh()  # the rest of this response speaks the account's language
     session.permanent = True
 
 
-def _after_password(user: User, next_url: str, message: str):
+def flash_in_their_language(user: User, message) -> None:
+    """Flash ``message`` (a lazy string) in ``user``'s language: this request's language was
+    chosen before the sign-in made the account the current user."""
+    with force_locale(user.language if user.language in LANGUAGES else str(get_locale())):
+        flash(str(message), "success")
+
+
+def _after_password(user: User, next_url: str, message):
     """Where a password sign-in leads: the second factor when it is due, else ``next_url``
-    with ``message``."""
+    with ``message`` (lazy, said in the account's language)."""
     if user.second_factor_pending:
         session["pending_next"] = next_url
         return redirect(url_for("auth.second_factor"), code=303)
-    flash(message, "success")
+    flash_in_their_language(user, message)
     return redirect(next_url, code=303)
 
 
@@ -308,7 +313,7 @@ def staff_sign_in():
             next_url = safe_next_url(form.next.data, url_for("coordinate.dashboard"))
             _start_session(user, SignInMethod.PASSWORD)
             db.session.commit()
-            return _after_password(user, next_url, gettext("You are signed in."))
+            return _after_password(user, next_url, _l("You are signed in."))
     return render_template("auth/staff_sign_in.html", form=form)
 
 
@@ -373,7 +378,7 @@ def set_password():
         _start_session(user, SignInMethod.PASSWORD)
         db.session.commit()
         return _after_password(user, url_for("coordinate.dashboard"),
-                               gettext("Your password is saved and you are signed in."))
+                               _l("Your password is saved and you are signed in."))
     return render_template("auth/set_password.html", form=form, email=claims.email)
 
 
