@@ -186,15 +186,16 @@ def staff_identify(client, person: str, *, next_url: str | None = None,
 
 
 def through_provider(client, start: str, person: str, *, next_url: str | None = None,
-                     browser: requests.Session | None = None):
+                     browser: requests.Session | None = None, answered_by=None):
     """Sign ``person`` in from the service's address ``start`` (which sends the browser to a
-    provider), through the provider's login page, back to the service."""
+    provider), through the provider's login page, back to the service (to the test client
+    ``answered_by`` when given: another browser than the one that started)."""
     query = {"next": next_url} if next_url else {}
     start = client.get(start, query_string=query)
     assert start.status_code == 302, start.get_data(as_text=True)[:500]
     callback = log_in_at_provider(start.headers["Location"], person,
                                   browser or requests.Session(), "pb.test")
     parts = urlsplit(callback)
-    answer = client.get(parts.path + "?" + parts.query)
+    answer = (answered_by or client).get(parts.path + "?" + parts.query)
     answer.callback = parts.path + "?" + parts.query
     return answer

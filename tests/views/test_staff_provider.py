@@ -4,7 +4,6 @@ existing staff account only, and the second step still follows unless the city t
 provider's multi-factor sign-in and the ID token says it was used."""
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from pb_vote import create_app
@@ -12,7 +11,7 @@ from pb_vote.extensions import db
 from pb_vote.models import LoginSession, SignInMethod, TableMembership, User
 from tests import factories, oidc
 from tests.conftest import ClosingClient, base_test_config
-from tests.oidc import free_port, log_in_at_provider, staff_identify
+from tests.oidc import free_port, staff_identify, through_provider
 
 local_providers = oidc.local_providers
 providers = oidc.providers
@@ -200,10 +199,8 @@ def test_a_replayed_answer_is_refused(staff_app, client):
 
 def test_an_answer_started_in_another_browser_is_refused(staff_app, client):
     """Login CSRF: the provider's answer to someone else's request."""
-    start = staff_app.test_client().get("/staff/sign-in/provider")
-    callback = log_in_at_provider(start.headers["Location"], "kaisa", requests.Session(),
-                                  "pb.test")
-    answer = client.get(callback.split("pb.test", 1)[1])
+    answer = through_provider(staff_app.test_client(), "/staff/sign-in/provider", "kaisa",
+                              answered_by=client)
     assert answer.status_code == 400 and _sessions(staff_app) == []
 
 
