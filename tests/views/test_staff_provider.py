@@ -213,3 +213,9 @@ def test_a_provider_that_is_down_is_said_so_with_the_password_offered(make_app, 
     page = answer.get_data(as_text=True)
     assert "Lahden kaupunki ei vastaa juuri nyt" in page and "salasanallasi" in page
     assert 'name="password"' in page
+
+
+def test_a_cancelled_sign_in_says_so(client):
+    client.get("/staff/sign-in/provider")
+    answer = client.get("/staff/sign-in/provider/done?error=access_denied&state=x")
+    assert answer.status_code == 400 and "cancelled" in answer.get_data(as_text=True)
