@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.check_public_address(app.config)
     config.check_city_language(app.config)
     config.check_identity_providers(app.config)
+    config.check_staff_identity_provider(app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_uri(
         app.config["DATABASE_URL"], app.instance_path
     )

@@ -43,6 +43,20 @@ DEFAULTS: dict[str, object] = {
     # Never change it once people have signed in (they would become new people); keep it
     # apart from the database.
     "PERSON_SECRET": DEFAULT_PERSON_SECRET,
+    # Staff may also sign in through the city's own OpenID Connect provider (Entra ID or
+    # similar), offered on /staff/sign-in beside the password:
+    # {"issuer": "https://login.microsoftonline.com/<tenant>/v2.0", "client_id": "...",
+    #  "client_secret": "...", "label": "Lahden kaupunki", "scope": "openid email profile",
+    #  "email_claim": "email", "mfa_acr_values": []}.
+    # It maps the work address to an EXISTING staff account (roles stay with the city admin,
+    # given to that address on /admin); it never creates an account. "email_claim" "email"
+    # counts only with email_verified true; another claim ("preferred_username" or "upn" on
+    # Entra ID, where the tenant owns the names) is taken as the directory gives it.
+    "STAFF_IDENTITY_PROVIDER": {},
+    # Whether the provider's own multi-factor sign-in counts as the staff second factor: an
+    # ID token whose amr lists "mfa" (or whose acr is one of "mfa_acr_values") skips the
+    # TOTP step. Off: the TOTP step applies as after a password.
+    "STAFF_PROVIDER_TRUSTED_MFA": False,
     # Wrong voting codes allowed in 15 minutes per browser, and per network address (hashed)
     # for all browsers behind it. Codes carry 79 random bits, so this is a brake, not the
     # defence; a Speak-out event's shared Wi-Fi needs room for many people's typos.
@@ -234,6 +248,23 @@ def check_identity_providers(settings) -> None:
         raise ConfigurationError(
             "Set PB_VOTE_PERSON_SECRET to a random value of at least 32 characters, apart "
             "from the other secrets, before configuring identity providers.")
+
+
+def check_staff_identity_provider(settings) -> None:
+    """Refuse a staff provider without its issuer or client, or with an unusable claim."""
+    provider = settings.get("STAFF_IDENTITY_PROVIDER") or {}
+    if not isinstance(provider, dict):
+        raise ConfigurationError("PB_VOTE_STAFF_IDENTITY_PROVIDER must be a mapping of "
+                                 "settings.")
+    if not provider:
+        return
+    missing = [key for key in PROVIDER_REQUIRED[:3] if not provider.get(key)]
+    if missing:
+        raise ConfigurationError(f"The staff identity provider lacks {', '.join(missing)}.")
+    if not isinstance(provider.get("email_claim", "email"), str) or not isinstance(
+            provider.get("mfa_acr_values", []), list):
+        raise ConfigurationError("The staff identity provider's email_claim must be a claim "
+                                 "name and its mfa_acr_values a list.")
 
 
 def check_public_address(settings) -> None:

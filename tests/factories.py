@@ -793,3 +793,24 @@ def comment_scene(phase: RoundPhase = RoundPhase.PROPOSALS, *,
     row = round_(cast.own, phase, title="Ideas 2027")
     idea = proposal(row, author=author, title=title)
     return CommentScene(cast, author, neighbour, outsider, row.id, idea.id)
+
+
+@dataclass
+class CityDirectory:
+    """Staff whose work addresses the city's own provider (tests/oidc_provider, persons
+    kaisa and ulla) vouches for, and a resident whose address it vouches for too (bertil):
+    only the city admin's roles make staff."""
+
+    coordinator: User  # kaisa.koski@lahti.example, as the provider gives it (confirmed)
+    member: User  # ulla.saari@lahti.example: the provider never confirmed her address
+    resident: User  # bertil@example.org, a resident's account
+
+
+def city_directory() -> CityDirectory:
+    """A table whose coordinator and member sign in through the city's provider, and a
+    resident of the same city."""
+    own = table("keskusta", name="Keskusta – Centre")
+    return CityDirectory(
+        coordinator=user("kaisa.koski@lahti.example", role=MembershipRole.COORDINATOR, at=own),
+        member=user("ulla.saari@lahti.example", role=MembershipRole.MEMBER, at=own),
+        resident=user("bertil@example.org"))

@@ -29,6 +29,7 @@ INSTALL_HINT = "npm ci --prefix tests/oidc_provider (make and .ci/run do it)"
 CLIENT_ID = "pb-vote"
 CLIENT_SECRET = "pb-vote-test-secret"
 PERSONS = ("aino", "bertil", "ella", "olli")  # see provider.js
+STAFF = ("kaisa", "ulla")  # the city's directory: work addresses (provider.js)
 
 
 def why_no_provider() -> str | None:
@@ -60,7 +61,8 @@ class LocalProvider:
         return f"http://127.0.0.1:{self.port}"
 
     def misbehave(self, mode: str) -> None:
-        """"normal", "bad_signature", "wrong_nonce" or "expired" (see provider.js)."""
+        """"normal", "bad_signature", "wrong_nonce" or "expired"; or "mfa" or "mfa_acr"
+        for a multi-factor login (see provider.js)."""
         requests.post(f"{self.issuer}/_test/mode", json={"mode": mode},
                       timeout=5).raise_for_status()
 
@@ -72,6 +74,12 @@ class LocalProvider:
                 "scope": "openid profile address personal_identity_code",
                 "person_claim": "hetu", "postal_code_claim": "address.postal_code",
                 "birthdate_claim": "birthdate", **more}
+
+    def staff_settings(self, **more) -> dict:
+        """The STAFF_IDENTITY_PROVIDER setting for this instance: the city's directory."""
+        return {"issuer": self.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                "label": {"fi": "Lahden kaupunki", "sv": "Lahtis stad", "en": "City of Lahti"},
+                **more}
 
     def stop(self) -> None:
         self.process.terminate()
@@ -166,12 +174,28 @@ def identify(client, provider_name: str, person: str, *, next_url: str | None = 
     """Sign ``person`` in through provider ``provider_name``, the whole way, with the
     Flask test ``client``; returns the service's answer to the provider's redirect. The
     callback's address is returned too (``answer.callback``), to replay it."""
+    return through_provider(client, f"/sign-in/identify/{provider_name}", person,
+                            next_url=next_url, browser=browser)
+
+
+def staff_identify(client, person: str, *, next_url: str | None = None,
+                   browser: requests.Session | None = None):
+    """:func:`identify`, through the city's staff provider from /staff/sign-in."""
+    return through_provider(client, "/staff/sign-in/provider", person, next_url=next_url,
+                            browser=browser)
+
+
+def through_provider(client, start: str, person: str, *, next_url: str | None = None,
+                     browser: requests.Session | None = None, answered_by=None):
+    """Sign ``person`` in from the service's address ``start`` (which sends the browser to a
+    provider), through the provider's login page, back to the service (to the test client
+    ``answered_by`` when given: another browser than the one that started)."""
     query = {"next": next_url} if next_url else {}
-    start = client.get(f"/sign-in/identify/{provider_name}", query_string=query)
+    start = client.get(start, query_string=query)
     assert start.status_code == 302, start.get_data(as_text=True)[:500]
     callback = log_in_at_provider(start.headers["Location"], person,
                                   browser or requests.Session(), "pb.test")
     parts = urlsplit(callback)
-    answer = client.get(parts.path + "?" + parts.query)
+    answer = (answered_by or client).get(parts.path + "?" + parts.query)
     answer.callback = parts.path + "?" + parts.query
     return answer

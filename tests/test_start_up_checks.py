@@ -114,3 +114,16 @@ def test_an_unknown_second_factor_mode_is_refused():
 
 def test_production_requires_the_second_factor_by_default():
     assert create_app({**SECRETS, **PUBLIC}).config["STAFF_SECOND_FACTOR"] == "required"
+
+
+def test_a_staff_provider_needs_its_issuer_and_client():
+    staff = {"issuer": "https://login.example.fi/tenant/v2.0", "client_id": "pb",
+             "client_secret": "s"}
+    assert create_app({**SECRETS, **PUBLIC, "STAFF_IDENTITY_PROVIDER": staff})
+    for missing in ("issuer", "client_id", "client_secret"):
+        with pytest.raises(ConfigurationError, match=f"staff identity provider lacks {missing}"):
+            create_app({**SECRETS, **PUBLIC, "STAFF_IDENTITY_PROVIDER": {
+                key: value for key, value in staff.items() if key != missing}})
+    with pytest.raises(ConfigurationError, match="mfa_acr_values a list"):
+        create_app({**SECRETS, **PUBLIC,
+                    "STAFF_IDENTITY_PROVIDER": {**staff, "mfa_acr_values": "urn:mfa"}})

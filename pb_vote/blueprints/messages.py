@@ -180,6 +180,9 @@ CATALOGUE: dict[str, object] = {
     # strong identification
     "identity_provider_down": lambda v: gettext(
         "%(provider)s does not answer just now, so you are not signed in. Try again in a "
+        "moment, or sign in with your password.", provider=v.get("provider", ""),
+    ) if v.get("staff") else gettext(
+        "%(provider)s does not answer just now, so you are not signed in. Try again in a "
         "moment, or sign in with an emailed link.", provider=v.get("provider", "")),
     "identification_expired": _l("This identification is no longer valid: it was used "
                                  "already, or started in another browser. Start again."),
@@ -192,6 +195,15 @@ CATALOGUE: dict[str, object] = {
         "%(provider)s did not tell who you are, so you are not signed in.",
         provider=v.get("provider", "")),
     "staff_identified": _l("Staff accounts sign in with a password."),
+    # staff sign-in through the city's own provider
+    "staff_email_unverified": lambda v: gettext(
+        "%(provider)s did not confirm your work email address, so you are not signed in. "
+        "Sign in with your password, or ask the city's IT support to check your account.",
+        provider=v.get("provider", "")),
+    "staff_account_missing": lambda v: gettext(
+        "There is no staff account for %(email)s, so you are not signed in and nothing was "
+        "created. A city admin gives roles to work addresses; ask them to add yours.",
+        email=v.get("email", "")),
     # The same words whether a code does not exist or cannot be used.
     "code_not_usable": _l("This code cannot be used for this round. Check the letters and "
                           "numbers on your slip."),

@@ -127,6 +127,7 @@ class SignInMethod(enum.StrEnum):
     LINK = "link"
     PASSWORD = "password"
     IDENTIFIED = "identified"  # through an OpenID Connect identity provider
+    STAFF_PROVIDER = "staff_oidc"  # staff, through the city's own OpenID Connect provider
 
 
 class LoginSession(db.Model):

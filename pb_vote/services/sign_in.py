@@ -167,6 +167,12 @@ def load_login_session(token: str, policy: Policy | None = None) -> User | None:
     return user
 
 
+def method_of(token: str) -> SignInMethod | None:
+    """How the login session of ``token`` was opened, or None when there is none."""
+    return db.session.scalar(select(LoginSession.method)
+                             .where(LoginSession.token_hash == _token_hash(token)))
+
+
 def end_login_session(token: str) -> None:
     """End one login session (sign out)."""
     db.session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))

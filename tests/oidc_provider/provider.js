@@ -1,11 +1,13 @@
 // A local OpenID Provider for pb_vote's tests and demo: panva's certified oidc-provider,
 // serving a few test persons. Usage:
 //   node provider.js --port 9400 [--tag bank] [--client-id pb-vote] [--client-secret S]
-// Sign in on its login page with a person's name (aino, bertil, ella, olli, eino) and any
-// password.
+// Sign in on its login page with a person's name (aino, bertil, ella, olli, eino; the city's
+// staff kaisa, and ulla, whose address the directory never confirmed) and any password.
 // The tests tell it to misbehave with POST /_test/mode {"mode": ...}: "normal",
 // "bad_signature" (its JWKS lists a key that did not sign the ID token), "wrong_nonce" (the
-// ID token carries another nonce than the client sent) or "expired" (the ID token expired).
+// ID token carries another nonce than the client sent) or "expired" (the ID token expired);
+// or to say the person signed in with several factors: "mfa" (amr lists "mfa") or
+// "mfa_acr" (acr is "urn:test:loa:mfa", amr does not list "mfa").
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -35,7 +37,18 @@ const PERSONS = {
     birthdate: '1975-01-01', postal_code: null },
   eino: { hetu: '120688-921W', given_name: 'Eino', family_name: 'Mäkelä',
     birthdate: '1988-06-12', postal_code: '15300' },
+  // The city's own directory (the staff provider): work addresses, one not confirmed.
+  kaisa: { hetu: '240470-931D', given_name: 'Kaisa', family_name: 'Koski',
+    birthdate: '1970-04-24', postal_code: '15110', email: 'Kaisa.Koski@lahti.example' },
+  ulla: { hetu: '050585-9427', given_name: 'Ulla', family_name: 'Saari',
+    birthdate: '1985-05-05', postal_code: '15100', email: 'ulla.saari@lahti.example',
+    email_verified: false },
 };
+// Everyone else's address, confirmed: <name>@example.org.
+for (const [id, person] of Object.entries(PERSONS)) {
+  person.email ??= `${id}@example.org`;
+  person.email_verified ??= true;
+}
 
 let mode = 'normal';
 const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -68,12 +81,15 @@ const configuration = {
   pkce: { required: () => true },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   claims: {
-    openid: ['sub'],
-    profile: ['given_name', 'family_name', 'birthdate'],
+    // acr and amr in every ID token whose login set them (the "mfa" modes), as Entra ID does
+    openid: ['sub', 'acr', 'amr'],
+    profile: ['given_name', 'family_name', 'birthdate', 'preferred_username'],
+    email: ['email', 'email_verified'],
     address: ['address'],
     personal_identity_code: ['hetu'],
   },
-  scopes: ['openid', 'profile', 'address', 'personal_identity_code'],
+  scopes: ['openid', 'profile', 'email', 'address', 'personal_identity_code'],
+  acrValues: ['urn:test:loa:pwd', 'urn:test:loa:mfa'],
   features: { devInteractions: { enabled: true } },
   ttl: { IdToken: 600, AccessToken: 600, AuthorizationCode: 60, Interaction: 600,
     Session: 600, Grant: 600 },
@@ -85,7 +101,8 @@ const configuration = {
       async claims() {
         const claims = { sub: `${args.tag}-${id}`, hetu: person.hetu,
           given_name: person.given_name, family_name: person.family_name,
-          birthdate: person.birthdate };
+          birthdate: person.birthdate, email: person.email,
+          email_verified: person.email_verified, preferred_username: person.email };
         if (person.postal_code) claims.address = { postal_code: person.postal_code, country: 'FI' };
         return claims;
       },
@@ -110,6 +127,17 @@ const configuration = {
 const provider = new Provider(`http://${args.host}:${args.port}`, configuration);
 provider.Client.prototype.redirectUriAllowed = function allowed(uri) {
   return isWeb(uri);
+};
+
+// In the "mfa" modes the login says which factors the person used, as a directory with
+// multi-factor sign-in does (RFC 8176 amr values; an acr of the city's own).
+const interactionFinished = provider.interactionFinished.bind(provider);
+provider.interactionFinished = (req, res, result, options) => {
+  if (result.login && mode === 'mfa') result.login = { ...result.login, amr: ['pwd', 'mfa'] };
+  if (result.login && mode === 'mfa_acr') {
+    result.login = { ...result.login, amr: ['pwd', 'otp'], acr: 'urn:test:loa:mfa' };
+  }
+  return interactionFinished(req, res, result, options);
 };
 
 provider.use(async (ctx, next) => {

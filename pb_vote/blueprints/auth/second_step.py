@@ -42,7 +42,8 @@ from pb_vote.services import sign_in as login_links
 # What a session waiting for its second factor may reach.
 OPEN_WHILE_WAITING = {
     "auth.second_factor", "auth.recovery_code", "auth.enrol_second_factor", "auth.sign_out",
-    "auth.staff_sign_in", "public.set_language", "static",
+    "auth.staff_sign_in", "auth.staff_identify", "auth.staff_identified",
+    "public.set_language", "static",
 }
 
 
@@ -85,11 +86,14 @@ def _admit(user: User, field):
 
 
 def _passed(user: User):
-    """The second factor is given: a new, full session replaces the waiting one."""
+    """The second factor is given: a new, full session, opened as the waiting one was (a
+    password, or the city's provider), replaces it."""
     next_url = safe_next_url(session.get("pending_next"), url_for("coordinate.dashboard"))
+    method = SignInMethod.PASSWORD
     if user.login_session_token:
+        method = login_links.method_of(user.login_session_token) or method
         login_links.end_login_session(user.login_session_token)
-    _start_session(user, SignInMethod.PASSWORD, passed_second_factor=True)
+    _start_session(user, method, passed_second_factor=True)
     return next_url
 
 

@@ -36,7 +36,7 @@ from pb_vote.blueprints.common import link_max_age, no_store, safe_next_url
 from pb_vote.blueprints.messages import message_for
 from pb_vote.extensions import db
 from pb_vote.models import LANGUAGES, SignInMethod, TokenPurpose, User
-from pb_vote.services import accounts, identity, second_factor
+from pb_vote.services import accounts, identity, second_factor, staff_identity
 from pb_vote.services import sign_in as login_links
 from pb_vote.urls import public_url
 
@@ -91,26 +91,49 @@ def sign_in():
     return _sign_in_page(form)
 
 
-@bp.get("/sign-in/identify/<provider>")
-def identify(provider: str):
-    """Strong identification: off to the identity provider (discovery, then the
-    authorization request with state, nonce and a PKCE challenge kept in the session)."""
-    client = identity_providers.client(provider) or abort(404)
-    session["identify_next"] = safe_next_url(request.args.get("next"), "")
+def _to_provider(client, callback: str, provider: str, refused):
+    """Off to provider ``provider`` (discovery, then the authorization request with state,
+    nonce and a PKCE challenge kept in the session), to come back to ``callback``;
+    ``refused(code, status)`` answers when the provider is down."""
     try:
-        return client.authorize_redirect(
-            public_url("auth.identified", provider=provider), ui_locales=str(get_locale()))
+        return client.authorize_redirect(callback, ui_locales=str(get_locale()))
     except (requests.RequestException, OAuthError, ValueError, KeyError) as problem:
         current_app.logger.warning("identity provider %s unreachable: %r", provider, problem)
-        return _identify_problem("identity_provider_down", provider, 503)
+        return refused("identity_provider_down", 503)
+
+
+def _refusal(problem: Exception, provider: str) -> tuple[str, int]:
+    """The refusal code and status for what went wrong with a provider's answer (one of
+    ``ANSWER_PROBLEMS``)."""
+    if isinstance(problem, MismatchingStateError):  # replayed, or another browser's
+        return "identification_expired", 400
+    if isinstance(problem, requests.RequestException):
+        current_app.logger.warning("identity provider %s unreachable: %r", provider, problem)
+        return "identity_provider_down", 503
+    if isinstance(problem, identity.IdentityError):
+        return problem.code, 400
+    current_app.logger.warning("identification by %s refused: %r", provider, problem)
+    return "identification_invalid", 400  # signature, issuer, audience, expiry, nonce
+
+
+# What checking a provider's answer may raise (see _refusal).
+ANSWER_PROBLEMS = (requests.RequestException, OAuthError, JoseError, ValueError,
+                   identity.IdentityError)
+
+
+@bp.get("/sign-in/identify/<provider>")
+def identify(provider: str):
+    """Strong identification: off to the identity provider."""
+    client = identity_providers.client(provider) or abort(404)
+    session["identify_next"] = safe_next_url(request.args.get("next"), "")
+    return _to_provider(client, public_url("auth.identified", provider=provider), provider,
+                        lambda code, status: _identify_problem(code, provider, status))
 
 
 def _identify_problem(code: str, provider: str, status: int):
     db.session.rollback()  # nothing half-made stays
-    settings = identity_providers.settings_of(provider) or {}
-    label = next((offer.label for offer in identity_providers.offered()
-                  if offer.name == provider), settings.get("label") or provider)
-    return _sign_in_page(problem=message_for(identity.IdentityError(code), provider=label),
+    return _sign_in_page(problem=message_for(identity.IdentityError(code),
+                                             provider=identity_providers.label_of(provider)),
                          status=status)
 
 
@@ -118,6 +141,8 @@ def _verified_claims(client) -> dict:
     """The person's claims once the provider's answer checks out: the code exchanged (with
     the PKCE verifier), the ID token's signature, issuer, audience, expiry and nonce
     checked; then the userinfo, which must be about the same subject."""
+    if request.args.get("error"):
+        raise identity.IdentityError("identification_cancelled")
     token = client.authorize_access_token()
     claims = dict(token.get("userinfo") or {})
     if not claims.get("sub"):
@@ -136,8 +161,6 @@ def identified(provider: str):
     the pseudonym of their person identifier, made on the first sign-in)."""
     client = identity_providers.client(provider) or abort(404)
     settings = identity_providers.settings_of(provider)
-    if request.args.get("error"):
-        return _identify_problem("identification_cancelled", provider, 400)
     try:
         claims = _verified_claims(client)
         person = identity.person_from_claims(
@@ -148,16 +171,9 @@ def identified(provider: str):
         # The account itself, not the proxy: it becomes the current user below.
         signed_in = current_user._get_current_object() if current_user.is_authenticated else None
         user, created = identity.sign_in_identified(person, str(get_locale()), signed_in)
-    except MismatchingStateError:
-        return _identify_problem("identification_expired", provider, 400)
-    except requests.RequestException as problem:
-        current_app.logger.warning("identity provider %s unreachable: %r", provider, problem)
-        return _identify_problem("identity_provider_down", provider, 503)
-    except (OAuthError, JoseError, ValueError) as problem:
-        current_app.logger.warning("identification by %s refused: %r", provider, problem)
-        return _identify_problem("identification_invalid", provider, 400)
-    except identity.IdentityError as problem:
-        return _identify_problem(problem.code, provider, 400)
+    except ANSWER_PROBLEMS as problem:
+        code, status = _refusal(problem, provider)
+        return _identify_problem(code, provider, status)
     next_url = session.get("identify_next") or ""
     _start_session(user, SignInMethod.IDENTIFIED)
     db.session.commit()
@@ -281,8 +297,9 @@ def flash_in_their_language(user: User, message) -> None:
 
 
 def _after_password(user: User, next_url: str, message):
-    """Where a password sign-in leads: the second factor when it is due, else ``next_url``
-    with ``message`` (lazy, said in the account's language)."""
+    """Where a staff sign-in (password, or the city's provider) leads: the second factor
+    when it is due, else ``next_url`` with ``message`` (lazy, said in the account's
+    language)."""
     if user.second_factor_pending:
         session["pending_next"] = next_url
         return redirect(url_for("auth.second_factor"), code=303)
@@ -290,9 +307,18 @@ def _after_password(user: User, next_url: str, message):
     return redirect(next_url, code=303)
 
 
+def _staff_sign_in_page(form=None, problem: str | None = None, status: int = 200):
+    """The staff sign-in page: the city's provider when there is one, the password form;
+    after a failed sign-in through the provider, why it failed."""
+    form = form or StaffSignInForm(next=request.args.get("next", ""))
+    return render_template("auth/staff_sign_in.html", form=form, problem=problem,
+                           staff_provider=identity_providers.staff_label(),
+                           next_url=safe_next_url(form.next.data, "")), status
+
+
 @bp.route("/staff/sign-in", methods=["GET", "POST"])
 def staff_sign_in():
-    """Staff: sign in with email and password."""
+    """Staff: sign in with email and password (or through the city's provider)."""
     form = StaffSignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         limit = current_app.config["STAFF_PASSWORD_ATTEMPTS_PER_15_MINUTES"]
@@ -305,7 +331,7 @@ def staff_sign_in():
             form.password.errors.append(gettext(
                 "Too many wrong passwords for this address. Wait 15 minutes, or set a new "
                 "password with the link below."))
-            return render_template("auth/staff_sign_in.html", form=form), 429
+            return _staff_sign_in_page(form, status=429)
         user = accounts.authenticate_staff(form.email.data, form.password.data, attempt)
         if user is None:
             form.password.errors.append(gettext("The email address or password is wrong."))
@@ -314,7 +340,47 @@ def staff_sign_in():
             _start_session(user, SignInMethod.PASSWORD)
             db.session.commit()
             return _after_password(user, next_url, _l("You are signed in."))
-    return render_template("auth/staff_sign_in.html", form=form)
+    return _staff_sign_in_page(form)
+
+
+def _staff_provider_problem(code: str, status: int, **details):
+    db.session.rollback()  # nothing half-made stays
+    problem = identity.IdentityError(code, **details)
+    return _staff_sign_in_page(problem=message_for(
+        problem, provider=identity_providers.staff_label(), staff=True), status=status)
+
+
+@bp.get("/staff/sign-in/provider")
+def staff_identify():
+    """Staff: off to the city's own identity provider."""
+    client = identity_providers.staff_client() or abort(404)
+    session["identify_next"] = safe_next_url(request.args.get("next"), "")
+    return _to_provider(client, public_url("auth.staff_identified"), identity_providers.STAFF,
+                        _staff_provider_problem)
+
+
+@bp.get("/staff/sign-in/provider/done")
+def staff_identified():
+    """The city's provider's answer: check it as a resident provider's, then open the
+    session of the staff account of the work address it vouches for (never a new one).
+    The second step follows unless the city trusts the provider's own multi-factor
+    sign-in and the ID token says it was used."""
+    client = identity_providers.staff_client() or abort(404)
+    settings = identity_providers.staff_settings()
+    try:
+        claims = _verified_claims(client)
+        user = staff_identity.staff_account(staff_identity.work_email(
+            claims, settings.get("email_claim") or staff_identity.EMAIL))
+    except ANSWER_PROBLEMS as problem:
+        code, status = _refusal(problem, identity_providers.STAFF)
+        details = problem.details if isinstance(problem, identity.IdentityError) else {}
+        return _staff_provider_problem(code, status, **details)
+    trusted = bool(current_app.config.get("STAFF_PROVIDER_TRUSTED_MFA")) and (
+        staff_identity.mfa_from_claims(claims, settings.get("mfa_acr_values") or ()))
+    next_url = safe_next_url(session.get("identify_next"), url_for("coordinate.dashboard"))
+    _start_session(user, SignInMethod.STAFF_PROVIDER, passed_second_factor=trusted)
+    db.session.commit()
+    return _after_password(user, next_url, _l("You are signed in."))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
