@@ -123,9 +123,11 @@ CATALOGUE: dict[str, object] = {
     "already_so": _l("It already has that status."),
     "nothing_chosen": _l("Tick at least one proposal."),
     "unknown_action": _l("Choose the action."),
-    "short_of_supports": lambda v: gettext(
+    "short_of_supports": lambda v: ngettext(
+        "This idea did not reach %(num)d support before review. To put it on the ballot "
+        "all the same, write why.",
         "This idea did not reach %(num)d supports before review. To put it on the ballot "
-        "all the same, write why.", num=v.get("threshold", 0)),
+        "all the same, write why.", v.get("threshold", 0)),
     # supports of ideas before review
     "supports_off": _l("This round does not collect supports."),
     "supports_closed": _l("Ideas can be supported only while the round collects ideas."),
