@@ -58,10 +58,9 @@ def test_the_database_keeps_one_support_per_person_and_idea(scene):
     idea, person = _idea(scene), scene.supporters[0]
     db.session.add(ProposalSupport(proposal_id=idea.id, user_id=person.id))
     db.session.flush()
-    with pytest.raises(DatabaseError):
-        with db.session.begin_nested():
-            db.session.add(ProposalSupport(proposal_id=idea.id, user_id=person.id))
-            db.session.flush()
+    with pytest.raises(DatabaseError), db.session.begin_nested():
+        db.session.add(ProposalSupport(proposal_id=idea.id, user_id=person.id))
+        db.session.flush()
     assert _stored_supports() == 1
 
 
