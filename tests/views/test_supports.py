@@ -141,6 +141,7 @@ def test_review_start_marks_ideas_short_of_the_threshold_for_everyone(
     assert "2 supports" in queue and "0 supports" in queue
     moderate = client.get(f"/manage/proposals/{scene.other_id}").text
     assert "Why it goes on the ballot without enough supports" in moderate
+    assert "<dd>0 supports</dd>" in moderate
     refused = client.post(f"/manage/proposals/{scene.other_id}/accept",
                           data={"accept-reviewed_cost": "4000", "accept-seen": "submitted"})
     assert refused.status_code == 400

@@ -171,6 +171,7 @@ def _moderate_page(proposal: Proposal, forms: dict, *, failed: str | None = None
         "moderation/moderate.html", proposal=proposal, forms=forms,
         offered=offered_actions(proposal, forms), failed=failed, review=review,
         cost_reviewable=proposal.status in proposal_service.COST_REVIEWABLE,
+        support_count=support_service.support_count(proposal),
         opinions=reviews.opinions_of(proposal), notes=reviews.notes_of(proposal),
         history=exports.proposal_history(proposal), step_words=presentation.step_words,
         step_who=presentation.step_who, step_details=presentation.step_details,
