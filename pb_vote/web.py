@@ -29,6 +29,7 @@ from pb_vote.blueprints import (
     public,
     results,
     staff_reports,
+    supports,
     voting,
 )
 from pb_vote.blueprints.languages import (
@@ -193,7 +194,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (public.bp, auth.bp, account.bp, proposals.bp, voting.bp, results.bp,
                       coordinate.bp, moderation.bp, admin.bp, api.bp, about.bp,
                       staff_reports.bp, opinions.bp, images.bp,
-                      comments.bp):
+                      comments.bp, supports.bp):
         app.register_blueprint(blueprint)
 
     app.jinja_env.filters.update(

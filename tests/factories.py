@@ -814,3 +814,34 @@ def city_directory() -> CityDirectory:
         coordinator=user("kaisa.koski@lahti.example", role=MembershipRole.COORDINATOR, at=own),
         member=user("ulla.saari@lahti.example", role=MembershipRole.MEMBER, at=own),
         resident=user("bertil@example.org"))
+
+
+@dataclass
+class SupportScene:
+    """A round collecting ideas at Keskusta (``city``) with supports on (threshold
+    ``threshold``, None for none) and two ideas by ``author`` (author@example.org):
+    ``proposal_id`` and ``other_id``; residents of Keskusta ``supporters`` (supporter1@...
+    to supporter3@example.org) and a resident of Pohjoinen (``neighbour``,
+    neighbour@example.org)."""
+
+    city: City
+    author: User
+    supporters: list[User]
+    neighbour: User
+    round_id: int
+    proposal_id: int
+    other_id: int
+
+
+def support_scene(phase: RoundPhase = RoundPhase.PROPOSALS, *, threshold: int | None = 2,
+                  enabled: bool = True) -> SupportScene:
+    """See SupportScene."""
+    cast = city()
+    author = user("author@example.org")
+    supporters = [user(f"supporter{n}@example.org") for n in (1, 2, 3)]
+    neighbour = user("neighbour@example.org", postal_code="15200")
+    row = round_(cast.own, phase, title="Ideas 2027", supports_enabled=enabled,
+                 support_threshold=threshold if enabled else None)
+    idea = proposal(row, author=author, title="Benches by the lake")
+    other = proposal(row, author=author, title="A skate ramp", category="Sports")
+    return SupportScene(cast, author, supporters, neighbour, row.id, idea.id, other.id)

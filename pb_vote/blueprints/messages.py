@@ -123,6 +123,29 @@ CATALOGUE: dict[str, object] = {
     "already_so": _l("It already has that status."),
     "nothing_chosen": _l("Tick at least one proposal."),
     "unknown_action": _l("Choose the action."),
+    "short_of_supports": lambda v: ngettext(
+        "This idea did not reach %(num)d support before review. To put it on the ballot "
+        "all the same, write why.",
+        "This idea did not reach %(num)d supports before review. To put it on the ballot "
+        "all the same, write why.", v.get("threshold", 0)),
+    # supports of ideas before review
+    "supports_off": _l("This round does not collect supports."),
+    "supports_closed": _l("Ideas can be supported only while the round collects ideas."),
+    "not_supportable": _l("This idea can no longer be supported."),
+    "own_idea": _l("You cannot support your own idea."),
+    "support_sign_in": _l("Sign in to support ideas."),
+    "support_outside_area": lambda v: gettext(
+        "Your home postal code (%(code)s) is not in this table's area, so you cannot "
+        "support its ideas.", code=v.get("postal_code", "")),
+    "support_no_postal_code": _l("Give your home postal code in your account first: only "
+                                 "residents of the table's area can support its ideas."),
+    "support_codes_only": _l("In this round only holders of voting codes vote, so ideas "
+                             "cannot be supported."),
+    "support_identify": _l("In this round, residents support ideas after strong "
+                           "identification."),
+    "support_age_unknown": _l("Your identity provider did not give your date of birth, "
+                              "which this round needs."),
+    "support_too_young": _l("You have not reached this round's minimum age."),
     # reviews: opinions of city departments, internal notes
     "contact_required": _l("Give the contact's name and email address."),
     "note_required": _l("Write the note."),
@@ -281,6 +304,10 @@ SETTING_PROBLEMS = {
     "points_limits": _l("Points per proposal must be between 1 and the total."),
     "percent_range": _l("A percentage is between 0 and 100."),
     "too_many": _l("Use at most 20 categories."),
+    "supports_need_residents": _l("Supports need residents: in a round where only holders "
+                                  "of voting codes vote, nobody could support ideas."),
+    "threshold_not_positive": _l("The number of supports must be at least 1."),
+    "supports_fixed": _l("Supports can no longer change: review has started."),
 }
 
 

@@ -10,6 +10,7 @@ from pb_vote.blueprints.outcomes import published_outcomes
 from pb_vote.models import Proposal
 from pb_vote.services import comments as comment_service
 from pb_vote.services import proposals as proposal_service
+from pb_vote.services import supports as support_service
 
 
 def comment_section(proposal: Proposal, form: CommentForm | None = None) -> dict:
@@ -39,5 +40,7 @@ def render_proposal_page(proposal: Proposal, round_, comment_form=None, status=N
         credited=proposal_service.credited_authors(proposal),
         may_edit=is_author and proposal_service.author_may_edit(proposal, clock.utcnow()),
         outcome=published_outcomes(round_).get(proposal.id) if proposal.is_public else None,
+        support_count=support_service.support_count(proposal),
+        supported=proposal.id in support_service.supported_by(current_user, round_),
         **(comment_section(proposal, comment_form) if show_content else {}),
     ), status or 200

@@ -44,6 +44,7 @@ from pb_vote.models.rounds import (
     VoterEligibility,
 )
 from pb_vote.models.second_factor import RecoveryCode, SecondFactor
+from pb_vote.models.supports import ProposalSupport
 from pb_vote.models.tables import Table, TablePostalCode
 from pb_vote.models.users import (
     LANGUAGES,
@@ -88,6 +89,7 @@ __all__ = [
     "ProposalImage",
     "ProposalOrigin",
     "ProposalStatus",
+    "ProposalSupport",
     "Publication",
     "PublishedReceipt",
     "RateLimitEvent",

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
@@ -57,6 +57,8 @@ class Proposal(db.Model):
         ),
         CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
         CheckConstraint("language IN ('fi', 'sv', 'en')", name="language_known"),
+        CheckConstraint("status <> 'accepted' OR NOT short_of_supports",
+                        name="accepted_not_short_of_supports"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +88,10 @@ class Proposal(db.Model):
     status: Mapped[ProposalStatus] = mapped_column(
         string_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.SUBMITTED
     )
+    # Review started with fewer supports than the round's threshold: it is off the ballot
+    # unless a moderator accepts it with a reason (which clears this).
+    short_of_supports: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_at_default)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=created_at_default, onupdate=created_at_default

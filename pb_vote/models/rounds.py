@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb_vote.extensions import db
@@ -125,6 +125,8 @@ FROZEN_SETTINGS = (
     "voting_open_at",
     "resident_check",
     "min_voter_age",
+    "supports_enabled",
+    "support_threshold",
 )
 
 
@@ -157,6 +159,7 @@ class Round(Translated, db.Model):
             name="approval_settings_present",
         ),
         CheckConstraint("min_voter_age BETWEEN 1 AND 120", name="min_voter_age_range"),
+        CheckConstraint("support_threshold >= 1", name="support_threshold_positive"),
         CheckConstraint(
             "ballot_kind <> 'points' OR "
             "(points_total IS NOT NULL AND points_max_per_proposal IS NOT NULL)",
@@ -188,6 +191,11 @@ class Round(Translated, db.Model):
         string_enum(ResidentCheck, "resident_check"), default=ResidentCheck.ANY,
         server_default=ResidentCheck.ANY.value)
     min_voter_age: Mapped[int | None]
+    # Residents may support ideas while the round takes them (services.supports); with a
+    # threshold, an idea short of that many supports when review starts does not reach it.
+    supports_enabled: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
+    support_threshold: Mapped[int | None]
     ballot_kind: Mapped[BallotKind] = mapped_column(
         string_enum(BallotKind, "ballot_kind"), default=BallotKind.APPROVAL
     )

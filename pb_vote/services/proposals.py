@@ -184,17 +184,25 @@ def _check_reviewed_cost(proposal: Proposal, reviewed_cost_cents: int | None) ->
 
 def accept(actor: User, proposal: Proposal, reviewed_cost_cents: int,
            public_note: str = "", *, seen: ProposalStatus | None = None,
-           reason: str = "") -> list[Proposal]:
+           reason: str = "", support_override: str = "") -> list[Proposal]:
     """Put a proposal on the ballot with its reviewed cost (required) and a public note.
     ``seen``, here and in every moderation action: the status the moderator decided from.
-    ``reason``: why, for the audit trail only (a bulk decision's stated reason)."""
+    ``reason``: why, for the audit trail only (a bulk decision's stated reason). An idea
+    short of the round's supports (services.supports) goes on the ballot only with
+    ``support_override``, the moderator's reason (audited), else ``short_of_supports``."""
     _check_reviewed_cost(proposal, reviewed_cost_cents)
     details = {"reviewed_cost_cents": reviewed_cost_cents, "note": public_note}
+    values = {"reviewed_cost_cents": reviewed_cost_cents, "public_note": public_note.strip(),
+              "status": S.ACCEPTED}
     if reason.strip():
         details["reason"] = reason.strip()
-    _moderate(actor, proposal, "accepted", details,
-              {"reviewed_cost_cents": reviewed_cost_cents, "public_note": public_note.strip(),
-               "status": S.ACCEPTED}, seen=seen)
+    if proposal.short_of_supports:
+        if not support_override.strip():
+            raise ProposalError("short_of_supports",
+                                threshold=proposal.round.support_threshold or 0)
+        details["support_override"] = support_override.strip()
+        values["short_of_supports"] = False
+    _moderate(actor, proposal, "accepted", details, values, seen=seen)
     return [proposal]
 
 

@@ -27,7 +27,7 @@ from pb_vote.models import (
     User,
     VoterEligibility,
 )
-from pb_vote.services import notices
+from pb_vote.services import notices, supports
 from pb_vote.services.audit import record_event
 from pb_vote.services.locking import locked
 
@@ -75,6 +75,8 @@ class RoundSettings:
     paper_conflict_rule: PaperConflictRule = PaperConflictRule.ONLINE_WINS
     resident_check: ResidentCheck = ResidentCheck.ANY
     min_voter_age: int | None = None
+    supports_enabled: bool = False
+    support_threshold: int | None = None
     # The texts in the languages besides the table's main one, as Round.translations keeps
     # them: {"title": {language: text}, "description": {...}, "categories": {name: {...}}}.
     translations: dict = field(default_factory=dict)
@@ -128,6 +130,10 @@ def check_settings(
         start, end = getattr(settings, first), getattr(settings, then)
         if start is not None and end is not None and (end <= start if strict else end < start):
             problems.append((name, code))
+    if settings.supports_enabled and settings.voter_eligibility is VoterEligibility.CODES:
+        problems.append(("supports_enabled", "supports_need_residents"))
+    if settings.support_threshold is not None and settings.support_threshold < 1:
+        problems.append(("support_threshold", "threshold_not_positive"))
     if len(settings.categories) > MAX_CATEGORIES:
         problems.append(("categories", "too_many"))
     if settings.ballot_kind is BallotKind.APPROVAL:
@@ -163,6 +169,8 @@ def _apply(round_: Round, settings: RoundSettings) -> dict:
         settings.points_total = settings.points_max_per_proposal = None
     if settings.ballot_kind is not BallotKind.KNAPSACK:
         settings.knapsack_min_spend_percent = None
+    if not settings.supports_enabled:
+        settings.support_threshold = None
     changed = {}
     for name in RoundSettings.__dataclass_fields__:
         value = getattr(settings, name)
@@ -206,7 +214,15 @@ def check_change(round_: Round, settings: RoundSettings, now: datetime) -> list[
         given, stored = getattr(settings, name), getattr(previous, name)
         if given is not None and stored is not None and _same_minute(given, stored):
             setattr(settings, name, stored)
-    return check_settings(settings, now, previous=previous)
+    problems = check_settings(settings, now, previous=previous)
+    # The supports are fixed when review starts: the threshold applied then stays the one
+    # the round shows.
+    if round_.phase not in (RoundPhase.DRAFT, RoundPhase.PROPOSALS) and (
+            settings.supports_enabled != previous.supports_enabled
+            or (settings.supports_enabled
+                and settings.support_threshold != previous.support_threshold)):
+        problems.append(("supports_enabled", "supports_fixed"))
+    return problems
 
 
 def update_round(actor: User, round_: Round, settings: RoundSettings) -> list[str]:
@@ -271,6 +287,8 @@ def _set_phase(round_: Round, new: RoundPhase, expected: RoundPhase, extra: dict
         return False
     db.session.refresh(round_)
     notices.plan_phase_notices(round_.id, new)
+    if new is RoundPhase.REVIEW:
+        supports.apply_threshold(round_)
     return True
 
 

@@ -220,6 +220,9 @@ def _form_values(html: str) -> dict:
         r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"[^>]*checked', html
     ):
         values[name] = value
+    for tag in re.findall(r'<input[^>]*type="checkbox"[^>]*>', html):  # a browser sends
+        if " checked" not in tag:                                         # only ticked ones
+            values.pop(re.search(r'name="([a-z_]+)"', tag).group(1), None)
     area = re.search(r'<textarea[^>]*name="categories"[^>]*>\n?([^<]*)</textarea>', html)
     values["categories"] = area.group(1) if area else ""
     description = re.search(r'<textarea[^>]*name="description"[^>]*>\n?([^<]*)</textarea>', html)

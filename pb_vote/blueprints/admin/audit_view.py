@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "round.updated": _l("Changed a round's settings"),
     "round.translated": _l("Changed a round's translations"),
     "round.phase_changed": _l("Moved a round to another phase"),
+    "round.support_threshold_applied": _l("Marked the ideas short of the round's supports"),
     "proposal.added": _l("Added a proposal"),
     "proposal.accepted": _l("Put a proposal on the ballot"),
     "proposal.changes_requested": _l("Asked for changes to a proposal"),

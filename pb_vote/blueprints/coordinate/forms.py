@@ -239,6 +239,18 @@ class RoundForm(TranslatedTexts, FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=120,
                                             message=_l("Use a number from 1 to 120."))],
     )
+    supports_enabled = BooleanField(
+        _l("Residents can support ideas before review"),
+        description=_l("While the round takes ideas, residents of the area support the ideas "
+                       "they want reviewed, one support per person; the counts are shown."),
+    )
+    support_threshold = IntegerField(
+        _l("Supports an idea needs to reach review (optional)"),
+        description=_l("When review starts, an idea with fewer supports does not go on the "
+                       "ballot unless a moderator accepts it with a reason."),
+        validators=[Optional(), NumberRange(min=1, max=100000,
+                                            message=_l("Use a number from 1 to 100000."))],
+    )
     ballot_kind = RadioField(_l("Ballot"), choices=BALLOT_CHOICES,
                              default=BallotKind.APPROVAL.value)
     approval_min = IntegerField(
@@ -359,6 +371,8 @@ class RoundForm(TranslatedTexts, FlaskForm):
             paper_conflict_rule=_choice(PaperConflictRule, self.paper_conflict_rule),
             resident_check=_choice(ResidentCheck, self.resident_check),
             min_voter_age=self.min_voter_age.data,
+            supports_enabled=bool(self.supports_enabled.data),
+            support_threshold=self.support_threshold.data,
         )
 
     def add_problems(self, problems) -> None:

@@ -49,6 +49,12 @@ class AcceptForm(ActionForm):
         _l("Public note (optional)"),
         validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
     )
+    support_override = TextAreaField(
+        _l("Why it goes on the ballot without enough supports"),
+        description=_l("Needed only for an idea that did not reach the round's supports; "
+                       "kept in the audit trail."),
+        validators=[Length(max=2000, message=_l("Use at most %(max)d characters.", max=2000))],
+    )
     submit = SubmitField(_l("Accept to the ballot"))
 
 

@@ -44,6 +44,7 @@ from pb_vote.models import Proposal, ProposalImage, ProposalOrigin
 from pb_vote.services import catalog, exports, reviews
 from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
+from pb_vote.services import supports as support_service
 from pb_vote.services.permissions import Action
 
 bp = Blueprint("moderation", __name__, url_prefix="/manage")
@@ -62,6 +63,7 @@ def queue(round_id: int):
         sort="oldest", statuses=filters.statuses(), origin=filters.chosen_origin(),
     )
     return render_template("moderation/queue.html", round=round_, proposals=proposals,
+                           support_counts=support_service.support_counts(round_),
                            filters=filters, bulk=BulkForm(formdata=None))
 
 
@@ -109,6 +111,7 @@ def _queue_again(round_, form: BulkForm):
     proposals = catalog.public_proposals(round_, query="", category=None, sort="oldest",
                                          statuses=list(proposal_service.S), origin=None)
     return render_template("moderation/queue.html", round=round_, proposals=proposals,
+                           support_counts=support_service.support_counts(round_),
                            filters=filters, bulk=form), 400
 
 
@@ -168,6 +171,7 @@ def _moderate_page(proposal: Proposal, forms: dict, *, failed: str | None = None
         "moderation/moderate.html", proposal=proposal, forms=forms,
         offered=offered_actions(proposal, forms), failed=failed, review=review,
         cost_reviewable=proposal.status in proposal_service.COST_REVIEWABLE,
+        support_count=support_service.support_count(proposal),
         opinions=reviews.opinions_of(proposal), notes=reviews.notes_of(proposal),
         history=exports.proposal_history(proposal), step_words=presentation.step_words,
         step_who=presentation.step_who, step_details=presentation.step_details,
@@ -194,7 +198,8 @@ def _run(action: str, proposal: Proposal, form) -> list[Proposal]:
     seen = form.seen_status()
     if action == "accept":
         return proposal_service.accept(current_user, proposal, form.reviewed_cost.data,
-                                       form.public_note.data or "", seen=seen)
+                                       form.public_note.data or "", seen=seen,
+                                       support_override=form.support_override.data or "")
     if action == "merge":
         duplicates = [load_or_404(Proposal, i) for i in form.duplicates.data]
         return proposal_service.merge(current_user, duplicates, proposal, seen=seen)

@@ -13,6 +13,7 @@ from pb_vote.models import LANGUAGES, Proposal, ProposalStatus
 from pb_vote.services import catalog, voting
 from pb_vote.services import images as image_service
 from pb_vote.services import proposals as proposal_service
+from pb_vote.services import supports as support_service
 from pb_vote.services.permissions import can_see_round
 from pb_vote.services.rounds import proposal_window_open, sync_phase
 
@@ -74,6 +75,9 @@ def round_page(round_id: int):
         category=category, sort=sort, now=clock.utcnow(),
         window_open=proposal_window_open(round_, clock.utcnow()), voted=voted,
         thumbnails=image_service.first_images(p.id for p in proposals),
+        support_counts=support_service.support_counts(round_) if round_.supports_enabled
+        else {},
+        supported=support_service.supported_by(current_user, round_),
     )
 
 
