@@ -273,7 +273,10 @@ def item_11_a_draft_can_be_opened_for_ideas_by_hand(run):
 
 def item_12_the_reviewed_cost_starts_empty(run):
     page = run.open(f"/manage/proposals/{run.demo.waiting}", "moderate")
-    expect(page.get_by_label(run.says("Reviewed cost in euros"))).to_have_value("")
+    # The accept form's field (the review section below has its own, also empty).
+    accept_cost = page.locator("#accept-reviewed_cost")
+    expect(accept_cost).to_have_accessible_name(run.says("Reviewed cost in euros"))
+    expect(accept_cost).to_have_value("")
     expect(page.get_by_role("main")).to_contain_text(
         run.says("The author's estimate: %(amount)s. Write the cost the table has checked, "
                  "even when it is the same."))
