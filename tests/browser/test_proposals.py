@@ -64,7 +64,7 @@ def test_member_accepts_an_idea_and_rejects_another(page, visit, scenario, viewp
 
     sign_in_with_password(page, scenario.member, scenario.password, visit)
     visit(page, "dashboard")
-    page.get_by_role("link", name="Keskusta").click()
+    page.get_by_role("link", name="Keskusta", exact=True).click()
     visit(page, "table")
     page.get_by_role("link", name="Ideas for Keskusta 2027").click()
     visit(page, "round-overview")

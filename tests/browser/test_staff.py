@@ -168,7 +168,8 @@ def test_member_moderates_with_the_fitting_actions_first(staff_page, visit, scen
         "button", name="Accept to the ballot").click()
     expect(page.locator(".error-summary")).to_contain_text("Give the reviewed cost.")
     visit(page, f"{mode}-accept-without-cost", status=400)
-    page.get_by_label("Reviewed cost in euros").fill("4 800")
+    page.get_by_role("region", name="Accept to the ballot").get_by_label(
+        "Reviewed cost in euros").fill("4 800")
     page.get_by_role("region", name="Accept to the ballot").get_by_role(
         "button", name="Accept to the ballot").click()
     expect(page.locator("p.meta")).to_contain_text("On the ballot")
